@@ -1,0 +1,25 @@
+// The compiler's pipeline, as one list: load (parse with includes), then each
+// semantic pass in order. Every pass runs even after errors, so one run reports
+// every mistake; passes skip what earlier ones could not build.
+#pragma once
+
+#include <string>
+
+#include "compiler/ast/ast.h"
+#include "compiler/diag/diagnostic.h"
+#include "compiler/parse/parse_file.h"
+#include "compiler/source/file_reader.h"
+#include "compiler/source/source_file.h"
+
+namespace banyan {
+
+struct CheckResult {
+  ast::File ast;
+  bool read_ok = false;    // false: the root file could not be read (an I/O error)
+  bool syntax_ok = false;
+};
+
+CheckResult check_file(const std::string& path, source::SourceManager& sm, diag::DiagnosticSink& sink,
+                       source::FileReader& reader, const parse::Limits& limits = {});
+
+}  // namespace banyan

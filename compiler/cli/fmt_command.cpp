@@ -1,0 +1,114 @@
+// `banyanc fmt`: format files in place, print them (--stdout), or check them and
+// show a unified diff of what would change (--check).
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "compiler/cli/commands.h"
+#include "compiler/diag/render.h"
+#include "compiler/format/format_file.h"
+#include "compiler/parse/parse_file.h"
+#include "compiler/source/file_reader.h"
+
+namespace banyan::cli {
+namespace {
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t end = s.find('\n', start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// One hunk from the first differing line to the last: enough to see what fmt would
+// change, and linear in the file's size (no quadratic diff on a huge file).
+std::string unified_diff(const std::string& path, const std::string& before, const std::string& after) {
+  auto a = split_lines(before), b = split_lines(after);
+  size_t prefix = 0;
+  while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
+  size_t suffix = 0;
+  while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
+         a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix])
+    ++suffix;
+  std::string out = "--- " + path + "\n+++ " + path + " (formatted)\n";
+  size_t na = a.size() - prefix - suffix, nb = b.size() - prefix - suffix;
+  out += "@@ -" + std::to_string(prefix + 1) + "," + std::to_string(na) + " +" + std::to_string(prefix + 1) + "," +
+         std::to_string(nb) + " @@\n";
+  for (size_t i = prefix; i < prefix + na; ++i) out += "-" + a[i] + "\n";
+  for (size_t i = prefix; i < prefix + nb; ++i) out += "+" + b[i] + "\n";
+  return out;
+}
+
+bool write_atomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".banyanc-fmt.tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << text;
+    if (!out.flush()) return false;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+  return !ec;
+}
+
+}  // namespace
+
+int fmt_command(const std::vector<std::string>& args) {
+  bool check = false, to_stdout = false;
+  std::vector<std::string> files;
+  for (const auto& a : args) {
+    if (a == "--check") check = true;
+    else if (a == "--stdout") to_stdout = true;
+    else if (!a.empty() && a[0] == '-') {
+      std::cerr << "banyanc fmt: unknown option '" << a << "'\nusage: banyanc fmt [--check | --stdout] FILE...\n";
+      return 2;
+    } else files.push_back(a);
+  }
+  if (files.empty() || (check && to_stdout)) {
+    std::cerr << "usage: banyanc fmt [--check | --stdout] FILE...\n";
+    return 2;
+  }
+  int status = 0;
+  source::DiskFileReader reader;
+  parse::Limits limits;
+  for (const auto& path : files) {
+    std::string error;
+    auto text = reader.read(path, limits.max_file_bytes, error);
+    if (!text) {
+      std::cerr << "banyanc fmt: cannot read '" << path << "': " << error << "\n";
+      return 2;
+    }
+    source::SourceManager sm;
+    diag::DiagnosticSink sink;
+    source::FileId id = sm.add(path, *text);
+    parse::ParsedFile parsed = parse::parse_file(sm.file(id), sink, limits);
+    if (!parsed.syntax_ok) {
+      std::cerr << diag::render_text(sink.all(), sm) << "banyanc fmt: " << path
+                << " has syntax errors; fix them before formatting\n";
+      status = std::max(status, 1);
+      continue;
+    }
+    std::string formatted = format::format_tokens(parsed.tokens);
+    if (to_stdout) {
+      std::cout << formatted;
+    } else if (check) {
+      if (formatted != *text) {
+        std::cout << unified_diff(path, *text, formatted);
+        status = std::max(status, 1);
+      }
+    } else if (formatted != *text && !write_atomically(path, formatted)) {
+      std::cerr << "banyanc fmt: cannot write '" << path << "'\n";
+      return 2;
+    }
+  }
+  return status;
+}
+
+}  // namespace banyan::cli

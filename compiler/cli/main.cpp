@@ -1,0 +1,41 @@
+// banyanc: the Banyan routes compiler. Dispatches to a subcommand.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "compiler/cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: banyanc <command> [options] FILE...\n"
+    "\n"
+    "commands:\n"
+    "  check [--format text|json|sarif] [--werror] FILE...   report every mistake in routes files\n"
+    "  fmt [--check | --stdout] FILE...                      rewrite files in the canonical layout\n"
+    "  dump-ast [--no-positions] FILE                        print the syntax tree\n"
+    "\n"
+    "exit status: 0 clean, 1 errors found (or unformatted with fmt --check), 2 usage or I/O error\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "check") return banyan::cli::check_command(args);
+    if (command == "fmt") return banyan::cli::fmt_command(args);
+    if (command == "dump-ast") return banyan::cli::dump_ast_command(args);
+  } catch (const std::exception& e) {
+    // Start-up code may throw (std::bad_alloc, filesystem errors): fail with a message.
+    std::cerr << "banyanc: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  std::cerr << "banyanc: unknown command '" << command << "'\n" << kUsage;
+  return 2;
+}

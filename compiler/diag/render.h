@@ -1,0 +1,25 @@
+// Rendering diagnostics: clang-style text, JSON, and SARIF 2.1.0 for code review tools.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/diag/diagnostic.h"
+#include "compiler/source/source_file.h"
+
+namespace banyan::diag {
+
+// path:line:col: error[B0103]: message, the source line, a caret under the range,
+// the fix-it text under the caret, then each note the same way.
+std::string render_text(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm);
+
+// {"diagnostics": [...], "errors": N, "warnings": N}
+std::string render_json(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm);
+
+// One SARIF run of tool "banyanc", one result per diagnostic, the catalog as rules.
+std::string render_sarif(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm);
+
+// JSON string literal (with quotes) of arbitrary bytes; invalid UTF-8 bytes become U+FFFD.
+std::string json_quote(std::string_view s);
+
+}  // namespace banyan::diag

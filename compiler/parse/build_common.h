@@ -1,0 +1,63 @@
+// Helpers shared by the AST builders (internal to compiler/parse/): reading tokens
+// of a possibly repaired parse tree into typed values, with diagnostics.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "RoutesParser.h"
+#include "compiler/ast/ast.h"
+#include "compiler/parse/reader_context.h"
+
+namespace banyan::parse {
+
+class ValueReader {
+ public:
+  explicit ValueReader(ReaderContext& ctx) : ctx_(ctx) {}
+
+  ReaderContext& ctx() { return ctx_; }
+  source::SourceRange range(antlr4::tree::TerminalNode* n) const { return ctx_.range_of(n ? n->getSymbol() : nullptr); }
+  source::SourceRange range(antlr4::ParserRuleContext* c) const { return ctx_.range_of(c); }
+
+  // nullptr for an absent node or one ANTLR conjured during recovery.
+  static antlr4::Token* token(antlr4::tree::TerminalNode* n) {
+    return n && ReaderContext::is_real(n->getSymbol()) ? n->getSymbol() : nullptr;
+  }
+  // True when the subtree holds a syntax error: its settings are incomplete, so
+  // "missing setting" checks stay quiet instead of piling onto the real error.
+  static bool has_error(antlr4::tree::ParseTree* t);
+
+  std::optional<ast::Text> word(antlr4::tree::TerminalNode* n);
+  std::optional<ast::Text> string(antlr4::tree::TerminalNode* n);  // unquoted
+  std::optional<ast::Name> name(RoutesParser::NameContext* c);
+  std::optional<ast::Duration> duration(antlr4::tree::TerminalNode* n);
+  std::optional<ast::Size> size(antlr4::tree::TerminalNode* n);
+  std::optional<ast::Percent> percent(antlr4::tree::TerminalNode* n);
+  std::optional<ast::Int> integer(antlr4::tree::TerminalNode* n, int64_t min, int64_t max, const std::string& what);
+  std::optional<ast::Int> status(antlr4::tree::TerminalNode* n, int64_t min = 100, int64_t max = 599);
+
+  // One of `choices`, else B0204 with "did you mean". Returns the index.
+  std::optional<size_t> choice(antlr4::tree::TerminalNode* n, const std::vector<std::string>& choices,
+                               const std::string& what);
+
+  // `$variables` in a template must be known; `extra` adds a route's parameters.
+  ast::Template templ(RoutesParser::ValueContext* c, const std::vector<std::string>& extra);
+
+  // Reports B0210 for a second value of a single-valued setting.
+  template <typename T>
+  void set_once(std::optional<T>& slot, std::optional<T> value, const std::string& setting) {
+    if (!value) return;
+    if (slot) {
+      duplicate(setting, value->range, slot->range);
+      return;
+    }
+    slot = std::move(value);
+  }
+  void duplicate(const std::string& setting, source::SourceRange again, source::SourceRange first);
+
+ private:
+  ReaderContext& ctx_;
+};
+
+}  // namespace banyan::parse

@@ -1,0 +1,259 @@
+// Sites and routes: host patterns, path matchers, predicates, the one action, and
+// policies. A route's `:params` become variables its templates may use.
+#include "compiler/parse/build_site.h"
+
+#include "compiler/parse/patterns.h"
+
+namespace banyan::parse {
+namespace {
+
+using P = RoutesParser;
+
+std::optional<ast::Predicate> predicate(ast::Predicate::Kind kind, antlr4::tree::TerminalNode* name,
+                                        P::ValueMatchContext* match, antlr4::ParserRuleContext* stmt, ValueReader& v) {
+  auto n = v.string(name);
+  if (!n) return std::nullopt;
+  ast::Predicate p;
+  p.kind = kind;
+  p.name = *n;
+  p.range = v.range(stmt);
+  if (n->text.empty()) {
+    v.ctx().report(diag::Code::UnexpectedToken, n->range, "a header, cookie or query name cannot be empty");
+    return std::nullopt;
+  }
+  if (match) {
+    std::string op = match->getStart()->getText();
+    p.match = op == "=" ? ast::ValueMatchKind::Equals : op == "~" ? ast::ValueMatchKind::Regex : ast::ValueMatchKind::Prefix;
+    auto value = v.string(match->STRING());
+    if (!value) return std::nullopt;
+    p.value = *value;
+  }
+  return p;
+}
+
+std::vector<std::string> param_names(const ast::PathMatcher& path) {
+  std::vector<std::string> out;
+  if (path.kind != ast::PathKind::Glob) return out;
+  std::vector<GlobSegment> segs;
+  parse_glob(path.pattern, segs);
+  for (const auto& s : segs) {
+    if (s.kind == GlobSegment::Kind::Param) out.push_back(s.text);
+  }
+  return out;
+}
+
+void set_action(ast::Route& r, ast::Action a, ValueReader& v) {
+  if (r.action.kind == ast::ActionKind::None) {
+    r.action = std::move(a);
+    return;
+  }
+  auto* d = v.ctx().report(diag::Code::ConflictingActions, a.range,
+                           "a route has exactly one action (`to`, `redirect` or `respond`); this is a second one");
+  if (d) d->notes.push_back({r.action.range, "the first action is here"});
+  r.extra_actions.push_back(std::move(a));
+}
+
+std::optional<ast::CachePolicy> cache_policy(P::RCacheContext* x, const std::vector<std::string>& params, ValueReader& v) {
+  auto zone = v.name(x->name());
+  if (!zone) return std::nullopt;
+  ast::CachePolicy c;
+  c.zone = *zone;
+  c.range = v.range(x);
+  auto* body = x->cachePolicy();
+  if (!body) return c;
+  for (auto* s : body->cachePolicyStmt()) {
+    if (auto* y = dynamic_cast<P::CValidContext*>(s)) {
+      auto ttl = v.duration(y->QUANTITY());
+      if (!ttl) continue;
+      ast::CacheValid valid{{}, *ttl, v.range(y)};
+      for (auto* n : y->INT()) {
+        if (auto st = v.status(n, 200, 599)) valid.statuses.push_back(*st);
+      }
+      c.valid.push_back(std::move(valid));
+    } else if (auto* y = dynamic_cast<P::CStaleContext*>(s)) {
+      if (c.stale_range) {
+        v.duplicate("stale", v.range(y), *c.stale_range);
+        continue;
+      }
+      c.stale_range = v.range(y);
+      for (auto* w : y->staleWord()) {
+        auto* t = ValueReader::token(w->IDENT());
+        if (!t && w->getStart() && w->getStart()->getText() == "timeout") {
+          c.stale.push_back(ast::StaleCondition::Timeout);
+          continue;
+        }
+        auto which = v.choice(w->IDENT(), {"error", "timeout", "updating", "http_5xx", "http_500", "http_502", "http_503", "http_504"},
+                              "stale condition");
+        if (which) c.stale.push_back(static_cast<ast::StaleCondition>(*which));
+      }
+    } else if (auto* y = dynamic_cast<P::CKeyContext*>(s)) {
+      for (auto* val : y->value()) c.key.push_back(v.templ(val, params));
+    } else if (auto* y = dynamic_cast<P::CAllowContext*>(s)) {
+      for (auto* n : y->IDENT()) {
+        if (v.choice(n, {"authorized"}, "cache opt-in")) c.allow.push_back({n->getText(), v.range(n)});
+      }
+    }
+  }
+  return c;
+}
+
+std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
+  auto path = build_path_matcher(c->pathMatcher(), v);
+  if (!path) return std::nullopt;
+  ast::Route r;
+  r.path = *path;
+  r.range = v.range(c);
+  const std::vector<std::string> params = param_names(r.path);
+  for (auto* s : c->routeStmt()) {
+    if (auto* x = dynamic_cast<P::RMethodContext*>(s)) {
+      for (auto* n : x->IDENT()) {
+        auto* t = ValueReader::token(n);
+        if (!t) continue;
+        std::string suggestion;
+        std::string err = check_method(t->getText(), suggestion);
+        if (!err.empty()) {
+          auto* d = v.ctx().report(diag::Code::BadMethod, v.range(n),
+                                   "'" + t->getText() + "': " + err + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
+          if (d && !suggestion.empty()) d->fixit = diag::FixIt{v.range(n), suggestion};
+          continue;
+        }
+        r.methods.push_back({t->getText(), v.range(n)});
+      }
+    } else if (auto* x = dynamic_cast<P::RHeaderContext*>(s)) {
+      if (auto p = predicate(ast::Predicate::Kind::Header, x->STRING(), x->valueMatch(), x, v)) r.predicates.push_back(*p);
+    } else if (auto* x = dynamic_cast<P::RCookieContext*>(s)) {
+      if (auto p = predicate(ast::Predicate::Kind::Cookie, x->STRING(), x->valueMatch(), x, v)) r.predicates.push_back(*p);
+    } else if (auto* x = dynamic_cast<P::RQueryContext*>(s)) {
+      if (auto p = predicate(ast::Predicate::Kind::Query, x->STRING(), x->valueMatch(), x, v)) r.predicates.push_back(*p);
+    } else if (auto* x = dynamic_cast<P::RProxyContext*>(s)) {
+      if (auto n = v.name(x->name())) {
+        ast::Action a;
+        a.kind = ast::ActionKind::Proxy;
+        a.upstream = *n;
+        a.range = v.range(x);
+        set_action(r, std::move(a), v);
+      }
+    } else if (auto* x = dynamic_cast<P::RRedirectContext*>(s)) {
+      ast::Action a;
+      a.kind = ast::ActionKind::Redirect;
+      a.range = v.range(x);
+      if (x->INT()) {
+        auto st = v.integer(x->INT(), 300, 308, "redirect status");
+        if (!st) continue;
+        a.status = *st;
+      } else {
+        a.status = {302, a.range};
+      }
+      a.target = v.templ(x->value(), params);
+      set_action(r, std::move(a), v);
+    } else if (auto* x = dynamic_cast<P::RRespondContext*>(s)) {
+      auto st = v.status(x->INT());
+      if (!st) continue;
+      ast::Action a;
+      a.kind = ast::ActionKind::Respond;
+      a.range = v.range(x);
+      a.status = *st;
+      if (x->value()) a.target = v.templ(x->value(), params);
+      set_action(r, std::move(a), v);
+    } else if (auto* x = dynamic_cast<P::RRewriteContext*>(s)) {
+      auto target = v.word(x->PATH());
+      if (!target) continue;
+      std::vector<GlobSegment> segs;
+      if (r.path.kind == ast::PathKind::Glob) parse_glob(r.path.pattern, segs);
+      bool has_rest = r.path.kind == ast::PathKind::Prefix ||
+                      (!segs.empty() && segs.back().kind == GlobSegment::Kind::DoubleStar);
+      std::string err = check_rewrite(target->text, segs, has_rest);
+      if (!err.empty()) v.ctx().report(diag::Code::BadPathPattern, target->range, err);
+      v.set_once(r.rewrite, target, "rewrite");
+    } else if (auto* x = dynamic_cast<P::RRequestHeaderContext*>(s)) {
+      if (auto n = v.word(x->IDENT())) r.request_headers.push_back({ast::HeaderOp::Kind::Set, *n, v.templ(x->value(), params), v.range(x)});
+    } else if (auto* x = dynamic_cast<P::RResponseHeaderContext*>(s)) {
+      if (auto n = v.word(x->IDENT())) r.response_headers.push_back({ast::HeaderOp::Kind::Set, *n, v.templ(x->value(), params), v.range(x)});
+    } else if (auto* x = dynamic_cast<P::RRemoveRequestHeaderContext*>(s)) {
+      if (auto n = v.word(x->IDENT())) r.request_headers.push_back({ast::HeaderOp::Kind::Remove, *n, {}, v.range(x)});
+    } else if (auto* x = dynamic_cast<P::RRemoveResponseHeaderContext*>(s)) {
+      if (auto n = v.word(x->IDENT())) r.response_headers.push_back({ast::HeaderOp::Kind::Remove, *n, {}, v.range(x)});
+    } else if (auto* x = dynamic_cast<P::RCacheContext*>(s)) {
+      v.set_once(r.cache, cache_policy(x, params, v), "cache");
+    } else if (auto* x = dynamic_cast<P::RCompressContext*>(s)) {
+      for (auto* n : x->IDENT()) {
+        if (auto which = v.choice(n, {"gzip", "br"}, "compression")) r.compress.push_back(static_cast<ast::Compression>(*which));
+      }
+    } else if (auto* x = dynamic_cast<P::RConnectTimeoutContext*>(s)) {
+      v.set_once(r.connect_timeout, v.duration(x->QUANTITY()), "connect_timeout");
+    } else if (auto* x = dynamic_cast<P::RReadTimeoutContext*>(s)) {
+      v.set_once(r.read_timeout, v.duration(x->QUANTITY()), "read_timeout");
+    } else if (auto* x = dynamic_cast<P::RRetriesContext*>(s)) {
+      v.set_once(r.retries, v.integer(x->INT(), 0, 10, "retries"), "retries");
+    } else if (auto* x = dynamic_cast<P::RMaxBodyContext*>(s)) {
+      v.set_once(r.max_body, v.size(x->QUANTITY()), "max_body");
+    } else if (auto* x = dynamic_cast<P::RAllowContext*>(s)) {
+      for (auto* n : x->IDENT()) {
+        if (v.choice(n, {"upgrade"}, "route opt-in")) r.allow.push_back({n->getText(), v.range(n)});
+      }
+    }
+  }
+  if (r.action.kind == ast::ActionKind::None && !ValueReader::has_error(c)) {
+    v.ctx().report(diag::Code::MissingSetting, r.path.range,
+                   "route has no action; add `to <upstream>`, `redirect \"url\"` or `respond <status>`");
+  }
+  return r;
+}
+
+}  // namespace
+
+std::optional<ast::PathMatcher> build_path_matcher(P::PathMatcherContext* c, ValueReader& v) {
+  if (!c) return std::nullopt;
+  ast::PathMatcher m;
+  std::string first = c->getStart() ? c->getStart()->getText() : "";
+  if (first == "~") {
+    auto re = v.string(c->STRING());
+    if (!re) return std::nullopt;
+    m.kind = ast::PathKind::Regex;
+    m.pattern = re->text;
+    m.range = v.range(c);
+    if (m.pattern.empty()) v.ctx().report(diag::Code::BadPathPattern, re->range, "an empty regex matches every path; use the prefix route `/`");
+    return m;
+  }
+  auto path = v.word(c->PATH());
+  if (!path) return std::nullopt;
+  const bool exact = first == "=";
+  m.pattern = path->text;
+  m.range = v.range(c);
+  m.kind = exact ? ast::PathKind::Exact : is_glob(path->text) ? ast::PathKind::Glob : ast::PathKind::Prefix;
+  std::string err = check_path(path->text, exact);
+  if (!err.empty()) v.ctx().report(diag::Code::BadPathPattern, path->range, err);
+  return m;
+}
+
+std::optional<ast::Site> build_site(P::SiteDeclContext* c, ValueReader& v) {
+  ast::Site s;
+  s.range = v.range(c);
+  for (auto* h : c->hostSpec()) {
+    if (!h->STRING()) {
+      if (h->getStart() && h->getStart()->getText() == "default") s.hosts.push_back({true, "", v.range(h)});
+      continue;
+    }
+    auto text = v.string(h->STRING());
+    if (!text) continue;
+    std::string host = text->text;
+    std::string err = check_host(host);
+    if (!err.empty()) {
+      v.ctx().report(diag::Code::BadHost, text->range, err);
+      continue;
+    }
+    s.hosts.push_back({false, host, text->range});
+  }
+  for (auto* st : c->siteStmt()) {
+    if (auto* x = dynamic_cast<P::SiteTlsContext*>(st)) {
+      auto n = v.name(x->name());
+      if (n && s.tls) v.duplicate("tls", n->range, s.tls->range);
+      else if (n) s.tls = n;
+    } else if (auto* x = dynamic_cast<P::SiteRouteContext*>(st)) {
+      if (auto r = route(x->routeDecl(), v)) s.routes.push_back(std::move(*r));
+    }
+  }
+  return s;
+}
+
+}  // namespace banyan::parse

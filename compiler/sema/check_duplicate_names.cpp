@@ -1,0 +1,45 @@
+// Duplicate declarations: the second one is the error, with a note at the first.
+#include <map>
+#include <string>
+
+#include "compiler/sema/passes.h"
+
+namespace banyan::sema {
+namespace {
+
+template <typename Decl, typename NameOf>
+void check(const std::vector<Decl>& decls, NameOf name_of, const std::string& what, diag::DiagnosticSink& sink) {
+  std::map<std::string, source::SourceRange> seen;
+  for (const auto& d : decls) {
+    auto [text, range] = name_of(d);
+    auto [it, inserted] = seen.emplace(text, range);
+    if (inserted) continue;
+    auto& diag = sink.report(diag::Code::DuplicateName, range, what + " '" + text + "' is declared twice; rename or merge one");
+    diag.notes.push_back({it->second, "first declared here"});
+  }
+}
+
+}  // namespace
+
+void check_duplicate_names(const ast::File& file, diag::DiagnosticSink& sink) {
+  using Named = std::pair<std::string, source::SourceRange>;
+  check(file.upstreams, [](const ast::Upstream& u) { return Named{u.name.text, u.name.range}; }, "upstream", sink);
+  check(file.caches, [](const ast::CacheZone& c) { return Named{c.name.text, c.name.range}; }, "cache zone", sink);
+  check(file.tls, [](const ast::Tls& t) { return Named{t.name.text, t.name.range}; }, "tls block", sink);
+  check(file.migrations, [](const ast::Migration& m) { return Named{m.name.text, m.name.range}; }, "migration", sink);
+
+  std::map<std::string, source::SourceRange> hosts;
+  for (const auto& site : file.sites) {
+    for (const auto& h : site.hosts) {
+      std::string key = h.is_default ? "default" : h.host;
+      auto [it, inserted] = hosts.emplace(key, h.range);
+      if (inserted) continue;
+      auto& d = sink.report(diag::Code::DuplicateHost, h.range,
+                            (h.is_default ? std::string("the default site") : "host '" + h.host + "'") +
+                                " is served by two sites; move its routes into one");
+      d.notes.push_back({it->second, "the other site is here"});
+    }
+  }
+}
+
+}  // namespace banyan::sema

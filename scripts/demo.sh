@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's first command: the main job. Until the runtime lands (issue 5) this
+# builds banyanc and runs it on the bundled example the way a team's CI would:
+# check every routes file, prove they are formatted, and show what a mistake looks like.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release -j"${JOBS:-2}" --target banyanc
+banyanc=build/release/compiler/banyanc
+example=examples/image-gallery
+
+echo "== banyanc check $example/*.routes"
+"$banyanc" check "$example"/*.routes && echo "clean: every route file checks"
+echo
+echo "== banyanc fmt --check $example/*.routes"
+"$banyanc" fmt --check "$example"/*.routes && echo "formatted: fmt would change nothing"
+echo
+echo "== the syntax tree of $example/gallery.routes (banyanc dump-ast)"
+"$banyanc" dump-ast --no-positions "$example/gallery.routes"
+echo
+echo "== and a file with five mistakes (banyanc check, exit status 1 expected)"
+"$banyanc" check tests/golden/diagnostics/five_mistakes.routes || echo "(exit status $?)"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs every Debian package Banyan needs to build, test, fuzz and run its demo.
+# Idempotent and quiet: when everything is present it prints nothing and touches nothing.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake g++ make pkg-config
+  # the routes language: ANTLR tool 4.7.2 (pulls in Java) and C++ runtime 4.9
+  antlr4 libantlr4-runtime-dev
+  # libraries
+  libboost1.74-dev libssl-dev libtomlplusplus-dev libre2-dev catch2 zlib1g-dev libbrotli-dev
+  # fuzzing: clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
+  # tests and demo: real clients, and tools the tests call
+  curl openssl python3 diffutils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "setup: installing ${missing[*]}" >&2
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+export DEBIAN_FRONTEND=noninteractive
+# Package lists can be missing or stale on a fresh machine: refresh them once.
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
