@@ -49,6 +49,15 @@ struct Region {
   uint32_t start_line, start_column, end_line, end_column;
 };
 
+// SARIF columns count Unicode code points (we say so in "columnKind"); the text and
+// JSON renderings count bytes, as clang does.
+uint32_t code_point_column(const source::SourceFile& f, uint32_t offset, source::LineCol lc) {
+  uint32_t start = f.line_start(lc.line), col = 1;
+  std::string_view text = f.text();
+  for (uint32_t i = start; i < offset && i < text.size(); ++i) col += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+  return col;
+}
+
 Region region_of(const source::SourceManager& sm, source::SourceRange r) {
   const auto& f = sm.file(r.file);
   auto b = f.line_col(r.begin);
@@ -56,8 +65,15 @@ Region region_of(const source::SourceManager& sm, source::SourceRange r) {
   return {b.line, b.column, e.line, e.column};
 }
 
+Region sarif_region_of(const source::SourceManager& sm, source::SourceRange r) {
+  const auto& f = sm.file(r.file);
+  auto b = f.line_col(r.begin);
+  auto e = f.line_col(r.end);
+  return {b.line, code_point_column(f, r.begin, b), e.line, code_point_column(f, r.end, e)};
+}
+
 std::string sarif_location(const source::SourceManager& sm, source::SourceRange r, const std::string* message) {
-  Region g = region_of(sm, r);
+  Region g = sarif_region_of(sm, r);
   std::string out = "{\"physicalLocation\":{\"artifactLocation\":{\"uri\":" + json_quote(sm.file(r.file).path()) +
                     "},\"region\":{\"startLine\":" + std::to_string(g.start_line) +
                     ",\"startColumn\":" + std::to_string(g.start_column) + ",\"endLine\":" + std::to_string(g.end_line) +
@@ -131,7 +147,7 @@ std::string render_sarif(const std::vector<Diagnostic>& diagnostics, const sourc
     }
     if (!related.empty()) out += ",\"relatedLocations\":[" + related + "]";
     if (d.fixit && d.fixit->range.valid()) {
-      Region g = region_of(sm, d.fixit->range);
+      Region g = sarif_region_of(sm, d.fixit->range);
       out += ",\"fixes\":[{\"artifactChanges\":[{\"artifactLocation\":{\"uri\":" +
              json_quote(sm.file(d.fixit->range.file).path()) + "},\"replacements\":[{\"deletedRegion\":{\"startLine\":" +
              std::to_string(g.start_line) + ",\"startColumn\":" + std::to_string(g.start_column) +

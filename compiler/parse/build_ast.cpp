@@ -57,6 +57,11 @@ class Builder {
       for (auto* s : block->listenStmt()) {
         if (!v_.choice(s->IDENT(), {"https"}, "redirect target")) continue;
         std::optional<ast::Int> status = s->INT() ? v_.status(s->INT(), 301, 308) : ast::Int{308, v_.range(s)};
+        if (status && (status->value == 304 || status->value == 305 || status->value == 306)) {
+          v_.ctx().report(diag::Code::ValueOutOfRange, status->range,
+                          "status " + std::to_string(status->value) + " is not a redirect; use 301, 302, 303, 307 or 308");
+          continue;
+        }
         if (!status) continue;
         status->range = v_.range(s);
         v_.set_once(l.redirect_https, status, "redirect");

@@ -124,7 +124,7 @@ ast::Template ValueReader::templ(RoutesParser::ValueContext* c, const std::vecto
   // Offsets of variables are taken in the raw token so carets land on them.
   for (const auto& v : find_variables(raw)) {
     source::SourceRange r{out.range.file, out.range.begin + static_cast<uint32_t>(v.offset),
-                          out.range.begin + static_cast<uint32_t>(v.offset + 1 + v.name.size())};
+                          out.range.begin + static_cast<uint32_t>(v.offset + v.length)};
     if (v.name.empty()) {
       ctx_.report(diag::Code::UnknownVariable, r, "'$' must be followed by a variable name; write \\$ for a literal dollar");
       continue;
@@ -137,7 +137,7 @@ ast::Template ValueReader::templ(RoutesParser::ValueContext* c, const std::vecto
       auto* d = ctx_.report(diag::Code::UnknownVariable, r,
                             s ? msg + "; did you mean '$" + *s + "'?"
                               : msg + "; see the list of variables in grammar/README.md");
-      if (d && s) d->fixit = diag::FixIt{r, "$" + *s};
+      if (d && s) d->fixit = diag::FixIt{r, v.braced ? "${" + *s + "}" : "$" + *s};
       continue;
     }
     out.variables.push_back(ast::Name{v.name, r});

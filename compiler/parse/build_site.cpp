@@ -138,9 +138,15 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
       a.kind = ast::ActionKind::Redirect;
       a.range = v.range(x);
       if (x->INT()) {
-        auto st = v.integer(x->INT(), 300, 308, "redirect status");
-        if (!st) continue;
-        a.status = *st;
+        // The redirects that carry a Location (RFC 9110 section 15.4); 304-306 do not.
+        auto st = v.integer(x->INT(), 301, 308, "redirect status");
+        if (st && (st->value == 304 || st->value == 305 || st->value == 306)) {
+          v.ctx().report(diag::Code::ValueOutOfRange, st->range,
+                         "status " + std::to_string(st->value) + " is not a redirect; use 301, 302, 303, 307 or 308");
+          st.reset();
+        }
+        // A bad status is its own error: keep the action, so the route is not also "without action".
+        a.status = st ? *st : ast::Int{302, v.range(x->INT())};
       } else {
         a.status = {302, a.range};
       }
@@ -148,11 +154,10 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
       set_action(r, std::move(a), v);
     } else if (auto* x = dynamic_cast<P::RRespondContext*>(s)) {
       auto st = v.status(x->INT());
-      if (!st) continue;
       ast::Action a;
       a.kind = ast::ActionKind::Respond;
       a.range = v.range(x);
-      a.status = *st;
+      a.status = st ? *st : ast::Int{500, v.range(x->INT())};
       if (x->value()) a.target = v.templ(x->value(), params);
       set_action(r, std::move(a), v);
     } else if (auto* x = dynamic_cast<P::RRewriteContext*>(s)) {

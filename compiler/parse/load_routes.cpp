@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace banyan::parse {
 namespace {
@@ -22,6 +23,8 @@ class Loader {
   // `written` is the path as the include statement spells it (the root: as given).
   bool load(const std::string& path, const std::string& written, source::SourceRange from, LoadResult& out) {
     if (sm_.size() >= limits_.max_files) {
+      if (files_capped_) return false;
+      files_capped_ = true;
       sink_.report(diag::Code::InputTooLarge, from,
                    "more than " + std::to_string(limits_.max_files) + " files are included; the limit is reached here");
       return false;
@@ -39,6 +42,7 @@ class Loader {
     out.syntax_ok = out.syntax_ok && parsed.syntax_ok;
 
     stack_.push_back(canonical);
+    loaded_.insert(canonical);
     ast::File& f = parsed.ast;
     for (const auto& inc : f.includes) {
       std::filesystem::path base = std::filesystem::path(path).parent_path();
@@ -48,6 +52,8 @@ class Loader {
         sink_.report(diag::Code::IncludeCycle, inc.range, "'" + inc.path.text + "' includes itself through this line");
         continue;
       }
+      // A file reached twice without a cycle (a diamond) is read once.
+      if (loaded_.count(target_canonical)) continue;
       if (stack_.size() >= limits_.max_include_depth) {
         sink_.report(diag::Code::InputTooLarge, inc.range,
                      "includes nest deeper than " + std::to_string(limits_.max_include_depth) + " files");
@@ -73,6 +79,8 @@ class Loader {
   source::FileReader& reader_;
   const Limits& limits_;
   std::vector<std::string> stack_;
+  std::set<std::string> loaded_;
+  bool files_capped_ = false;
 };
 
 }  // namespace

@@ -92,8 +92,8 @@ ParsedFile parse_file(const source::SourceFile& file, diag::DiagnosticSink& sink
   std::string_view text = file.text();
   if (text.size() > limits.max_file_bytes) {
     sink.report(diag::Code::InputTooLarge, {file.id(), 0, 0},
-                "file is " + std::to_string(text.size()) + " bytes; the limit is " +
-                    std::to_string(limits.max_file_bytes) + " (split it with include)");
+                "file is larger than the limit of " + std::to_string(limits.max_file_bytes) +
+                    " bytes; split it with include");
     return out;
   }
   if (size_t bad = first_invalid_utf8(text); bad != std::string_view::npos) {

@@ -132,6 +132,8 @@ std::string check_host(std::string& host) {
       continue;
     }
     char c = name[i];
+    if (static_cast<unsigned char>(c) >= 0x80)
+      return "host names are ASCII; write an internationalised name in its xn-- (punycode) form";
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-')
       return std::string("character '") + c + "' is not allowed in a host name";
   }
@@ -227,8 +229,9 @@ std::vector<VariableRef> find_variables(std::string_view text) {
     if (braced) ++j;
     size_t start = j;
     while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
-    out.push_back({std::string(text.substr(start, j - start)), i});
+    std::string name(text.substr(start, j - start));
     if (braced && j < text.size() && text[j] == '}') ++j;
+    out.push_back({std::move(name), i, j - i, braced});
     i = j - 1;
   }
   return out;

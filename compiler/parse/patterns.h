@@ -42,6 +42,8 @@ bool is_builtin_variable(std::string_view name);
 struct VariableRef {
   std::string name;
   size_t offset = 0;
+  size_t length = 0;  // of the whole reference: `$name` or `${name}`
+  bool braced = false;
 };
 std::vector<VariableRef> find_variables(std::string_view text);
 

@@ -28,16 +28,26 @@ void check_duplicate_names(const ast::File& file, diag::DiagnosticSink& sink) {
   check(file.tls, [](const ast::Tls& t) { return Named{t.name.text, t.name.range}; }, "tls block", sink);
   check(file.migrations, [](const ast::Migration& m) { return Named{m.name.text, m.name.range}; }, "migration", sink);
 
-  std::map<std::string, source::SourceRange> hosts;
-  for (const auto& site : file.sites) {
-    for (const auto& h : site.hosts) {
+  struct Seen {
+    source::SourceRange range;
+    size_t site;
+  };
+  std::map<std::string, Seen> hosts;
+  for (size_t i = 0; i < file.sites.size(); ++i) {
+    for (const auto& h : file.sites[i].hosts) {
       std::string key = h.is_default ? "default" : h.host;
-      auto [it, inserted] = hosts.emplace(key, h.range);
+      auto [it, inserted] = hosts.emplace(key, Seen{h.range, i});
       if (inserted) continue;
+      std::string what = h.is_default ? std::string("`default`") : "host '" + h.host + "'";
+      if (it->second.site == i) {
+        auto& d = sink.report(diag::Code::DuplicateHost, h.range, what + " is listed twice in this site; remove one");
+        d.notes.push_back({it->second.range, "first listed here"});
+        continue;
+      }
       auto& d = sink.report(diag::Code::DuplicateHost, h.range,
-                            (h.is_default ? std::string("the default site") : "host '" + h.host + "'") +
-                                " is served by two sites; move its routes into one");
-      d.notes.push_back({it->second, "the other site is here"});
+                            h.is_default ? std::string("two sites are marked `default`; the default site must be one site")
+                                         : what + " is served by two sites; move its routes into one");
+      d.notes.push_back({it->second.range, "the other site is here"});
     }
   }
 }

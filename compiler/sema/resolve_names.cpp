@@ -57,6 +57,7 @@ void resolve_names(const ast::File& file, diag::DiagnosticSink& sink) {
   for (const auto& m : file.migrations) {
     r.upstream(m.from);
     r.upstream(m.to);
+    if (m.rollback && m.rollback->baseline) r.upstream(*m.rollback->baseline);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 
 namespace banyan::source {
 
@@ -20,10 +21,8 @@ std::optional<std::string> DiskFileReader::read(const std::string& path, size_t 
     return std::nullopt;
   }
   auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_bytes) {
-    error = "file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes);
-    return std::nullopt;
-  }
+  if (ec) size = 0;
+  size = std::min<uintmax_t>(size, max_bytes + 1);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = std::strerror(errno);
@@ -48,11 +47,8 @@ std::optional<std::string> MemoryFileReader::read(const std::string& path, size_
     error = "no such file";
     return std::nullopt;
   }
-  if (it->second.size() > max_bytes) {
-    error = "file is " + std::to_string(it->second.size()) + " bytes; the limit is " + std::to_string(max_bytes);
-    return std::nullopt;
-  }
-  return it->second;
+  (void)error;
+  return it->second.substr(0, max_bytes + 1);
 }
 
 }  // namespace banyan::source

@@ -10,8 +10,9 @@ namespace banyan::source {
 class FileReader {
  public:
   virtual ~FileReader() = default;
-  // The file's bytes, or nullopt with `error` saying why (no such file, a directory,
-  // larger than `max_bytes`, ...).
+  // The file's bytes, at most `max_bytes` + 1 of them (so the caller can tell a file
+  // over its budget and say so), or nullopt with `error` saying why (no such file, a
+  // directory, ...).
   virtual std::optional<std::string> read(const std::string& path, size_t max_bytes, std::string& error) = 0;
   // A name that is the same for every path to one file (for include cycles).
   virtual std::string canonical(const std::string& path) = 0;

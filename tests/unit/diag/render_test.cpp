@@ -29,6 +29,41 @@ TEST_CASE("a caret under a range past the end of its line stops at the line's en
   CHECK(render_text(sink.all(), sm) == "b.routes:1:2: error[B0105]: m\nab\n ^\n");
 }
 
+TEST_CASE("carets count characters, not bytes, after non-ASCII text, and fix-its sit where they apply") {
+  source::SourceManager sm;
+  auto id = sm.add("u.routes", "x \"\xc3\xa9 $hots\n");
+  DiagnosticSink sink;
+  auto& d = sink.report(Code::UnterminatedString, {id, 2, 11}, "string has no closing quote on its line");
+  d.fixit = FixIt{{id, 11, 11}, "\""};
+  CHECK(render_text(sink.all(), sm) ==
+        "u.routes:1:3: error[B0102]: string has no closing quote on its line\n"
+        "x \"\xc3\xa9 $hots\n"
+        "  ^~~~~~~~\n"
+        "          \"\n");
+}
+
+TEST_CASE("a very long source line is shown as a window around the caret") {
+  source::SourceManager sm;
+  std::string line(100000, '}');
+  auto id = sm.add("long.routes", line + "\n");
+  DiagnosticSink sink;
+  sink.report(Code::StrayCloseBrace, {id, 50000, 50001}, "m");
+  std::string text = render_text(sink.all(), sm);
+  CHECK(text.size() < 500);
+  CHECK(text.find("\n..." + std::string(80, '}')) != std::string::npos);
+  CHECK(text.find("\n   " + std::string(80, ' ') + "^\n") != std::string::npos);
+}
+
+TEST_CASE("sarif columns count code points") {
+  source::SourceManager sm;
+  auto id = sm.add("s.routes", "\xc3\xa9\xc3\xa9 x\n");
+  DiagnosticSink sink;
+  sink.report(Code::UnknownKeyword, {id, 5, 6}, "m");
+  std::string s = render_sarif(sink.all(), sm);
+  CHECK(s.find("\"startColumn\":4,\"endLine\":1,\"endColumn\":5") != std::string::npos);
+  CHECK(render_json(sink.all(), sm).find("\"column\":6") != std::string::npos);  // bytes, like the text form
+}
+
 TEST_CASE("json strings escape quotes, control characters and invalid UTF-8") {
   CHECK(json_quote("a\"b\\c\n") == "\"a\\\"b\\\\c\\n\"");
   CHECK(json_quote(std::string("\x01", 1)) == "\"\\u0001\"");

@@ -20,6 +20,35 @@ TEST_CASE("included files add their declarations, resolved relative to the inclu
   CHECK(sm.file(r.ast.upstreams[0].range.file).path() == "conf/up/u.routes");
 }
 
+TEST_CASE("a file included along two paths (a diamond) is read once") {
+  source::MemoryFileReader fs;
+  fs.add("a.routes", "include \"b.routes\"\ninclude \"c.routes\"\n");
+  fs.add("b.routes", "include \"d.routes\"\n");
+  fs.add("c.routes", "include \"d.routes\"\n");
+  fs.add("d.routes", "upstream x { server \"x:80\" }\n");
+  source::SourceManager sm;
+  diag::DiagnosticSink sink;
+  auto r = load_routes("a.routes", sm, sink, fs);
+  CHECK(sink.all().empty());
+  CHECK(r.ast.upstreams.size() == 1);
+  CHECK(sm.size() == 4);
+}
+
+TEST_CASE("a file over the size budget is reported as too large, not as unreadable") {
+  source::MemoryFileReader fs;
+  fs.add("big.routes", std::string(5000, '#'));
+  source::SourceManager sm;
+  diag::DiagnosticSink sink;
+  Limits limits;
+  limits.max_file_bytes = 1000;
+  auto r = load_routes("big.routes", sm, sink, fs, limits);
+  CHECK(r.read_ok);
+  CHECK_FALSE(r.syntax_ok);
+  REQUIRE(sink.all().size() == 1);
+  CHECK(sink.all()[0].code == diag::Code::InputTooLarge);
+  CHECK(sm.file(1).text().size() == 1001);  // the reader stops one byte past the budget
+}
+
 TEST_CASE("a file that includes itself through another is an include cycle") {
   source::MemoryFileReader fs;
   fs.add("a.routes", "include \"b.routes\"\n");
