@@ -208,16 +208,7 @@ class Builder {
   std::optional<ast::HealthCheck> health(P::UpHealthContext* x) {
     ast::HealthCheck h;
     h.range = v_.range(x);
-    if (auto* m = ValueReader::token(x->IDENT())) {
-      std::string suggestion;
-      std::string err = check_method(m->getText(), suggestion);
-      if (!err.empty()) {
-        auto* d = v_.ctx().report(diag::Code::BadMethod, v_.range(x->IDENT()),
-                                  "'" + m->getText() + "': " + err + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
-        if (d && !suggestion.empty()) d->fixit = diag::FixIt{v_.range(x->IDENT()), suggestion};
-      }
-      h.method = m->getText();
-    }
+    if (auto m = v_.method(x->IDENT())) h.method = m->text;
     auto path = v_.word(x->PATH());
     if (!path) return std::nullopt;
     std::string err = check_path(path->text, true);

@@ -87,6 +87,18 @@ std::optional<ast::Int> ValueReader::status(antlr4::tree::TerminalNode* n, int64
   return integer(n, min, max, "status");
 }
 
+std::optional<ast::Name> ValueReader::method(antlr4::tree::TerminalNode* n) {
+  auto* t = token(n);
+  if (!t) return std::nullopt;
+  std::string suggestion;
+  std::string err = check_method(t->getText(), suggestion);
+  if (err.empty()) return ast::Name{t->getText(), range(n)};
+  auto* d = ctx_.report(diag::Code::BadMethod, range(n),
+                        "'" + t->getText() + "': " + err + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
+  if (d && !suggestion.empty()) d->fixit = diag::FixIt{range(n), suggestion};
+  return std::nullopt;
+}
+
 std::optional<size_t> ValueReader::choice(antlr4::tree::TerminalNode* n, const std::vector<std::string>& choices,
                                           const std::string& what) {
   auto* t = token(n);

@@ -37,6 +37,9 @@ class ValueReader {
   std::optional<ast::Int> integer(antlr4::tree::TerminalNode* n, int64_t min, int64_t max, const std::string& what);
   std::optional<ast::Int> status(antlr4::tree::TerminalNode* n, int64_t min = 100, int64_t max = 599);
 
+  // An HTTP method token (B0206 with a suggestion when it is not one).
+  std::optional<ast::Name> method(antlr4::tree::TerminalNode* n);
+
   // One of `choices`, else B0204 with "did you mean". Returns the index.
   std::optional<size_t> choice(antlr4::tree::TerminalNode* n, const std::vector<std::string>& choices,
                                const std::string& what);

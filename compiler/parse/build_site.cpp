@@ -107,17 +107,7 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
   for (auto* s : c->routeStmt()) {
     if (auto* x = dynamic_cast<P::RMethodContext*>(s)) {
       for (auto* n : x->IDENT()) {
-        auto* t = ValueReader::token(n);
-        if (!t) continue;
-        std::string suggestion;
-        std::string err = check_method(t->getText(), suggestion);
-        if (!err.empty()) {
-          auto* d = v.ctx().report(diag::Code::BadMethod, v.range(n),
-                                   "'" + t->getText() + "': " + err + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
-          if (d && !suggestion.empty()) d->fixit = diag::FixIt{v.range(n), suggestion};
-          continue;
-        }
-        r.methods.push_back({t->getText(), v.range(n)});
+        if (auto m = v.method(n)) r.methods.push_back(*m);
       }
     } else if (auto* x = dynamic_cast<P::RHeaderContext*>(s)) {
       if (auto p = predicate(ast::Predicate::Kind::Header, x->STRING(), x->valueMatch(), x, v)) r.predicates.push_back(*p);

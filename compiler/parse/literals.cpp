@@ -108,40 +108,56 @@ StringLiteral unquote(std::string_view token) {
   return out;
 }
 
-Parsed<int64_t> parse_duration(std::string_view text) {
-  static const std::vector<Unit> units = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+// The number of `text` times its unit's factor, when the unit is one of `units`.
+// `found` says whether it was; `error` says what is wrong when it was but the value
+// is not representable.
+static bool scale_by_unit(std::string_view text, const std::vector<Unit>& units, uint64_t limit, std::string_view kind,
+                   std::string_view limit_text, uint64_t& out, bool& found, std::string& error) {
   std::string_view number, unit;
   split_quantity(text, number, unit);
-  std::vector<std::string> names;
+  found = false;
   for (const auto& u : units) {
-    names.emplace_back(u.name);
-    if (unit == u.name) {
-      uint64_t ms = 0;
-      std::string error;
-      if (!scaled(number, u.factor, kMaxDurationMs, ms, error))
-        return Parsed<int64_t>::bad("duration '" + std::string(text) + "' " + error + " (the limit is 3660d)");
-      return Parsed<int64_t>::good(static_cast<int64_t>(ms));
-    }
+    if (unit != u.name) continue;
+    found = true;
+    std::string why;
+    if (scaled(number, u.factor, limit, out, why)) return true;
+    error = std::string(kind) + " '" + std::string(text) + "' " +
+            (why == "too large" ? "is too large (the limit is " + std::string(limit_text) + ")"
+                                : why + " (" + units.front().name + ")");
+    return false;
   }
-  if (unit.empty()) return Parsed<int64_t>::bad("duration '" + std::string(text) + "' needs a unit: ms, s, m, h or d");
-  return Parsed<int64_t>::bad(unit_error(unit, "duration", names));
+  return false;
+}
+
+static std::vector<std::string> unit_names(const std::vector<Unit>& units) {
+  std::vector<std::string> names;
+  for (const auto& u : units) names.emplace_back(u.name);
+  return names;
+}
+
+Parsed<int64_t> parse_duration(std::string_view text) {
+  static const std::vector<Unit> units = {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}};
+  uint64_t ms = 0;
+  bool found = false;
+  std::string error;
+  if (scale_by_unit(text, units, kMaxDurationMs, "duration", "3660d", ms, found, error))
+    return Parsed<int64_t>::good(static_cast<int64_t>(ms));
+  if (found) return Parsed<int64_t>::bad(error);
+  std::string_view number, unit;
+  split_quantity(text, number, unit);
+  return Parsed<int64_t>::bad(unit_error(unit, "duration", unit_names(units)));
 }
 
 Parsed<uint64_t> parse_size(std::string_view text) {
   static const std::vector<Unit> units = {{"B", 1}, {"KiB", 1ULL << 10}, {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}};
+  uint64_t bytes = 0;
+  bool found = false;
+  std::string error;
+  if (scale_by_unit(text, units, kMaxSizeBytes, "size", "1024GiB", bytes, found, error))
+    return Parsed<uint64_t>::good(bytes);
+  if (found) return Parsed<uint64_t>::bad(error);
   std::string_view number, unit;
   split_quantity(text, number, unit);
-  std::vector<std::string> names;
-  for (const auto& u : units) {
-    names.emplace_back(u.name);
-    if (unit == u.name) {
-      uint64_t bytes = 0;
-      std::string error;
-      if (!scaled(number, u.factor, kMaxSizeBytes, bytes, error))
-        return Parsed<uint64_t>::bad("size '" + std::string(text) + "' " + error + " (the limit is 1024GiB)");
-      return Parsed<uint64_t>::good(bytes);
-    }
-  }
   // Decimal units are a common slip; say which binary unit is meant.
   static const std::vector<std::pair<std::string, std::string>> decimal = {
       {"KB", "KiB"}, {"kB", "KiB"}, {"K", "KiB"}, {"k", "KiB"}, {"MB", "MiB"}, {"M", "MiB"},
@@ -150,8 +166,7 @@ Parsed<uint64_t> parse_size(std::string_view text) {
     if (unit == from)
       return Parsed<uint64_t>::bad("unknown size unit '" + from + "'; sizes are binary: did you mean '" + to + "'?");
   }
-  if (unit.empty()) return Parsed<uint64_t>::bad("size '" + std::string(text) + "' needs a unit: B, KiB, MiB or GiB");
-  return Parsed<uint64_t>::bad(unit_error(unit, "size", names));
+  return Parsed<uint64_t>::bad(unit_error(unit, "size", unit_names(units)));
 }
 
 Parsed<uint32_t> parse_percent(std::string_view text) {
