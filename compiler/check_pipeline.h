@@ -3,6 +3,8 @@
 // every mistake; passes skip what earlier ones could not build.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "compiler/ast/ast.h"
@@ -19,7 +21,12 @@ struct CheckResult {
   bool syntax_ok = false;
 };
 
+struct CheckOptions {
+  parse::Limits limits;
+  std::optional<int64_t> now_unix;  // default: the clock; tests fix it
+};
+
 CheckResult check_file(const std::string& path, source::SourceManager& sm, diag::DiagnosticSink& sink,
-                       source::FileReader& reader, const parse::Limits& limits = {});
+                       source::FileReader& reader, const CheckOptions& options = {});
 
 }  // namespace banyan

@@ -9,8 +9,11 @@ ReaderContext::ReaderContext(const source::SourceFile& file, diag::DiagnosticSin
   bool ascii = true;
   for (unsigned char c : text) ascii = ascii && c < 0x80;
   if (ascii) return;
+  // ANTLRInputStream drops a leading UTF-8 byte order mark, so its character 0 is
+  // the code point after it.
+  uint32_t first = text.starts_with("\xef\xbb\xbf") ? 3 : 0;
   // The caller has checked UTF-8 validity: every lead byte starts one code point.
-  for (uint32_t i = 0; i < text.size(); ++i) {
+  for (uint32_t i = first; i < text.size(); ++i) {
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) char_to_byte_.push_back(i);
   }
   char_to_byte_.push_back(static_cast<uint32_t>(text.size()));

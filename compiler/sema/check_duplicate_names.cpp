@@ -21,7 +21,8 @@ void check(const std::vector<Decl>& decls, NameOf name_of, const std::string& wh
 
 }  // namespace
 
-void check_duplicate_names(const ast::File& file, diag::DiagnosticSink& sink) {
+void check_duplicate_names(const Context& cx, diag::DiagnosticSink& sink) {
+  const ast::File& file = cx.file;
   using Named = std::pair<std::string, source::SourceRange>;
   check(file.upstreams, [](const ast::Upstream& u) { return Named{u.name.text, u.name.range}; }, "upstream", sink);
   check(file.caches, [](const ast::CacheZone& c) { return Named{c.name.text, c.name.range}; }, "cache zone", sink);

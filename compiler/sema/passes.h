@@ -3,15 +3,29 @@
 // compiler/check_pipeline.cpp.
 #pragma once
 
+#include <cstdint>
+
 #include "compiler/ast/ast.h"
 #include "compiler/diag/diagnostic.h"
+#include "compiler/source/file_reader.h"
+#include "compiler/source/source_file.h"
 
 namespace banyan::sema {
 
+// What every pass may read. Passes never write the AST.
+struct Context {
+  const ast::File& file;
+  const source::SourceManager& sm;  // to find the file a declaration was written in
+  source::FileReader& reader;       // for files the routes name (certificates, keys)
+  int64_t now_unix = 0;             // "now" for certificate expiry (fixed in tests)
+};
+
+using Pass = void (*)(const Context& cx, diag::DiagnosticSink& sink);
+
 // Two upstreams, caches, tls blocks or migrations with one name; one host in two sites.
-void check_duplicate_names(const ast::File& file, diag::DiagnosticSink& sink);
+void check_duplicate_names(const Context& cx, diag::DiagnosticSink& sink);
 
 // Every `to`, `cache`, site `tls` and migration `from`/`to` names a declaration.
-void resolve_names(const ast::File& file, diag::DiagnosticSink& sink);
+void resolve_names(const Context& cx, diag::DiagnosticSink& sink);
 
 }  // namespace banyan::sema

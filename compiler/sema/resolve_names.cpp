@@ -45,7 +45,8 @@ class Resolver {
 
 }  // namespace
 
-void resolve_names(const ast::File& file, diag::DiagnosticSink& sink) {
+void resolve_names(const Context& cx, diag::DiagnosticSink& sink) {
+  const ast::File& file = cx.file;
   Resolver r(file, sink);
   for (const auto& site : file.sites) {
     if (site.tls) r.tls(*site.tls);

@@ -38,4 +38,9 @@ TEST_CASE("a statement written over several lines is joined onto one") {
         "upstream u {\n  server \"u:80\" weight 3\n}\n");
 }
 
+TEST_CASE("a leading byte order mark is dropped and the tokens after it keep their text") {
+  // ANTLR's input stream skips the mark; found by the fuzzer as shifted token text.
+  CHECK(fmt("\xef\xbb\xbf# caf\xc3\xa9\n\nlisten http :80\n") == "# caf\xc3\xa9\n\nlisten http :80\n");
+}
+
 }  // namespace banyan::format
