@@ -28,4 +28,8 @@ void check_duplicate_names(const Context& cx, diag::DiagnosticSink& sink);
 // Every `to`, `cache`, site `tls` and migration `from`/`to` names a declaration.
 void resolve_names(const Context& cx, diag::DiagnosticSink& sink);
 
+// Routing: regexes compile, no two routes tie on a request, every route is reachable.
+// Lives in compiler/analysis/ with the route model it builds.
+void check_routing(const Context& cx, diag::DiagnosticSink& sink);
+
 }  // namespace banyan::sema

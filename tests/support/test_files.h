@@ -28,5 +28,11 @@ struct Checked {
 void check_text(Checked& out, const std::string& name, const std::string& text);
 // Runs it on a file on disk, with its includes.
 void check_disk_file(Checked& out, const std::string& path);
+// Runs it on `text` as if it were the file `path` on disk: the files it names
+// (includes, certificates) are read from disk around it.
+void check_text_at(Checked& out, const std::string& path, const std::string& text);
+
+// The ```routes blocks of a markdown file, each with the line it starts on.
+std::vector<std::pair<int, std::string>> routes_blocks(const std::string& markdown);
 
 }  // namespace banyan::test
