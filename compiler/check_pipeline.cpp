@@ -24,6 +24,7 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
       sema::check_routing,
   };
   for (sema::Pass pass : kPasses) pass(cx, sink);
+  parse::apply_annotations(loaded.annotations, sink);
   sink.sort();
   return out;
 }

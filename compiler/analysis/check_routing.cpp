@@ -91,7 +91,7 @@ class Reporter {
                                "): no request matching both was found, and regexes keep Banyan from ruling one out");
     d.notes.push_back({first->route->path.range,
                        "the other route; if the two can never match one request, say why with `# banyan:allow B0406 "
-                       "\"reason\"` on either route"});
+                       "\"reason\"` on the route this warning points at"});
   }
 
   void unreachable(const analysis::Unreachable& u) {

@@ -3,6 +3,7 @@
 // (render.h); passes only build these and hand them to a DiagnosticSink.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -61,6 +62,10 @@ class DiagnosticSink {
   size_t warning_count() const;
   // Order by file, then offset, keeping report order for ties: output is stable.
   void sort();
+  template <typename Pred>
+  void remove_if(Pred pred) {
+    diagnostics_.erase(std::remove_if(diagnostics_.begin(), diagnostics_.end(), pred), diagnostics_.end());
+  }
 
  private:
   std::vector<Diagnostic> diagnostics_;

@@ -40,6 +40,7 @@ class Loader {
     source::FileId id = sm_.add(path, std::move(*text));
     ParsedFile parsed = parse_file(sm_.file(id), sink_, limits_);
     out.syntax_ok = out.syntax_ok && parsed.syntax_ok;
+    for (auto& a : find_annotations(sm_.file(id), parsed.tokens, sink_)) out.annotations.push_back(std::move(a));
 
     stack_.push_back(canonical);
     loaded_.insert(canonical);

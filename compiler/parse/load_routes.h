@@ -7,6 +7,7 @@
 
 #include "compiler/ast/ast.h"
 #include "compiler/diag/diagnostic.h"
+#include "compiler/parse/annotations.h"
 #include "compiler/parse/parse_file.h"
 #include "compiler/source/file_reader.h"
 #include "compiler/source/source_file.h"
@@ -17,6 +18,7 @@ struct LoadResult {
   ast::File ast;
   bool read_ok = false;    // the root file could be read at all (else: exit 2)
   bool syntax_ok = false;  // every file lexed and parsed without error
+  std::vector<Annotation> annotations;  // `# banyan:allow` comments of every file
 };
 
 LoadResult load_routes(const std::string& path, source::SourceManager& sm, diag::DiagnosticSink& sink,
