@@ -21,7 +21,10 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
   static constexpr sema::Pass kPasses[] = {
       sema::check_duplicate_names,
       sema::resolve_names,
+      sema::check_values,
+      sema::check_caching,
       sema::check_routing,
+      sema::check_migrations,
   };
   for (sema::Pass pass : kPasses) pass(cx, sink);
   parse::apply_annotations(loaded.annotations, sink);

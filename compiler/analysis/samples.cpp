@@ -108,6 +108,51 @@ std::vector<std::string> value_candidates(const std::vector<const ValueTest*>& m
   return kept;
 }
 
+// A structural rule as glob segments (a prefix `/a` is `/a/**`; candidates only).
+std::vector<parse::GlobSegment> as_glob(const Rule& r) {
+  using K = parse::GlobSegment::Kind;
+  if (r.cls == PathClass::Glob) return r.glob;
+  std::vector<parse::GlobSegment> out;
+  if (r.cls != PathClass::Fallback) {
+    for (auto& s : split(r.pattern)) out.push_back({K::Literal, std::move(s)});
+  }
+  if (r.cls != PathClass::Exact) {
+    if (!out.empty() && out.back().text.empty()) out.pop_back();  // "/a/" -> a, **
+    out.push_back({K::DoubleStar, ""});
+  }
+  return out;
+}
+
+// Paths two structural rules may share: each segment takes whichever literal either
+// has, and past one's `**` the other's segments go on. Unverified candidates.
+std::vector<std::string> joint_paths(const Rule& a, const Rule& b, const SiteVocabulary& vocab) {
+  using K = parse::GlobSegment::Kind;
+  if (a.cls == PathClass::Regex || b.cls == PathClass::Regex) return {};
+  auto ga = as_glob(a), gb = as_glob(b);
+  const std::string& f = vocab.fresh_segment();
+  std::string base;
+  for (size_t i = 0;; ++i) {
+    bool end_a = i == ga.size(), end_b = i == gb.size();
+    if (end_a || end_b) return end_a && end_b ? std::vector<std::string>{base.empty() ? "/" : base} : std::vector<std::string>{};
+    bool rest_a = ga[i].kind == K::DoubleStar, rest_b = gb[i].kind == K::DoubleStar;
+    if (rest_a || rest_b) {
+      // The other rule's remaining segments, then the usual tails.
+      const auto& other = rest_a ? gb : ga;
+      std::vector<std::string> out;
+      std::string path = base;
+      for (size_t k = i; k < other.size() && other[k].kind != K::DoubleStar; ++k)
+        path += "/" + (other[k].kind == K::Literal ? other[k].text : f);
+      out.push_back(path.empty() ? "/" : path);
+      out.push_back(path + "/");
+      out.push_back(path + "/" + f);
+      return out;
+    }
+    if (ga[i].kind == K::Literal) base += "/" + ga[i].text;
+    else if (gb[i].kind == K::Literal) base += "/" + gb[i].text;
+    else base += "/" + f;
+  }
+}
+
 }  // namespace
 
 SiteVocabulary::SiteVocabulary(const SiteRules& site) {
@@ -212,19 +257,8 @@ Samples request_samples(const Rule& rule, const Rule* also, const std::string& h
     for (auto& p : path_samples(*also, vocab, out.complete)) {
       if (path_matches(rule, p)) add_unique(paths, std::move(p));
     }
-    if (rule.cls == PathClass::Glob && also->cls == PathClass::Glob && rule.glob.size() == also->glob.size()) {
-      // Each position takes whichever literal either glob has.
-      std::vector<std::string> joint;
-      auto fill = [&](size_t i) {
-        using K = parse::GlobSegment::Kind;
-        if (rule.glob[i].kind == K::Literal) return rule.glob[i].text;
-        if (also->glob[i].kind == K::Literal) return also->glob[i].text;
-        return vocab.fresh_segment();
-      };
-      expand_glob(rule.glob, fill, vocab.fresh_segment(), vocab.max_depth(), joint);
-      for (auto& p : joint) {
-        if (path_matches(rule, p) && path_matches(*also, p)) add_unique(paths, std::move(p));
-      }
+    for (auto& p : joint_paths(rule, *also, vocab)) {
+      if (path_matches(rule, p) && path_matches(*also, p)) add_unique(paths, std::move(p));
     }
   }
   // Methods both take.

@@ -28,6 +28,16 @@ void check_duplicate_names(const Context& cx, diag::DiagnosticSink& sink);
 // Every `to`, `cache`, site `tls` and migration `from`/`to` names a declaration.
 void resolve_names(const Context& cx, diag::DiagnosticSink& sink);
 
+// Zero timeouts and intervals, cache zones with no room or oversized entries.
+void check_values(const Context& cx, diag::DiagnosticSink& sink);
+
+// Cache policies: methods never cached, personalised responses, cached 5xx.
+void check_caching(const Context& cx, diag::DiagnosticSink& sink);
+
+// Migrations against the routes: moved paths go to `from` today, no two migrations
+// move one request, sane schedules, shadowing opt-ins, rollback thresholds.
+void check_migrations(const Context& cx, diag::DiagnosticSink& sink);
+
 // Routing: regexes compile, no two routes tie on a request, every route is reachable.
 // Lives in compiler/analysis/ with the route model it builds.
 void check_routing(const Context& cx, diag::DiagnosticSink& sink);

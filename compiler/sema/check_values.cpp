@@ -1,0 +1,78 @@
+// Values that parse but cannot mean what was meant: zero timeouts and intervals, a
+// cache zone with no room or entries larger than the zone, a health check that times
+// out after its next run would start. (Ranges a value can be checked against alone,
+// like ports and percentages, are the reader's: compiler/parse/build_common.cpp.)
+#include <string>
+
+#include "compiler/sema/passes.h"
+
+namespace banyan::sema {
+namespace {
+
+std::string bytes(uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (u < 4 && b >= 1024 && b % 1024 == 0) b /= 1024, ++u;
+  return std::to_string(b) + units[u];
+}
+
+void nonzero(const std::optional<ast::Duration>& d, const char* what, diag::DiagnosticSink& sink) {
+  if (d && d->ms == 0) {
+    sink.report(diag::Code::ValueOutOfRange, d->range,
+                std::string("a ") + what + " of 0 would fail at once; give a duration, or remove the line for the default");
+  }
+}
+
+}  // namespace
+
+void check_values(const Context& cx, diag::DiagnosticSink& sink) {
+  for (const auto& u : cx.file.upstreams) {
+    nonzero(u.connect_timeout, "connect_timeout", sink);
+    nonzero(u.read_timeout, "read_timeout", sink);
+    nonzero(u.resolve_every, "resolve interval", sink);
+    if (u.health) {
+      nonzero(u.health->interval, "health check interval", sink);
+      nonzero(u.health->timeout, "health check timeout", sink);
+      if (u.health->timeout.ms > u.health->interval.ms && u.health->interval.ms > 0) {
+        auto at = u.health->timeout.range.valid() ? u.health->timeout.range : u.health->range;
+        sink.report(diag::Code::ValueOutOfRange, at,
+                    "the health check timeout is longer than its interval, so checks would overlap; make it shorter");
+      }
+    }
+    if (u.passive_health) {
+      nonzero(u.passive_health->window, "failure window", sink);
+      nonzero(u.passive_health->cooldown, "cool-down", sink);
+    }
+    if (u.sticky) nonzero(u.sticky->ttl, "sticky cookie lifetime", sink);
+  }
+  for (const auto& z : cx.file.caches) {
+    auto empty = [&](const std::optional<ast::Size>& s, const char* what) {
+      if (s && s->bytes == 0) sink.report(diag::Code::ValueOutOfRange, s->range, std::string("a ") + what + " of 0 holds nothing");
+    };
+    empty(z.memory, "memory tier");
+    empty(z.disk_size, "disk tier");
+    empty(z.max_entry, "max_entry");
+    nonzero(z.inactive, "inactive time", sink);
+    if (z.max_entry && z.max_entry->bytes > 0) {
+      uint64_t room = std::max(z.memory ? z.memory->bytes : 0, z.disk_size ? z.disk_size->bytes : 0);
+      if (room > 0 && z.max_entry->bytes > room) {
+        sink.report(diag::Code::ValueOutOfRange, z.max_entry->range,
+                    "max_entry " + bytes(z.max_entry->bytes) + " is larger than the whole zone (" + bytes(room) +
+                        "), so no entry that size could be stored");
+      }
+    }
+  }
+  for (const auto& site : cx.file.sites) {
+    for (const auto& r : site.routes) {
+      nonzero(r.connect_timeout, "connect_timeout", sink);
+      nonzero(r.read_timeout, "read_timeout", sink);
+    }
+  }
+  for (const auto& m : cx.file.migrations) {
+    nonzero(m.shadow_duration, "shadow duration", sink);
+    for (const auto& s : m.shift) nonzero(s.duration, "shift step", sink);
+    if (m.rollback) nonzero(m.rollback->window, "rollback window", sink);
+  }
+}
+
+}  // namespace banyan::sema
