@@ -21,6 +21,7 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
   static constexpr sema::Pass kPasses[] = {
       sema::check_duplicate_names,
       sema::resolve_names,
+      sema::check_tls,
       sema::check_values,
       sema::check_caching,
       sema::check_routing,

@@ -5,6 +5,8 @@
 //   # expect@+1: B0104       (the diagnostic is on the next line; @-1 the previous)
 // The file must produce exactly the expected (line, code) pairs: anything missing or
 // extra fails, so the near-miss lines in each file are checked to stay clean.
+// A file may fix the clock the certificate checks read, so dates in it never age:
+//   # now: 2000-12-15        (or 2000-12-15T12:00:00Z; without it, the real clock)
 #include <catch2/catch.hpp>
 #include <regex>
 #include <set>
@@ -57,8 +59,15 @@ TEST_CASE("every file under tests/diagnostics produces exactly the diagnostics w
       std::string text = read_file(path);
       auto expected = parse_expectations(text);
       REQUIRE(!expected.empty());
+      CheckOptions options;
+      std::smatch now;
+      static const std::regex now_marker(R"(#\s*now:\s*(\S+))");
+      if (std::regex_search(text, now, now_marker)) {
+        options.now_unix = parse_utc(now[1].str());
+        REQUIRE(options.now_unix);
+      }
       Checked c;
-      check_disk_file(c, path);
+      check_disk_file(c, path, options);
       std::string rendered = diag::render_text(c.sink.all(), c.sm);
       INFO("banyanc printed:\n" << rendered);
 

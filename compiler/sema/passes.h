@@ -28,6 +28,12 @@ void check_duplicate_names(const Context& cx, diag::DiagnosticSink& sink);
 // Every `to`, `cache`, site `tls` and migration `from`/`to` names a declaration.
 void resolve_names(const Context& cx, diag::DiagnosticSink& sink);
 
+// TLS: certificate and key files (exist, parse, match), the hosts each certificate
+// covers, its validity at `now_unix`, legacy protocol versions, and that https
+// listeners, `redirect https` and hsts have what they need. Reads the files the tls
+// blocks name through `reader`.
+void check_tls(const Context& cx, diag::DiagnosticSink& sink);
+
 // Zero timeouts and intervals, cache zones with no room or oversized entries.
 void check_values(const Context& cx, diag::DiagnosticSink& sink);
 

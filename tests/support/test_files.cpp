@@ -1,6 +1,8 @@
 #include "tests/support/test_files.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -44,60 +46,47 @@ bool updating_golden() {
   return v && std::string(v) == "1";
 }
 
-void check_text(Checked& out, const std::string& name, const std::string& text) {
-  source::MemoryFileReader reader;
-  reader.add(name, text);
-  out.result = check_file(name, out.sm, out.sink, reader);
-}
-
 namespace {
-class OverlayReader : public source::FileReader {
+
+// `name` from memory; any other file from disk, a relative path from tests/fixtures/.
+class FixtureReader : public source::FileReader {
  public:
-  OverlayReader(std::string path, std::string text) : path_(std::move(path)), text_(std::move(text)) {}
+  FixtureReader(std::string name, std::string text) : name_(std::move(name)), text_(std::move(text)) {}
   std::optional<std::string> read(const std::string& path, size_t max_bytes, std::string& error) override {
-    if (path == path_) return text_;
-    return disk_.read(path, max_bytes, error);
+    if (path == name_) return text_.substr(0, max_bytes + 1);
+    std::filesystem::path p(path);
+    if (p.is_relative()) p = std::filesystem::path(source_dir()) / "tests/fixtures" / p;
+    return disk_.read(p.string(), max_bytes, error);
   }
-  std::string canonical(const std::string& path) override { return path == path_ ? path : disk_.canonical(path); }
+  std::string canonical(const std::string& path) override { return path; }
 
  private:
-  std::string path_, text_;
+  std::string name_, text_;
   source::DiskFileReader disk_;
 };
+
 }  // namespace
 
-void check_text_at(Checked& out, const std::string& path, const std::string& text) {
-  OverlayReader reader(path, text);
-  out.result = check_file(path, out.sm, out.sink, reader);
+void check_text(Checked& out, const std::string& name, const std::string& text, const CheckOptions& options) {
+  FixtureReader reader(name, text);
+  out.result = check_file(name, out.sm, out.sink, reader, options);
 }
 
-std::vector<std::pair<int, std::string>> routes_blocks(const std::string& markdown) {
-  std::vector<std::pair<int, std::string>> out;
-  int line = 0, start = 0;
-  bool inside = false;
-  std::string block;
-  size_t pos = 0;
-  while (pos < markdown.size()) {
-    size_t end = markdown.find('\n', pos);
-    if (end == std::string::npos) end = markdown.size();
-    std::string l = markdown.substr(pos, end - pos);
-    ++line;
-    if (!inside && l == "```routes") {
-      inside = true, start = line + 1, block.clear();
-    } else if (inside && l == "```") {
-      inside = false;
-      out.emplace_back(start, block);
-    } else if (inside) {
-      block += l + "\n";
-    }
-    pos = end + 1;
-  }
-  return out;
-}
-
-void check_disk_file(Checked& out, const std::string& path) {
+void check_disk_file(Checked& out, const std::string& path, const CheckOptions& options) {
   source::DiskFileReader reader;
-  out.result = check_file(path, out.sm, out.sink, reader);
+  out.result = check_file(path, out.sm, out.sink, reader, options);
+}
+
+std::optional<int64_t> parse_utc(const std::string& text) {
+  int y = 0;
+  unsigned mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  char tail = 0;
+  int n = std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%c", &y, &mo, &d, &h, &mi, &s, &tail);
+  if (n != 3 && !(n == 7 && tail == 'Z')) return std::nullopt;
+  using namespace std::chrono;
+  year_month_day ymd{year{y}, month{mo}, day{d}};
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
+  return static_cast<int64_t>(sys_days{ymd}.time_since_epoch().count()) * 86400 + h * 3600 + mi * 60 + s;
 }
 
 }  // namespace banyan::test

@@ -2,6 +2,8 @@
 // pipeline on text held in memory.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,20 +21,18 @@ void write_file(const std::string& path, const std::string& text);
 // UPDATE_GOLDEN=1 in the environment rewrites golden files instead of comparing.
 bool updating_golden();
 
-// Runs the whole check pipeline on `text` as the file `name`.
+// Runs the whole check pipeline on `text` as the file `name` (a relative name), as if
+// it were in tests/fixtures/: the files it names (certificates, keys, includes) are
+// read from there, so `certificate "certs/example.pem"` finds the test certificate.
 struct Checked {
   source::SourceManager sm;
   diag::DiagnosticSink sink;
   CheckResult result;
 };
-void check_text(Checked& out, const std::string& name, const std::string& text);
+void check_text(Checked& out, const std::string& name, const std::string& text, const CheckOptions& options = {});
 // Runs it on a file on disk, with its includes.
-void check_disk_file(Checked& out, const std::string& path);
-// Runs it on `text` as if it were the file `path` on disk: the files it names
-// (includes, certificates) are read from disk around it.
-void check_text_at(Checked& out, const std::string& path, const std::string& text);
-
-// The ```routes blocks of a markdown file, each with the line it starts on.
-std::vector<std::pair<int, std::string>> routes_blocks(const std::string& markdown);
+void check_disk_file(Checked& out, const std::string& path, const CheckOptions& options = {});
+// Unix time of a "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" date (UTC); nullopt if malformed.
+std::optional<int64_t> parse_utc(const std::string& text);
 
 }  // namespace banyan::test
