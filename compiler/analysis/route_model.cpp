@@ -16,22 +16,10 @@ bool equal_fold(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Segments of a normalised path: "/" -> {""}, "/a/" -> {"a", ""}.
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 1;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 bool glob_matches(const std::vector<parse::GlobSegment>& glob, std::string_view path) {
   if (path.empty() || path[0] != '/') return false;
-  auto segs = segments(path);
+  auto segs = parse::split_segments(path);
   size_t i = 0;
   for (const auto& g : glob) {
     using K = parse::GlobSegment::Kind;

@@ -16,15 +16,8 @@ constexpr size_t kValuesPerName = 8;      // candidate values per header/cookie/
 constexpr size_t kKnownPathsPerRegex = 64;
 
 std::vector<std::string> split(std::string_view path) {
-  std::vector<std::string> out;
-  size_t i = 1;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    out.emplace_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  auto views = parse::split_segments(path);
+  return {views.begin(), views.end()};
 }
 
 void add_unique(std::vector<std::string>& v, std::string s) {

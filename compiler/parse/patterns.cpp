@@ -19,6 +19,9 @@ bool is_pchar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~!$&'()*+,;=:@%").find(c) != std::string_view::npos;
 }
 
+
+}  // namespace
+
 std::vector<std::string_view> split_segments(std::string_view path) {
   std::vector<std::string_view> out;
   size_t i = 1;
@@ -30,8 +33,6 @@ std::vector<std::string_view> split_segments(std::string_view path) {
   }
   return out;
 }
-
-}  // namespace
 
 bool is_glob(std::string_view path) {
   for (auto seg : split_segments(path)) {

@@ -16,6 +16,9 @@ struct GlobSegment {
   std::string text;  // literal text, or the parameter name
 };
 
+// A normalised path's segments: "/" -> {""}, "/a/" -> {"a", ""}. Views into `path`.
+std::vector<std::string_view> split_segments(std::string_view path);
+
 bool is_glob(std::string_view path);  // has a `:param`, `*` or `**` segment
 std::string check_path(std::string_view path, bool exact);
 std::string parse_glob(std::string_view path, std::vector<GlobSegment>& out);
