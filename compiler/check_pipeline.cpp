@@ -25,7 +25,6 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
       sema::check_values,
       sema::check_caching,
       sema::check_routing,
-      sema::check_migrations,
   };
   for (sema::Pass pass : kPasses) pass(cx, sink);
   parse::apply_annotations(loaded.annotations, sink);

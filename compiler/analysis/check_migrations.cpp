@@ -5,15 +5,14 @@
 #include <algorithm>
 #include <set>
 
-#include "compiler/analysis/analyses.h"
-#include "compiler/parse/patterns.h"
-#include "compiler/sema/passes.h"
+#include "compiler/analysis/check_migrations.h"
 
-namespace banyan::sema {
+#include "compiler/parse/patterns.h"
+
+namespace banyan::analysis {
 namespace {
 
-using analysis::Request;
-using analysis::Rule;
+using sema::Context;
 
 bool host_served(const ast::Site& site, const std::string& host) {
   for (const auto& h : site.hosts) {
@@ -38,34 +37,16 @@ bool is_idempotent(const std::string& m) {
   return m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "PUT" || m == "DELETE";
 }
 
-// The moved paths of one migration as rules.
-struct Moved {
-  std::vector<Rule> rules;
-};
-
 class MigrationChecker {
  public:
-  MigrationChecker(const Context& cx, diag::DiagnosticSink& sink)
-      : cx_(cx), sink_(sink), model_(analysis::build_route_model(cx.file)) {
-    for (const auto& s : model_.sites) {
-      vocab_.emplace_back(s);
-      index_.emplace_back(s);
-    }
-  }
+  MigrationChecker(const Context& cx, const RouteModel& model, const std::vector<SiteVocabulary>& vocab,
+                   const std::vector<SiteIndex>& index, diag::DiagnosticSink& sink)
+      : cx_(cx), sink_(sink), model_(model), vocab_(vocab), index_(index) {}
 
   void run() {
-    std::vector<Moved> moved(cx_.file.migrations.size());
+    const auto& moved = model_.moved;
     for (size_t i = 0; i < cx_.file.migrations.size(); ++i) {
       const ast::Migration& m = cx_.file.migrations[i];
-      analysis::RouteModel scratch;  // collects regex errors of the `move` patterns
-      for (const auto& p : m.paths) {
-        Rule r = analysis::make_path_rule(p, scratch);
-        if (r.usable) moved[i].rules.push_back(std::move(r));
-      }
-      for (const auto& problem : scratch.problems) {
-        sink_.report(diag::Code::BadRegex, problem.range,
-                     problem.too_costly ? "regex is past the program-size budget" : "invalid regex: " + problem.error);
-      }
       schedule(m);
       rollback(m);
       if (!m.from.text.empty() && m.from.text == m.to.text) {
@@ -74,8 +55,10 @@ class MigrationChecker {
       }
       source_and_methods(m, moved[i]);
     }
+    SiteRules no_site;  // moved patterns alone: no site's literals to avoid
+    SiteVocabulary plain(no_site);
     for (size_t i = 0; i < moved.size(); ++i) {
-      for (size_t j = i + 1; j < moved.size(); ++j) overlap(i, j, moved);
+      for (size_t j = i + 1; j < moved.size(); ++j) overlap(i, j, plain);
     }
   }
 
@@ -144,7 +127,7 @@ class MigrationChecker {
     return out;
   }
 
-  void source_and_methods(const ast::Migration& m, const Moved& mv) {
+  void source_and_methods(const ast::Migration& m, const std::vector<Rule>& mv) {
     if (m.from.text.empty()) return;
     bool shadow = m.shadow_percent.has_value();
     bool unsafe_ok = std::any_of(m.allow.begin(), m.allow.end(), [](const ast::Name& n) { return n.text == "unsafe_methods"; });
@@ -160,13 +143,13 @@ class MigrationChecker {
       // Requests in the moved set: the moved patterns' own samples, and the samples of
       // every route that some of them also match (its predicates included).
       std::vector<Request> tries;
-      for (const auto& r : mv.rules) {
-        for (auto& req : analysis::request_samples(r, nullptr, site.sample_host, vocab_[s]).requests) tries.push_back(std::move(req));
+      for (const auto& r : mv) {
+        for (auto& req : request_samples(r, nullptr, site.sample_host, vocab_[s]).requests) tries.push_back(std::move(req));
       }
       for (const auto& route : site.rules) {
         if (!route.usable) continue;
-        for (auto& req : analysis::request_samples(route, nullptr, site.sample_host, vocab_[s]).requests) {
-          bool in_set = std::any_of(mv.rules.begin(), mv.rules.end(), [&](const Rule& r) { return analysis::path_matches(r, req.path); });
+        for (auto& req : request_samples(route, nullptr, site.sample_host, vocab_[s]).requests) {
+          bool in_set = std::any_of(mv.begin(), mv.end(), [&](const Rule& r) { return path_matches(r, req.path); });
           if (in_set) tries.push_back(std::move(req));
         }
       }
@@ -212,17 +195,15 @@ class MigrationChecker {
     }
   }
 
-  void overlap(size_t i, size_t j, const std::vector<Moved>& moved) {
+  void overlap(size_t i, size_t j, const SiteVocabulary& vocab) {
     const auto& a = cx_.file.migrations[i];
     const auto& b = cx_.file.migrations[j];
     if (a.on_host && b.on_host && a.on_host->text != b.on_host->text) return;
-    analysis::SiteRules empty;
-    analysis::SiteVocabulary vocab(empty);
-    for (const auto& ra : moved[i].rules) {
-      for (const auto& rb : moved[j].rules) {
+    for (const auto& ra : model_.moved[i]) {
+      for (const auto& rb : model_.moved[j]) {
         std::string hit;
-        for (const auto& req : analysis::request_samples(ra, &rb, "", vocab).requests) {
-          if (hit.empty() && analysis::path_matches(ra, req.path) && analysis::path_matches(rb, req.path)) hit = req.path;
+        for (const auto& req : request_samples(ra, &rb, "", vocab).requests) {
+          if (hit.empty() && path_matches(ra, req.path) && path_matches(rb, req.path)) hit = req.path;
         }
         if (hit.empty()) continue;
         auto& d = sink_.report(diag::Code::MigrationsOverlap, b.move_range,
@@ -236,16 +217,16 @@ class MigrationChecker {
 
   const Context& cx_;
   diag::DiagnosticSink& sink_;
-  analysis::RouteModel model_;
-  std::vector<analysis::SiteVocabulary> vocab_;
-  std::vector<analysis::SiteIndex> index_;
+  const RouteModel& model_;
+  const std::vector<SiteVocabulary>& vocab_;
+  const std::vector<SiteIndex>& index_;
 };
 
 }  // namespace
 
-void check_migrations(const Context& cx, diag::DiagnosticSink& sink) {
-  if (cx.file.migrations.empty()) return;
-  MigrationChecker(cx, sink).run();
+void check_migrations(const Context& cx, const RouteModel& model, const std::vector<SiteVocabulary>& vocab,
+                      const std::vector<SiteIndex>& index, diag::DiagnosticSink& sink) {
+  MigrationChecker(cx, model, vocab, index, sink).run();
 }
 
-}  // namespace banyan::sema
+}  // namespace banyan::analysis

@@ -1,8 +1,10 @@
-// The routing pass: lowers the routes (compiling regexes), runs the analyses of
-// each site and reports what they found.
+// The routing pass: lowers the routes and migrations (compiling regexes once), runs
+// the analyses of each site, reports what they found, then checks the migrations on
+// the same model (check_migrations.cpp).
 #include <re2/re2.h>
 
 #include "compiler/analysis/analyses.h"
+#include "compiler/analysis/check_migrations.h"
 #include "compiler/analysis/regex_sample.h"
 #include "compiler/sema/passes.h"
 
@@ -168,15 +170,18 @@ void check_routing(const Context& cx, diag::DiagnosticSink& sink) {
   Reporter report(cx, sink);
   analysis::RouteModel model = analysis::build_route_model(cx.file);
   for (const auto& p : model.problems) report.regex_problem(p);
+  std::vector<analysis::SiteVocabulary> vocab;
+  std::vector<analysis::SiteIndex> index;
   for (const auto& site : model.sites) {
     for (const auto& r : site.rules) {
       if (r.usable && r.cls == PathClass::Regex && !r.pattern.empty() && r.pattern[0] == '/') report.unanchored(r);
     }
-    analysis::SiteVocabulary vocab(site);
-    analysis::SiteIndex index(site);
-    for (const auto& c : analysis::find_conflicts(site, vocab)) report.conflict(c);
-    for (const auto& u : analysis::find_unreachable(site, index, vocab).unreachable) report.unreachable(u);
+    vocab.emplace_back(site);
+    index.emplace_back(site);
+    for (const auto& c : analysis::find_conflicts(site, vocab.back())) report.conflict(c);
+    for (const auto& u : analysis::find_unreachable(site, index.back(), vocab.back()).unreachable) report.unreachable(u);
   }
+  analysis::check_migrations(cx, model, vocab, index, sink);
 }
 
 }  // namespace banyan::sema

@@ -38,10 +38,7 @@ class Sampler {
  public:
   explicit Sampler(std::string_view p) : p_(p) {}
 
-  Strings run() {
-    Strings s = alternation(0);
-    return s;
-  }
+  Strings run() { return alternation(0); }
 
  private:
   bool at_end() const { return i_ >= p_.size(); }

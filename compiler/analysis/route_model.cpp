@@ -305,6 +305,14 @@ RouteModel build_route_model(const ast::File& file) {
     }
     model.sites.push_back(std::move(sr));
   }
+  for (const auto& m : file.migrations) {
+    std::vector<Rule> rules;
+    for (const auto& p : m.paths) {
+      Rule r = make_path_rule(p, model);
+      if (r.usable) rules.push_back(std::move(r));
+    }
+    model.moved.push_back(std::move(rules));
+  }
   return model;
 }
 

@@ -121,8 +121,7 @@ class SiteIndex {
   std::unordered_map<std::string_view, std::vector<const Rule*>> buckets_;
 };
 
-// Lowers every route of every site. Regexes that fail to compile or exceed the budget
-// leave their rule unusable; check_routing reports why.
+// A regex that failed to compile or exceeds the budget; check_routing reports it.
 struct RegexProblem {
   source::SourceRange range;  // the regex string literal
   std::string pattern;
@@ -134,7 +133,8 @@ struct RegexProblem {
 
 struct RouteModel {
   std::vector<SiteRules> sites;
-  std::vector<RegexProblem> problems;
+  std::vector<std::vector<Rule>> moved;  // per migration: its `move` patterns (usable ones)
+  std::vector<RegexProblem> problems;    // of routes and of `move` patterns
 };
 
 // Budget: an RE2 program larger than this is refused (B0405). The default RE2 memory
@@ -149,6 +149,8 @@ std::string regex_literal_prefix(const re2::RE2& re, const std::string& pattern,
 // with no top-level `|` and no flags; "" when there is none or it cannot tell.
 std::string regex_literal_suffix(const std::string& pattern);
 
+// Lowers every route of every site and every migration's `move` patterns. Regexes that
+// fail to compile or exceed the budget leave their rule unusable, with a problem.
 RouteModel build_route_model(const ast::File& file);
 
 // The rule a path pattern of a migration or test would become (no predicates).

@@ -40,11 +40,9 @@ void check_values(const Context& cx, diag::DiagnosticSink& sink);
 // Cache policies: methods never cached, personalised responses, cached 5xx.
 void check_caching(const Context& cx, diag::DiagnosticSink& sink);
 
-// Migrations against the routes: moved paths go to `from` today, no two migrations
-// move one request, sane schedules, shadowing opt-ins, rollback thresholds.
-void check_migrations(const Context& cx, diag::DiagnosticSink& sink);
-
-// Routing: regexes compile, no two routes tie on a request, every route is reachable.
+// Routing: regexes compile, no two routes tie on a request, every route is reachable;
+// then migrations against the same routes (moved paths go to `from` today, no two
+// migrations move one request, schedules, shadowing opt-ins, rollback thresholds).
 // Lives in compiler/analysis/ with the route model it builds.
 void check_routing(const Context& cx, diag::DiagnosticSink& sink);
 
