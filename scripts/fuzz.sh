@@ -8,5 +8,5 @@ seconds=${1:-600}
 cmake --build build/fuzz -j"${JOBS:-2}" >/dev/null
 for f in build/fuzz/tests/fuzz/*_fuzzer; do
   echo "== $(basename "$f") for ${seconds}s"
-  bash tests/fuzz/run_fuzzer.sh "$PWD/$f" "$PWD" -max_total_time="$seconds"
+  bash tests/fuzz/run_fuzzer.sh "$PWD/$f" "$PWD" routes -max_total_time="$seconds"
 done

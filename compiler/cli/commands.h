@@ -10,5 +10,8 @@ namespace banyan::cli {
 int check_command(const std::vector<std::string>& args);
 int fmt_command(const std::vector<std::string>& args);
 int dump_ast_command(const std::vector<std::string>& args);
+int compile_command(const std::vector<std::string>& args);
+int explain_command(const std::vector<std::string>& args);
+int route_command(const std::vector<std::string>& args);
 
 }  // namespace banyan::cli

@@ -13,6 +13,10 @@ constexpr const char* kUsage =
     "commands:\n"
     "  check [--format text|json|sarif] [--werror] FILE...   report every mistake in routes files\n"
     "  fmt [--check | --stdout] FILE...                      rewrite files in the canonical layout\n"
+    "  compile FILE.routes -o FILE.plan                      check, then write the compiled plan\n"
+    "  explain [--format text|dot] FILE                      a plan (or a routes file's) with its decision tree\n"
+    "  route FILE METHOD URL [-H 'Name: value']... [--client-ip ADDR] [--at TIME]\n"
+    "                                                        which route a request takes, and why\n"
     "  dump-ast [--no-positions] FILE                        print the syntax tree\n"
     "\n"
     "exit status: 0 clean, 1 errors found (or unformatted with fmt --check), 2 usage or I/O error\n";
@@ -31,6 +35,9 @@ int main(int argc, char** argv) {
     if (command == "check") return banyan::cli::check_command(args);
     if (command == "fmt") return banyan::cli::fmt_command(args);
     if (command == "dump-ast") return banyan::cli::dump_ast_command(args);
+    if (command == "compile") return banyan::cli::compile_command(args);
+    if (command == "explain") return banyan::cli::explain_command(args);
+    if (command == "route") return banyan::cli::route_command(args);
   } catch (const std::exception& e) {
     // Start-up code may throw (std::bad_alloc, filesystem errors): fail with a message.
     std::cerr << "banyanc: internal error: " << e.what() << "\n";

@@ -6,15 +6,29 @@
 # randomly seeded search. Any crash, timeout, leak or sanitizer report fails; the
 # reproducer is kept in the work dir.
 set -euo pipefail
-fuzzer=$1 root=$2
-shift 2
+#
+# usage: run_fuzzer.sh FUZZER ROOT routes|plan=BANYANC [libFuzzer args...]
+# `plan=BANYANC` seeds with the examples compiled to plans by that banyanc (and
+# tests/fuzz/plan-corpus, the plan fuzzer's past findings).
+fuzzer=$1 root=$2 kind=$3
+shift 3
 work=$(mktemp -d "${TMPDIR:-/tmp}/banyan-fuzz.XXXXXX")
 mkdir -p "$work/corpus"
-find "$root/examples" "$root/tests" -name '*.routes' -exec cp -t "$work/corpus" {} + 2>/dev/null || true
-cp "$root"/tests/fuzz/corpus/* "$work/corpus/" 2>/dev/null || true
+extra=()
+if [[ $kind == routes ]]; then
+  find "$root/examples" "$root/tests" -name '*.routes' -exec cp -t "$work/corpus" {} + 2>/dev/null || true
+  cp "$root"/tests/fuzz/corpus/* "$work/corpus/" 2>/dev/null || true
+  extra=(-dict="$root/tests/fuzz/routes.dict")
+else
+  banyanc=${kind#plan=}
+  for f in "$root"/examples/*/*.routes; do
+    "$banyanc" compile "$f" -o "$work/corpus/$(basename "$f" .routes).plan" 2>/dev/null
+  done
+  cp "$root"/tests/fuzz/plan-corpus/* "$work/corpus/" 2>/dev/null || true
+fi
 cd "$work"
 # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a memory blow-up.
-if "$fuzzer" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -dict="$root/tests/fuzz/routes.dict" \
+if "$fuzzer" -timeout=10 -rss_limit_mb=2048 -max_len=16384 "${extra[@]}" \
      -print_final_stats=1 "$@" corpus >fuzz.log 2>&1; then
   tail -n 12 fuzz.log
   rm -rf "$work"

@@ -1,0 +1,515 @@
+// Lowering a checked file to plan bytes. One PlanWriter collects the records section
+// by section; the trie of each site is built from its rules' literal prefixes.
+#include "compiler/emit/emit_plan.h"
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <unordered_map>
+
+#include "compiler/parse/literals.h"
+#include "migrations/schedule.h"
+#include "runtime/plan/format.h"
+
+namespace banyan::emit {
+namespace {
+
+using namespace banyan::plan;
+
+class PlanWriter {
+ public:
+  StrRef str(std::string_view s) {
+    auto it = interned_.find(std::string(s));
+    if (it != interned_.end()) return it->second;
+    StrRef r{static_cast<uint32_t>(strings_.size()), static_cast<uint32_t>(s.size())};
+    strings_.append(s);
+    interned_.emplace(std::string(s), r);
+    return r;
+  }
+  // A view of part of a string already interned, without storing it again.
+  static StrRef sub(StrRef whole, uint32_t from, uint32_t length) { return {whole.offset + from, length}; }
+
+  Slice strs(const std::vector<std::string>& v) {
+    Slice s{static_cast<uint32_t>(str_lists.size()), static_cast<uint32_t>(v.size())};
+    for (const auto& x : v) str_lists.push_back(str(x));
+    return s;
+  }
+  Slice u32s(const std::vector<uint32_t>& v) {
+    Slice s{static_cast<uint32_t>(u32_lists.size()), static_cast<uint32_t>(v.size())};
+    u32_lists.insert(u32_lists.end(), v.begin(), v.end());
+    return s;
+  }
+
+  std::vector<StrRef> str_lists;
+  std::vector<uint32_t> u32_lists;
+  std::vector<Listener> listeners;
+  std::vector<Tls> tls;
+  std::vector<Upstream> upstreams;
+  std::vector<Server> servers;
+  std::vector<Cache> caches;
+  std::vector<Site> sites;
+  std::vector<Host> hosts;
+  std::vector<Node> nodes;
+  std::vector<Route> routes;
+  std::vector<GlobSegment> glob_segments;
+  std::vector<ValueTest> value_tests;
+  std::vector<HeaderOp> header_ops;
+  std::vector<CachePolicy> cache_policies;
+  std::vector<CacheValid> cache_valids;
+  std::vector<Migration> migrations;
+  std::vector<MovePattern> move_patterns;
+  std::vector<ShiftStep> shift_steps;
+
+  std::string finish(const uint8_t (&sha)[32]) {
+    std::string out(sizeof(Header) + sizeof(SectionEntry) * kSectionCount, '\0');
+    SectionEntry table[kSectionCount] = {};
+    auto put = [&](Section s, const void* data, size_t count, size_t size) {
+      out.resize((out.size() + 7) / 8 * 8, '\0');
+      table[static_cast<uint32_t>(s)] = {static_cast<uint32_t>(out.size()), static_cast<uint32_t>(count),
+                                         static_cast<uint32_t>(size), 0};
+      out.append(static_cast<const char*>(data), count * size);
+    };
+    put(Section::Strings, strings_.data(), strings_.size(), 1);
+    put(Section::StrLists, str_lists.data(), str_lists.size(), sizeof(StrRef));
+    put(Section::U32Lists, u32_lists.data(), u32_lists.size(), sizeof(uint32_t));
+    put(Section::Listeners, listeners.data(), listeners.size(), sizeof(Listener));
+    put(Section::Tls, tls.data(), tls.size(), sizeof(Tls));
+    put(Section::Upstreams, upstreams.data(), upstreams.size(), sizeof(Upstream));
+    put(Section::Servers, servers.data(), servers.size(), sizeof(Server));
+    put(Section::Caches, caches.data(), caches.size(), sizeof(Cache));
+    put(Section::Sites, sites.data(), sites.size(), sizeof(Site));
+    put(Section::Hosts, hosts.data(), hosts.size(), sizeof(Host));
+    put(Section::Nodes, nodes.data(), nodes.size(), sizeof(Node));
+    put(Section::Routes, routes.data(), routes.size(), sizeof(Route));
+    put(Section::GlobSegments, glob_segments.data(), glob_segments.size(), sizeof(GlobSegment));
+    put(Section::ValueTests, value_tests.data(), value_tests.size(), sizeof(ValueTest));
+    put(Section::HeaderOps, header_ops.data(), header_ops.size(), sizeof(HeaderOp));
+    put(Section::CachePolicies, cache_policies.data(), cache_policies.size(), sizeof(CachePolicy));
+    put(Section::CacheValids, cache_valids.data(), cache_valids.size(), sizeof(CacheValid));
+    put(Section::Migrations, migrations.data(), migrations.size(), sizeof(Migration));
+    put(Section::MovePatterns, move_patterns.data(), move_patterns.size(), sizeof(MovePattern));
+    put(Section::ShiftSteps, shift_steps.data(), shift_steps.size(), sizeof(ShiftStep));
+    out.resize((out.size() + 7) / 8 * 8, '\0');
+
+    Header h{};
+    std::memcpy(h.magic, kMagic, sizeof kMagic);
+    h.version = kFormatVersion;
+    h.file_size = out.size();
+    h.header_size = sizeof(Header);
+    h.section_count = kSectionCount;
+    std::memcpy(h.source_sha256, sha, sizeof sha);
+    std::memcpy(out.data(), &h, sizeof h);
+    std::memcpy(out.data() + sizeof h, table, sizeof table);
+    h.checksum = static_cast<uint32_t>(crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(out.data()) + kChecksumFrom,
+                                               out.size() - kChecksumFrom));
+    std::memcpy(out.data() + offsetof(Header, checksum), &h.checksum, sizeof h.checksum);
+    return out;
+  }
+
+ private:
+  std::string strings_;
+  std::unordered_map<std::string, StrRef> interned_;
+};
+
+template <typename T>
+uint32_t index_of(const std::vector<T>& v, const std::string& name) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i].name.text == name) return static_cast<uint32_t>(i);
+  return kNone;
+}
+
+int64_t ms(const std::optional<ast::Duration>& d, int64_t otherwise = -1) { return d ? d->ms : otherwise; }
+
+SegmentKind segment_kind(parse::GlobSegment::Kind k) {
+  switch (k) {
+    case parse::GlobSegment::Kind::Literal: return SegmentKind::Literal;
+    case parse::GlobSegment::Kind::Param: return SegmentKind::Param;
+    case parse::GlobSegment::Kind::Star: return SegmentKind::Star;
+    case parse::GlobSegment::Kind::DoubleStar: return SegmentKind::DoubleStar;
+  }
+  return SegmentKind::Literal;
+}
+
+PathKind path_kind(analysis::PathClass c) { return static_cast<PathKind>(static_cast<uint8_t>(c)); }
+
+Slice glob_of(PlanWriter& w, const std::vector<parse::GlobSegment>& glob) {
+  Slice s{static_cast<uint32_t>(w.glob_segments.size()), static_cast<uint32_t>(glob.size())};
+  for (const auto& g : glob) w.glob_segments.push_back({w.str(g.text), segment_kind(g.kind), {}});
+  return s;
+}
+
+Slice header_ops(PlanWriter& w, const std::vector<ast::HeaderOp>& ops) {
+  Slice s{static_cast<uint32_t>(w.header_ops.size()), static_cast<uint32_t>(ops.size())};
+  for (const auto& o : ops) {
+    w.header_ops.push_back({w.str(o.name.text), w.str(o.value.text),
+                            o.kind == ast::HeaderOp::Kind::Set ? HeaderOpKind::Set : HeaderOpKind::Remove, {}});
+  }
+  return s;
+}
+
+std::string absolute_path(const source::SourceManager& sm, const ast::Text& t) {
+  std::filesystem::path p(t.text);
+  if (!p.is_absolute() && t.range.valid()) p = std::filesystem::path(sm.file(t.range.file).path()).parent_path() / p;
+  return std::filesystem::absolute(p).lexically_normal().string();
+}
+
+bool has(const std::vector<ast::Name>& names, std::string_view n) {
+  return std::any_of(names.begin(), names.end(), [&](const ast::Name& x) { return x.text == n; });
+}
+
+class Emitter {
+ public:
+  Emitter(const ast::File& f, const analysis::RouteModel& m, const source::SourceManager& sm) : f_(f), model_(m), sm_(sm) {}
+
+  std::string run() {
+    listeners();
+    tls();
+    upstreams();
+    caches();
+    migrations();  // before routes: routes list the migrations that split them
+    for (size_t s = 0; s < f_.sites.size(); ++s) site(s);
+    uint8_t sha[32] = {};
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    for (source::FileId id = 1; id <= sm_.size(); ++id) {
+      std::string_view text = sm_.file(id).text();
+      EVP_DigestUpdate(ctx, text.data(), text.size());
+    }
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, sha, &len);
+    EVP_MD_CTX_free(ctx);
+    return w_.finish(sha);
+  }
+
+ private:
+  void listeners() {
+    for (const auto& l : f_.listens) {
+      Listener r{};
+      r.address = w_.str(l.address.text);
+      r.port = l.port;
+      r.scheme = l.scheme == ast::Scheme::Https ? Scheme::Https : Scheme::Http;
+      r.redirect_https = l.redirect_https ? 1 : 0;
+      r.redirect_status = l.redirect_https ? static_cast<uint16_t>(l.redirect_https->value) : 0;
+      w_.listeners.push_back(r);
+    }
+  }
+
+  void tls() {
+    for (const auto& t : f_.tls) {
+      Tls r{};
+      r.name = w_.str(t.name.text);
+      r.certificate = w_.str(t.certificate ? absolute_path(sm_, *t.certificate) : "");
+      r.key = w_.str(t.key ? absolute_path(sm_, *t.key) : "");
+      r.ciphers = w_.str(t.ciphers ? t.ciphers->text : "");
+      auto v = [](ast::TlsVersion x) { return static_cast<TlsVersion>(static_cast<uint8_t>(x)); };
+      r.min_version = TlsVersion::V1_2;
+      r.max_version = TlsVersion::V1_3;
+      if (!t.protocols.empty()) {
+        auto [lo, hi] = std::minmax_element(t.protocols.begin(), t.protocols.end(),
+                                            [](const auto& a, const auto& b) { return a.version < b.version; });
+        r.min_version = v(lo->version);
+        r.max_version = v(hi->version);
+      }
+      if (t.min_version) r.min_version = v(t.min_version->version);
+      if (t.max_version) r.max_version = v(t.max_version->version);
+      r.hsts_max_age_ms = ms(t.hsts_max_age);
+      r.hsts_include_subdomains = t.hsts_include_subdomains;
+      r.hsts_preload = t.hsts_preload;
+      w_.tls.push_back(r);
+    }
+  }
+
+  void upstreams() {
+    for (const auto& u : f_.upstreams) {
+      Upstream r{};
+      r.name = w_.str(u.name.text);
+      r.servers = {static_cast<uint32_t>(w_.servers.size()), static_cast<uint32_t>(u.servers.size())};
+      for (const auto& s : u.servers) {
+        Server x{};
+        x.host = w_.str(s.host);
+        x.port = s.port;
+        x.backup = s.backup;
+        x.weight = static_cast<uint32_t>(s.weight.value);
+        x.max_conns = s.max_conns ? static_cast<int32_t>(s.max_conns->value) : -1;
+        w_.servers.push_back(x);
+      }
+      if (u.balance) {
+        r.balance = static_cast<Balance>(static_cast<uint8_t>(u.balance->kind));
+        r.hash_source = static_cast<HashSource>(static_cast<uint8_t>(u.balance->hash_source));
+        r.hash_key = w_.str(u.balance->hash_key.text);
+      }
+      r.sticky_cookie = w_.str(u.sticky ? u.sticky->cookie.text : "");
+      r.sticky_ttl_ms = u.sticky ? ms(u.sticky->ttl) : -1;
+      r.connect_timeout_ms = ms(u.connect_timeout);
+      r.read_timeout_ms = ms(u.read_timeout);
+      r.retries = u.retries ? static_cast<int32_t>(u.retries->value) : -1;
+      r.keepalive = u.keepalive ? static_cast<int32_t>(u.keepalive->value) : -1;
+      r.resolve_every_ms = ms(u.resolve_every, 0);
+      if (u.health) {
+        r.has_health = 1;
+        r.health_method = w_.str(u.health->method);
+        r.health_path = w_.str(u.health->path.text);
+        r.health_interval_ms = u.health->interval.ms;
+        r.health_timeout_ms = u.health->timeout.ms;
+        std::vector<uint32_t> expect;
+        for (const auto& e : u.health->expect) expect.push_back(static_cast<uint32_t>(e.value));
+        r.health_expect = w_.u32s(expect);
+        r.health_fails = static_cast<int32_t>(u.health->fails.value);
+        r.health_passes = static_cast<int32_t>(u.health->passes.value);
+      } else {
+        r.health_method = r.health_path = w_.str("");
+      }
+      if (u.passive_health) {
+        r.has_passive_health = 1;
+        r.passive_failures = static_cast<int32_t>(u.passive_health->failures.value);
+        r.passive_window_ms = u.passive_health->window.ms;
+        r.passive_cooldown_ms = u.passive_health->cooldown.ms;
+      }
+      w_.upstreams.push_back(r);
+    }
+  }
+
+  void caches() {
+    for (const auto& c : f_.caches) {
+      Cache r{};
+      r.name = w_.str(c.name.text);
+      r.disk_path = w_.str(c.disk_path ? c.disk_path->text : "");
+      r.memory_bytes = c.memory ? c.memory->bytes : 0;
+      r.disk_bytes = c.disk_size ? c.disk_size->bytes : 0;
+      r.max_entry_bytes = c.max_entry ? c.max_entry->bytes : 0;
+      r.inactive_ms = ms(c.inactive);
+      w_.caches.push_back(r);
+    }
+  }
+
+  void migrations() {
+    for (const auto& m : f_.migrations) {
+      Migration r{};
+      r.name = w_.str(m.name.text);
+      r.on_host = w_.str(m.on_host ? m.on_host->text : "");
+      r.from = index_of(f_.upstreams, m.from.text);
+      r.to = index_of(f_.upstreams, m.to.text);
+      r.moves = {static_cast<uint32_t>(w_.move_patterns.size()), static_cast<uint32_t>(m.paths.size())};
+      for (const auto& p : m.paths) {
+        MovePattern mp{};
+        mp.pattern = w_.str(p.pattern);
+        std::vector<parse::GlobSegment> glob;
+        if (p.kind == ast::PathKind::Glob) parse::parse_glob(p.pattern, glob);
+        mp.glob = glob_of(w_, glob);
+        mp.kind = p.kind == ast::PathKind::Exact    ? PathKind::Exact
+                  : p.kind == ast::PathKind::Glob   ? PathKind::Glob
+                  : p.kind == ast::PathKind::Regex  ? PathKind::Regex
+                  : p.pattern == "/"                ? PathKind::Fallback
+                                                    : PathKind::Prefix;
+        w_.move_patterns.push_back(mp);
+      }
+      r.steps = {static_cast<uint32_t>(w_.shift_steps.size()), static_cast<uint32_t>(m.shift.size())};
+      for (const auto& s : m.shift) w_.shift_steps.push_back({s.percent.basis_points, s.hold, {}, ms(s.duration, 0)});
+      r.start_ms = -1;
+      if (m.start) r.start_ms = migrations::parse_timestamp(m.start->text).value_or(-1);
+      r.shadow_basis_points = m.shadow_percent ? m.shadow_percent->basis_points : 0;
+      r.shadow_duration_ms = ms(m.shadow_duration);
+      r.compare = (has(m.shadow_compare, "status") ? kCompareStatus : 0) | (has(m.shadow_compare, "headers") ? kCompareHeaders : 0) |
+                  (has(m.shadow_compare, "body") ? kCompareBody : 0);
+      r.allow_unsafe_methods = has(m.allow, "unsafe_methods");
+      r.bucket = static_cast<BucketSource>(static_cast<uint8_t>(m.bucket));
+      r.bucket_key = w_.str(m.bucket_key.text);
+      if (m.rollback) {
+        const auto& rb = *m.rollback;
+        r.has_rollback = 1;
+        const std::string& mt = rb.metric.text;
+        r.rollback_metric = mt == "error_rate"    ? Metric::ErrorRate
+                            : mt == "latency_p50" ? Metric::LatencyP50
+                            : mt == "latency_p99" ? Metric::LatencyP99
+                                                  : Metric::Status5xxRate;
+        const std::string& c = rb.comparator;
+        r.rollback_comparator = c == ">" ? Comparator::Greater : c == "<" ? Comparator::Less : c == ">=" ? Comparator::GreaterEqual : Comparator::LessEqual;
+        r.rollback_relative = rb.baseline.has_value();
+        int64_t value = 0;
+        if (rb.threshold_text.ends_with('%')) {
+          value = parse::parse_percent(rb.threshold_text).value;
+        } else {
+          value = parse::parse_duration(rb.threshold_text).value;
+        }
+        r.rollback_threshold = rb.baseline && rb.sign == '-' ? -value : value;
+        r.rollback_window_ms = rb.window.ms;
+      }
+      w_.migrations.push_back(r);
+    }
+  }
+
+  std::vector<uint32_t> splits_of(const ast::Route& route) {
+    std::vector<uint32_t> out;
+    if (route.action.kind != ast::ActionKind::Proxy) return out;
+    for (size_t i = 0; i < f_.migrations.size(); ++i) {
+      const ast::Migration& m = f_.migrations[i];
+      // The `on` host is tested per request: a default site can receive it too.
+      if (m.from.text != route.action.upstream.text) continue;
+      out.push_back(static_cast<uint32_t>(i));
+    }
+    return out;
+  }
+
+  void site(size_t s) {
+    const ast::Site& site = f_.sites[s];
+    const analysis::SiteRules& rules = model_.sites[s];
+    Site r{};
+    r.routes = {static_cast<uint32_t>(w_.routes.size()), static_cast<uint32_t>(site.routes.size())};
+    r.tls = site.tls ? index_of(f_.tls, site.tls->text) : kNone;
+    r.name = w_.str(site.hosts.empty() ? "" : site.hosts[0].is_default ? "default" : site.hosts[0].host);
+    for (const auto& h : site.hosts) {
+      Host x{};
+      x.site = static_cast<uint32_t>(s);
+      x.kind = h.is_default ? HostKind::Default : h.host.starts_with("*.") ? HostKind::Wildcard : HostKind::Exact;
+      x.name = w_.str(h.is_default ? "" : x.kind == HostKind::Wildcard ? h.host.substr(1) : h.host);
+      w_.hosts.push_back(x);
+    }
+    std::vector<uint32_t> regexes;
+    for (const auto& rule : rules.rules) {
+      const ast::Route& route = *rule.route;
+      Route x{};
+      uint32_t index = r.routes.first + static_cast<uint32_t>(rule.index);
+      x.site = static_cast<uint32_t>(s);
+      x.path_kind = path_kind(rule.cls);
+      if (rule.cls == analysis::PathClass::Regex) regexes.push_back(index);
+      x.allow_upgrade = has(route.allow, "upgrade");
+      x.pattern = w_.str(rule.pattern);
+      x.literal = w_.str(rule.literal);
+      x.glob = glob_of(w_, rule.glob);
+      x.methods = w_.strs(rule.methods);
+      x.tests = {static_cast<uint32_t>(w_.value_tests.size()), static_cast<uint32_t>(rule.tests.size())};
+      for (const auto& t : rule.tests) {
+        ValueTest v{};
+        v.name = w_.str(t.where == ast::Predicate::Kind::Header ? t.key : t.name);
+        v.value = w_.str(t.value);
+        v.where = static_cast<TestWhere>(static_cast<uint8_t>(t.where));
+        v.match = static_cast<TestMatch>(static_cast<uint8_t>(t.match));
+        w_.value_tests.push_back(v);
+      }
+      x.upstream = kNone;
+      switch (route.action.kind) {
+        case ast::ActionKind::Proxy:
+        case ast::ActionKind::None:  // cannot pass the checker (B0211)
+          x.action = ActionKind::Proxy;
+          x.upstream = index_of(f_.upstreams, route.action.upstream.text);
+          break;
+        case ast::ActionKind::Redirect: x.action = ActionKind::Redirect; break;
+        case ast::ActionKind::Respond: x.action = ActionKind::Respond; break;
+      }
+      x.status = static_cast<uint16_t>(route.action.status.value);
+      x.target = w_.str(route.action.target.text);
+      x.has_rewrite = route.rewrite.has_value();
+      x.rewrite = w_.str(route.rewrite ? route.rewrite->text : "");
+      x.request_headers = header_ops(w_, route.request_headers);
+      x.response_headers = header_ops(w_, route.response_headers);
+      x.cache_policy = route.cache ? cache_policy(*route.cache) : kNone;
+      for (auto c : route.compress) x.compress |= c == ast::Compression::Gzip ? 1 : 2;
+      x.retries = route.retries ? static_cast<int32_t>(route.retries->value) : -1;
+      x.connect_timeout_ms = ms(route.connect_timeout);
+      x.read_timeout_ms = ms(route.read_timeout);
+      x.max_body_bytes = route.max_body ? route.max_body->bytes : 0;
+      x.splits = w_.u32s(splits_of(route));
+      if (route.range.valid()) {
+        source::LineCol lc = sm_.file(route.range.file).line_col(route.range.begin);
+        x.source = {w_.str(sm_.file(route.range.file).path()), lc.line, lc.column};
+      } else {
+        x.source = {w_.str(""), 0, 0};  // a route built by a test, not read from a file
+      }
+      w_.routes.push_back(x);
+    }
+    r.regex_routes = w_.u32s(regexes);
+    r.root_node = trie(rules, r.routes.first);
+    w_.sites.push_back(r);
+  }
+
+  uint32_t cache_policy(const ast::CachePolicy& c) {
+    CachePolicy r{};
+    r.zone = index_of(f_.caches, c.zone.text);
+    r.valid = {static_cast<uint32_t>(w_.cache_valids.size()), static_cast<uint32_t>(c.valid.size())};
+    for (const auto& v : c.valid) {
+      std::vector<uint32_t> statuses;
+      for (const auto& st : v.statuses) statuses.push_back(static_cast<uint32_t>(st.value));
+      w_.cache_valids.push_back({w_.u32s(statuses), v.ttl.ms});
+    }
+    for (auto s : c.stale) r.stale |= 1u << static_cast<uint32_t>(s);
+    std::vector<std::string> key;
+    for (const auto& k : c.key) key.push_back(k.text);
+    r.key = w_.strs(key);
+    r.allow_authorized = has(c.allow, "authorized");
+    w_.cache_policies.push_back(r);
+    return static_cast<uint32_t>(w_.cache_policies.size() - 1);
+  }
+
+  // The radix trie over the site's literal prefixes, written breadth first so each
+  // node's children are adjacent and come after it. Returns the root's index.
+  uint32_t trie(const analysis::SiteRules& rules, uint32_t first_route) {
+    std::map<std::string, std::vector<const analysis::Rule*>> by_literal;  // sorted: determinism
+    by_literal[""];                                                        // the root always exists
+    for (const auto& r : rules.rules) by_literal[r.literal].push_back(&r);
+    std::vector<const std::string*> lits;
+    std::vector<StrRef> refs;
+    for (auto& [lit, list] : by_literal) {
+      std::stable_sort(list.begin(), list.end(), [](const auto* a, const auto* b) { return a->rank > b->rank; });
+      lits.push_back(&lit);
+      refs.push_back(w_.str(lit));
+    }
+    auto lcp = [](const std::string& a, const std::string& b) {
+      size_t n = 0;
+      while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
+      return n;
+    };
+    // A node covers literals [lo, hi), all sharing their first `depth` bytes; when the
+    // node's own literal is one of them, it is lits[lo] (the shortest sorts first).
+    struct Pending {
+      size_t lo, hi, depth;
+      uint32_t parent;
+      StrRef label;
+    };
+    std::deque<Pending> queue{{0, lits.size(), 0, kNone, StrRef{}}};
+    uint32_t root = static_cast<uint32_t>(w_.nodes.size());
+    while (!queue.empty()) {
+      Pending p = queue.front();
+      queue.pop_front();
+      uint32_t self = static_cast<uint32_t>(w_.nodes.size());
+      w_.nodes.push_back({p.label, p.parent, static_cast<uint32_t>(p.depth), {}, {}});
+      size_t i = p.lo;
+      std::vector<uint32_t> cands;
+      if (lits[i]->size() == p.depth) {
+        for (const auto* r : by_literal[*lits[i]]) cands.push_back(first_route + static_cast<uint32_t>(r->index));
+        ++i;
+      }
+      w_.nodes[self].candidates = w_.u32s(cands);
+      // Children: runs of literals with the same byte at `depth`.
+      uint32_t first_child = static_cast<uint32_t>(w_.nodes.size() + queue.size());
+      uint32_t count = 0;
+      while (i < p.hi) {
+        size_t j = i + 1;
+        while (j < p.hi && (*lits[j])[p.depth] == (*lits[i])[p.depth]) ++j;
+        size_t depth = lcp(*lits[i], *lits[j - 1]);
+        queue.push_back({i, j, depth, self, PlanWriter::sub(refs[i], static_cast<uint32_t>(p.depth), static_cast<uint32_t>(depth - p.depth))});
+        ++count;
+        i = j;
+      }
+      w_.nodes[self].children = {count ? first_child : 0, count};
+    }
+    return root;
+  }
+
+  const ast::File& f_;
+  const analysis::RouteModel& model_;
+  const source::SourceManager& sm_;
+  PlanWriter w_;
+};
+
+}  // namespace
+
+std::string emit_plan(const ast::File& file, const analysis::RouteModel& model, const source::SourceManager& sm) {
+  return Emitter(file, model, sm).run();
+}
+
+}  // namespace banyan::emit

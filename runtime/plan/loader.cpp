@@ -1,0 +1,383 @@
+// Loading a plan: copy, verify every byte's meaning, derive the regex sets and host
+// tables. Each check names what is wrong ("route 12: upstream index 40 out of range
+// (the plan has 3 upstreams)"), so a damaged or hostile plan is refused in words.
+#include <re2/re2.h>
+#include <re2/set.h>
+#include <zlib.h>
+
+#include <cstring>
+
+#include "runtime/plan/plan.h"
+
+namespace banyan::plan {
+
+namespace {
+RE2::Options quiet() {
+  RE2::Options opt;
+  opt.set_log_errors(false);
+  return opt;
+}
+}  // namespace
+
+struct Plan::SiteSet {
+  RE2::Set set{quiet(), RE2::UNANCHORED};
+  bool empty = true;
+};
+
+Plan::Plan() = default;
+Plan::~Plan() = default;
+
+uint32_t Plan::exact_host(std::string_view host) const {
+  auto it = exact_hosts_.find(host);
+  return it == exact_hosts_.end() ? kNone : it->second;
+}
+
+uint32_t Plan::wildcard_host(std::string_view suffix) const {
+  auto it = wildcard_hosts_.find(suffix);
+  return it == wildcard_hosts_.end() ? kNone : it->second;
+}
+
+bool Plan::any_regex_matches(uint32_t site, std::string_view path) const {
+  const SiteSet& s = *site_sets_[site];
+  if (s.empty) return false;
+  RE2::Set::ErrorInfo info;
+  if (s.set.Match(re2::StringPiece(path.data(), path.size()), nullptr, &info)) return true;
+  // The set's DFA ran out of memory: it cannot say no, so let each regex decide.
+  return info.kind != RE2::Set::kNoError;
+}
+
+// The budget the compiler applies to regexes (compiler/analysis/route_model.h); a
+// plan that carries a larger program was not written by banyanc.
+inline constexpr int kMaxRegexProgramSize = 2000;
+
+class PlanLoader {
+ public:
+  explicit PlanLoader(Plan& p) : p_(p) {}
+
+  bool run(std::string_view bytes) {
+    if (bytes.size() < sizeof(Header)) return fail("truncated: " + std::to_string(bytes.size()) + " bytes is shorter than the 64-byte header");
+    if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return fail("not a Banyan plan (the file does not start with BANYANPL)");
+    Header h;
+    std::memcpy(&h, bytes.data(), sizeof h);
+    if (h.version > kFormatVersion)
+      return fail("plan format version " + std::to_string(h.version) + " is newer than this build reads (" +
+                  std::to_string(kMinVersion) + " to " + std::to_string(kFormatVersion) + "); upgrade banyan or compile with a matching banyanc");
+    if (h.version < kMinVersion)
+      return fail("plan format version " + std::to_string(h.version) + " is older than this build reads (" +
+                  std::to_string(kMinVersion) + " to " + std::to_string(kFormatVersion) + "); recompile the routes");
+    if (bytes.size() > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
+    if (h.file_size != bytes.size())
+      return fail("truncated or padded: the header says " + std::to_string(h.file_size) + " bytes, the file has " + std::to_string(bytes.size()));
+    uint32_t crc = static_cast<uint32_t>(
+        crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()) + kChecksumFrom, bytes.size() - kChecksumFrom));
+    if (crc != h.checksum) return fail("checksum mismatch: the plan is corrupted (stored " + hex(h.checksum) + ", computed " + hex(crc) + ")");
+    if (h.header_size != sizeof(Header) || h.section_count != kSectionCount)
+      return fail("header: unexpected header size or section count for format version " + std::to_string(h.version));
+
+    p_.size_ = bytes.size();
+    p_.bytes_.assign((bytes.size() + 7) / 8, 0);
+    std::memcpy(p_.bytes_.data(), bytes.data(), bytes.size());
+    base_ = reinterpret_cast<const char*>(p_.bytes_.data());
+
+    uint64_t table_end = sizeof(Header) + uint64_t{kSectionCount} * sizeof(SectionEntry);
+    if (table_end > bytes.size()) return fail("truncated: the section table ends past the end of the plan");
+    std::memcpy(table_, base_ + sizeof(Header), sizeof table_);
+    for (uint32_t i = 0; i < kSectionCount; ++i) {
+      const SectionEntry& e = table_[i];
+      uint64_t end = uint64_t{e.offset} + uint64_t{e.count} * e.record_size;
+      if (e.offset % 8 != 0 || e.offset < table_end || end > bytes.size())
+        return fail("section " + std::to_string(i) + " lies outside the plan or is misaligned");
+    }
+    return sections() && strings_and_slices() && references() && trie() && derive();
+  }
+
+  std::string error;
+
+ private:
+  template <typename T>
+  bool section(Section s, std::span<const T>& out) {
+    const SectionEntry& e = table_[static_cast<uint32_t>(s)];
+    if (e.record_size != sizeof(T))
+      return fail("section " + std::to_string(static_cast<uint32_t>(s)) + ": records of " + std::to_string(e.record_size) +
+                  " bytes, expected " + std::to_string(sizeof(T)));
+    out = {reinterpret_cast<const T*>(base_ + e.offset), e.count};
+    return true;
+  }
+
+  bool sections() {
+    std::span<const char> strings;
+    if (!section(Section::Strings, strings)) return false;
+    p_.strings_ = strings.data();
+    strings_size_ = strings.size();
+    return section(Section::StrLists, p_.str_lists_) && section(Section::U32Lists, p_.u32_lists_) &&
+           section(Section::Listeners, p_.listeners_) && section(Section::Tls, p_.tls_) &&
+           section(Section::Upstreams, p_.upstreams_) && section(Section::Servers, p_.servers_) &&
+           section(Section::Caches, p_.caches_) && section(Section::Sites, p_.sites_) &&
+           section(Section::Hosts, p_.hosts_) && section(Section::Nodes, p_.nodes_) &&
+           section(Section::Routes, p_.routes_) && section(Section::GlobSegments, p_.glob_segments_) &&
+           section(Section::ValueTests, p_.value_tests_) && section(Section::HeaderOps, p_.header_ops_) &&
+           section(Section::CachePolicies, p_.cache_policies_) && section(Section::CacheValids, p_.cache_valids_) &&
+           section(Section::Migrations, p_.migrations_) && section(Section::MovePatterns, p_.move_patterns_) &&
+           section(Section::ShiftSteps, p_.shift_steps_);
+  }
+
+  // Every StrRef of every record points into Strings; every Slice into its section.
+  bool str(const StrRef& s, const std::string& what) {
+    if (uint64_t{s.offset} + s.length > strings_size_) return fail(what + ": a string reference points outside the string table");
+    return true;
+  }
+  bool slice(const Slice& s, size_t size, const std::string& what) {
+    if (uint64_t{s.first} + s.count > size) return fail(what + ": a list reference points outside its section");
+    return true;
+  }
+  bool index(uint32_t i, size_t size, const std::string& what, const char* of, bool none_ok = false) {
+    if (none_ok && i == kNone) return true;
+    if (i >= size)
+      return fail(what + ": " + of + " index " + std::to_string(i) + " out of range (the plan has " + std::to_string(size) + ")");
+    return true;
+  }
+  template <typename E>
+  bool enum_ok(E v, E last, const std::string& what) {
+    if (static_cast<uint32_t>(v) > static_cast<uint32_t>(last)) return fail(what + ": unknown kind " + std::to_string(static_cast<uint32_t>(v)));
+    return true;
+  }
+
+  bool strings_and_slices() {
+    for (size_t i = 0; i < p_.str_lists_.size(); ++i)
+      if (!str(p_.str_lists_[i], "string list " + std::to_string(i))) return false;
+    for (size_t i = 0; i < p_.listeners_.size(); ++i) {
+      const Listener& l = p_.listeners_[i];
+      std::string w = "listener " + std::to_string(i);
+      if (!str(l.address, w) || !enum_ok(l.scheme, Scheme::Https, w)) return false;
+    }
+    for (size_t i = 0; i < p_.tls_.size(); ++i) {
+      const Tls& t = p_.tls_[i];
+      std::string w = "tls " + std::to_string(i);
+      if (!str(t.name, w) || !str(t.certificate, w) || !str(t.key, w) || !str(t.ciphers, w) ||
+          !enum_ok(t.min_version, TlsVersion::V1_3, w) || !enum_ok(t.max_version, TlsVersion::V1_3, w))
+        return false;
+    }
+    for (size_t i = 0; i < p_.upstreams_.size(); ++i) {
+      const Upstream& u = p_.upstreams_[i];
+      std::string w = "upstream " + std::to_string(i);
+      if (!str(u.name, w) || !slice(u.servers, p_.servers_.size(), w) || !enum_ok(u.balance, Balance::Hash, w) ||
+          !enum_ok(u.hash_source, HashSource::ClientIp, w) || !str(u.hash_key, w) || !str(u.sticky_cookie, w) ||
+          !str(u.health_method, w) || !str(u.health_path, w) || !slice(u.health_expect, p_.u32_lists_.size(), w))
+        return false;
+      if (u.servers.count == 0) return fail(w + ": no servers");
+    }
+    for (size_t i = 0; i < p_.servers_.size(); ++i)
+      if (!str(p_.servers_[i].host, "server " + std::to_string(i))) return false;
+    for (size_t i = 0; i < p_.caches_.size(); ++i)
+      if (!str(p_.caches_[i].name, "cache " + std::to_string(i)) || !str(p_.caches_[i].disk_path, "cache " + std::to_string(i))) return false;
+    for (size_t i = 0; i < p_.glob_segments_.size(); ++i) {
+      std::string w = "glob segment " + std::to_string(i);
+      if (!str(p_.glob_segments_[i].text, w) || !enum_ok(p_.glob_segments_[i].kind, SegmentKind::DoubleStar, w)) return false;
+    }
+    for (size_t i = 0; i < p_.value_tests_.size(); ++i) {
+      const ValueTest& t = p_.value_tests_[i];
+      std::string w = "value test " + std::to_string(i);
+      if (!str(t.name, w) || !str(t.value, w) || !enum_ok(t.where, TestWhere::Query, w) || !enum_ok(t.match, TestMatch::Regex, w))
+        return false;
+    }
+    for (size_t i = 0; i < p_.header_ops_.size(); ++i) {
+      const HeaderOp& o = p_.header_ops_[i];
+      std::string w = "header operation " + std::to_string(i);
+      if (!str(o.name, w) || !str(o.value, w) || !enum_ok(o.kind, HeaderOpKind::Remove, w)) return false;
+    }
+    for (size_t i = 0; i < p_.cache_valids_.size(); ++i)
+      if (!slice(p_.cache_valids_[i].statuses, p_.u32_lists_.size(), "cache validity " + std::to_string(i))) return false;
+    for (size_t i = 0; i < p_.cache_policies_.size(); ++i) {
+      const CachePolicy& c = p_.cache_policies_[i];
+      std::string w = "cache policy " + std::to_string(i);
+      if (!index(c.zone, p_.caches_.size(), w, "cache") || !slice(c.valid, p_.cache_valids_.size(), w) ||
+          !slice(c.key, p_.str_lists_.size(), w))
+        return false;
+    }
+    for (size_t i = 0; i < p_.move_patterns_.size(); ++i) {
+      const MovePattern& m = p_.move_patterns_[i];
+      std::string w = "move pattern " + std::to_string(i);
+      if (!str(m.pattern, w) || !slice(m.glob, p_.glob_segments_.size(), w) || !enum_ok(m.kind, PathKind::Exact, w)) return false;
+    }
+    for (size_t i = 0; i < p_.migrations_.size(); ++i) {
+      const Migration& m = p_.migrations_[i];
+      std::string w = "migration " + std::to_string(i);
+      if (!str(m.name, w) || !str(m.on_host, w) || !index(m.from, p_.upstreams_.size(), w, "upstream") ||
+          !index(m.to, p_.upstreams_.size(), w, "upstream") || !slice(m.moves, p_.move_patterns_.size(), w) ||
+          !slice(m.steps, p_.shift_steps_.size(), w) || !enum_ok(m.bucket, BucketSource::RequestId, w) ||
+          !str(m.bucket_key, w) || !enum_ok(m.rollback_metric, Metric::Status5xxRate, w) ||
+          !enum_ok(m.rollback_comparator, Comparator::LessEqual, w))
+        return false;
+      if (m.shadow_basis_points > 10000) return fail(w + ": shadow share above 100%");
+    }
+    for (size_t i = 0; i < p_.shift_steps_.size(); ++i) {
+      const ShiftStep& s = p_.shift_steps_[i];
+      if (s.basis_points > 10000 || s.duration_ms < 0) return fail("shift step " + std::to_string(i) + ": share above 100% or negative duration");
+    }
+    return true;
+  }
+
+  bool references() {
+    const size_t nroutes = p_.routes_.size();
+    for (size_t i = 0; i < p_.sites_.size(); ++i) {
+      const Site& s = p_.sites_[i];
+      std::string w = "site " + std::to_string(i);
+      if (!slice(s.routes, nroutes, w) || !index(s.root_node, p_.nodes_.size(), w, "node") ||
+          !index(s.tls, p_.tls_.size(), w, "tls", true) || !slice(s.regex_routes, p_.u32_lists_.size(), w) || !str(s.name, w))
+        return false;
+      for (uint32_t r : p_.u32_list(s.regex_routes)) {
+        if (!index(r, nroutes, w, "route")) return false;
+        if (p_.routes_[r].path_kind != PathKind::Regex || p_.routes_[r].site != i) return fail(w + ": its regex list names a route that is not one of its regexes");
+      }
+    }
+    for (size_t i = 0; i < p_.hosts_.size(); ++i) {
+      const Host& h = p_.hosts_[i];
+      std::string w = "host " + std::to_string(i);
+      if (!str(h.name, w) || !index(h.site, p_.sites_.size(), w, "site") || !enum_ok(h.kind, HostKind::Default, w)) return false;
+    }
+    for (size_t i = 0; i < nroutes; ++i) {
+      const Route& r = p_.routes_[i];
+      std::string w = "route " + std::to_string(i);
+      if (!index(r.site, p_.sites_.size(), w, "site") || !enum_ok(r.path_kind, PathKind::Exact, w) ||
+          !enum_ok(r.action, ActionKind::Respond, w) || !str(r.pattern, w) || !str(r.literal, w) ||
+          !slice(r.glob, p_.glob_segments_.size(), w) || !slice(r.methods, p_.str_lists_.size(), w) ||
+          !slice(r.tests, p_.value_tests_.size(), w) || !str(r.target, w) || !str(r.rewrite, w) ||
+          !slice(r.request_headers, p_.header_ops_.size(), w) || !slice(r.response_headers, p_.header_ops_.size(), w) ||
+          !index(r.cache_policy, p_.cache_policies_.size(), w, "cache policy", true) ||
+          !slice(r.splits, p_.u32_lists_.size(), w) || !str(r.source.file, w))
+        return false;
+      if (r.action == ActionKind::Proxy && !index(r.upstream, p_.upstreams_.size(), w, "upstream")) return false;
+      if (r.action != ActionKind::Proxy && (r.status < 100 || r.status > 599)) return fail(w + ": status " + std::to_string(r.status) + " is not an HTTP status");
+      if (r.path_kind == PathKind::Glob) {
+        uint32_t captures = 0;
+        for (const auto& g : p_.glob_segments_.subspan(r.glob.first, r.glob.count))
+          captures += g.kind == SegmentKind::Param || g.kind == SegmentKind::Star;
+        if (captures > kMaxCaptures) return fail(w + ": more than " + std::to_string(kMaxCaptures) + " captured segments");
+      }
+      for (uint32_t m : p_.u32_list(r.splits))
+        if (!index(m, p_.migrations_.size(), w, "migration")) return false;
+    }
+    return true;
+  }
+
+  // The trie: each site's nodes form a tree whose depths add up along labels, children
+  // sorted by first byte, each listed after its parent (so walks terminate), and each
+  // candidate a route of the node's site whose literal prefix is as long as the node's.
+  bool trie() {
+    const auto& nodes = p_.nodes_;
+    std::vector<uint32_t> owner(nodes.size(), kNone);
+    for (size_t s = 0; s < p_.sites_.size(); ++s) {
+      uint32_t root = p_.sites_[s].root_node;
+      if (owner[root] != kNone || nodes[root].parent != kNone || nodes[root].depth != 0)
+        return fail("site " + std::to_string(s) + ": its trie root is shared or not a root");
+      owner[root] = static_cast<uint32_t>(s);
+    }
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const Node& n = nodes[i];
+      std::string w = "node " + std::to_string(i);
+      if (!str(n.label, w) || !slice(n.children, nodes.size(), w) || !slice(n.candidates, p_.u32_lists_.size(), w)) return false;
+      if (owner[i] == kNone) return fail(w + ": not reachable from any site's root");
+      int prev = -1;
+      for (uint32_t c = n.children.first; c < n.children.first + n.children.count; ++c) {
+        const Node& child = nodes[c];
+        if (c <= i || child.parent != i || owner[c] != kNone || child.label.length == 0 ||
+            uint64_t{n.depth} + child.label.length != child.depth)
+          return fail(w + ": child " + std::to_string(c) + " does not continue it");
+        if (!str(child.label, w)) return false;
+        int first = static_cast<unsigned char>(p_.str(child.label)[0]);
+        if (first <= prev) return fail(w + ": children not sorted by their first byte");
+        prev = first;
+        owner[c] = owner[i];
+      }
+      for (uint32_t r : p_.u32_list(n.candidates)) {
+        if (!index(r, p_.routes_.size(), w, "route")) return false;
+        if (p_.routes_[r].site != owner[i] || p_.routes_[r].literal.length != n.depth)
+          return fail(w + ": candidate route " + std::to_string(r) + " does not belong here");
+      }
+    }
+    return true;
+  }
+
+  std::unique_ptr<RE2> regex(std::string_view pattern, const std::string& what) {
+    auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), quiet());
+    if (!re->ok()) {
+      fail(what + ": regex does not compile: " + re->error());
+      return nullptr;
+    }
+    if (re->ProgramSize() > kMaxRegexProgramSize) {
+      fail(what + ": regex exceeds the program-size budget");
+      return nullptr;
+    }
+    return re;
+  }
+
+  bool derive() {
+    p_.route_regex_.resize(p_.routes_.size());
+    for (size_t i = 0; i < p_.routes_.size(); ++i) {
+      const Route& r = p_.routes_[i];
+      if (r.path_kind == PathKind::Regex && !(p_.route_regex_[i] = regex(p_.str(r.pattern), "route " + std::to_string(i)))) return false;
+    }
+    p_.test_regex_.resize(p_.value_tests_.size());
+    for (size_t i = 0; i < p_.value_tests_.size(); ++i) {
+      const ValueTest& t = p_.value_tests_[i];
+      if (t.match == TestMatch::Regex && !(p_.test_regex_[i] = regex(p_.str(t.value), "value test " + std::to_string(i)))) return false;
+    }
+    p_.move_regex_.resize(p_.move_patterns_.size());
+    for (size_t i = 0; i < p_.move_patterns_.size(); ++i) {
+      const MovePattern& m = p_.move_patterns_[i];
+      if (m.kind == PathKind::Regex && !(p_.move_regex_[i] = regex(p_.str(m.pattern), "move pattern " + std::to_string(i)))) return false;
+    }
+    for (size_t s = 0; s < p_.sites_.size(); ++s) {
+      auto set = std::make_unique<Plan::SiteSet>();
+      for (uint32_t r : p_.u32_list(p_.sites_[s].regex_routes)) {
+        std::string_view pat = p_.str(p_.routes_[r].pattern);
+        std::string err;
+        if (set->set.Add(re2::StringPiece(pat.data(), pat.size()), &err) < 0) return fail("site " + std::to_string(s) + ": " + err);
+        set->empty = false;
+      }
+      if (!set->empty && !set->set.Compile()) return fail("site " + std::to_string(s) + ": its regexes do not fit one RE2 set");
+      p_.site_sets_.push_back(std::move(set));
+    }
+    for (size_t i = 0; i < p_.hosts_.size(); ++i) {
+      const Host& h = p_.hosts_[i];
+      std::string w = "host " + std::to_string(i);
+      if (h.kind == HostKind::Default) {
+        if (p_.default_site_ != kNone) return fail(w + ": a second default site");
+        p_.default_site_ = h.site;
+        continue;
+      }
+      auto& table = h.kind == HostKind::Exact ? p_.exact_hosts_ : p_.wildcard_hosts_;
+      if (!table.emplace(p_.str(h.name), h.site).second) return fail(w + ": host '" + std::string(p_.str(h.name)) + "' listed twice");
+    }
+    return true;
+  }
+
+  bool fail(std::string msg) {
+    if (error.empty()) error = std::move(msg);
+    return false;
+  }
+  static std::string hex(uint32_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%08x", v);
+    return buf;
+  }
+
+  Plan& p_;
+  const char* base_ = nullptr;
+  size_t strings_size_ = 0;
+  SectionEntry table_[kSectionCount] = {};
+};
+
+LoadResult load_plan(std::string_view bytes) {
+  LoadResult out;
+  auto plan = std::make_unique<Plan>();
+  PlanLoader loader(*plan);
+  if (!loader.run(bytes)) {
+    out.error = loader.error;
+    return out;
+  }
+  out.plan = std::move(plan);
+  return out;
+}
+
+}  // namespace banyan::plan
