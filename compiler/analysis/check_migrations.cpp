@@ -14,15 +14,6 @@ namespace {
 
 using sema::Context;
 
-bool host_served(const ast::Site& site, const std::string& host) {
-  for (const auto& h : site.hosts) {
-    if (h.is_default) continue;
-    if (h.host == host) return true;
-    if (h.host.starts_with("*.") && host.size() > h.host.size() - 1 && host.ends_with(h.host.substr(1))) return true;
-  }
-  return false;
-}
-
 std::string describe_action(const ast::Route& r) {
   switch (r.action.kind) {
     case ast::ActionKind::Proxy: return "upstream '" + r.action.upstream.text + "'";
@@ -115,15 +106,34 @@ class MigrationChecker {
     }
   }
 
-  // Which sites a migration acts on: the one serving `on`, else all.
+  // Which sites a migration acts on: with `on`, the one site a request to that host
+  // reaches (exact host, else the longest wildcard, else the default); else all.
   std::vector<size_t> sites_of(const ast::Migration& m) {
     std::vector<size_t> out;
-    for (size_t s = 0; s < model_.sites.size(); ++s) {
-      if (!m.on_host || host_served(*model_.sites[s].site, m.on_host->text)) out.push_back(s);
+    if (!m.on_host) {
+      for (size_t s = 0; s < model_.sites.size(); ++s) out.push_back(s);
+      return out;
     }
-    std::string host = m.on_host ? m.on_host->text : "";
-    if (m.on_host && out.empty() && parse::check_host(host).empty())  // a malformed host: B0208
-      sink_.report(diag::Code::MigrationWrongSource, m.on_host->range, "no site serves host '" + m.on_host->text + "'");
+    const std::string& on = m.on_host->text;
+    size_t wildcard = SIZE_MAX, best = 0, fallback = SIZE_MAX;
+    for (size_t s = 0; s < model_.sites.size(); ++s) {
+      for (const auto& h : model_.sites[s].site->hosts) {
+        if (h.is_default) {
+          fallback = s;
+        } else if (h.host == on) {
+          return {s};
+        } else if (h.host.starts_with("*.") && on.size() > h.host.size() - 1 && on.ends_with(h.host.substr(1)) &&
+                   h.host.size() > best) {
+          wildcard = s;
+          best = h.host.size();
+        }
+      }
+    }
+    size_t chosen = wildcard != SIZE_MAX ? wildcard : fallback;
+    if (chosen != SIZE_MAX) return {chosen};
+    std::string host = on;
+    if (parse::check_host(host).empty())  // a malformed host: B0208
+      sink_.report(diag::Code::MigrationWrongSource, m.on_host->range, "no site serves host '" + on + "'");
     return out;
   }
 
@@ -140,15 +150,16 @@ class MigrationChecker {
     bool routed_anywhere = false;
     for (size_t s : sites_of(m)) {
       const auto& site = model_.sites[s];
+      const std::string& host = m.on_host ? m.on_host->text : site.sample_host;
       // Requests in the moved set: the moved patterns' own samples, and the samples of
       // every route that some of them also match (its predicates included).
       std::vector<Request> tries;
       for (const auto& r : mv) {
-        for (auto& req : request_samples(r, nullptr, site.sample_host, vocab_[s]).requests) tries.push_back(std::move(req));
+        for (auto& req : request_samples(r, nullptr, host, vocab_[s]).requests) tries.push_back(std::move(req));
       }
       for (const auto& route : site.rules) {
         if (!route.usable) continue;
-        for (auto& req : request_samples(route, nullptr, site.sample_host, vocab_[s]).requests) {
+        for (auto& req : request_samples(route, nullptr, host, vocab_[s]).requests) {
           bool in_set = std::any_of(mv.begin(), mv.end(), [&](const Rule& r) { return path_matches(r, req.path); });
           if (in_set) tries.push_back(std::move(req));
         }

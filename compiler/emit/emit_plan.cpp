@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "compiler/parse/literals.h"
+#include "compiler/parse/patterns.h"
 #include "migrations/schedule.h"
 #include "runtime/plan/format.h"
 
@@ -20,6 +21,8 @@ namespace banyan::emit {
 namespace {
 
 using namespace banyan::plan;
+
+static_assert(parse::kMaxGlobCaptures == kMaxCaptures, "the parser's capture budget is the plan's");
 
 class PlanWriter {
  public:

@@ -2,9 +2,11 @@
 // include, listen, tls, upstream, cache zones, migrations.
 #include "compiler/parse/build_ast.h"
 
+
 #include "compiler/parse/build_common.h"
 #include "compiler/parse/build_site.h"
 #include "compiler/parse/patterns.h"
+#include "migrations/schedule.h"
 
 namespace banyan::parse {
 namespace {
@@ -358,7 +360,13 @@ class Builder {
         r.range = v_.range(x);
         m.rollback = r;
       } else if (auto* x = dynamic_cast<P::MStartContext*>(s)) {
-        v_.set_once(m.start, v_.string(x->STRING()), "start");
+        auto start = v_.string(x->STRING());
+        if (start && !migrations::parse_timestamp(start->text)) {
+          v_.ctx().report(diag::Code::BadTimestamp, start->range,
+                          "'" + start->text + "' is not a timestamp; write the UTC time as RFC 3339, like \"2026-03-01T09:00:00Z\"");
+        } else {
+          v_.set_once(m.start, start, "start");
+        }
       } else if (auto* x = dynamic_cast<P::MAllowContext*>(s)) {
         for (auto* n : x->IDENT()) {
           if (v_.choice(n, {"unsafe_methods"}, "migration opt-in")) m.allow.push_back({n->getText(), v_.range(n)});

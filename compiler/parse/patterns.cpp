@@ -90,6 +90,12 @@ std::string parse_glob(std::string_view path, std::vector<GlobSegment>& out) {
     }
     out.push_back(std::move(g));
   }
+  size_t captured = std::count_if(out.begin(), out.end(), [](const GlobSegment& g) {
+    return g.kind == GlobSegment::Kind::Param || g.kind == GlobSegment::Kind::Star;
+  });
+  if (captured > kMaxGlobCaptures)
+    return "a path captures at most " + std::to_string(kMaxGlobCaptures) + " ':param' or '*' segments; this one has " +
+           std::to_string(captured);
   return {};
 }
 

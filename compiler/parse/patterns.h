@@ -19,6 +19,10 @@ struct GlobSegment {
 // A normalised path's segments: "/" -> {""}, "/a/" -> {"a", ""}. Views into `path`.
 std::vector<std::string_view> split_segments(std::string_view path);
 
+// Budget: the runtime captures this many `:param`/`*` segments per request without
+// allocating (runtime/plan/format.h, kMaxCaptures).
+inline constexpr size_t kMaxGlobCaptures = 16;
+
 bool is_glob(std::string_view path);  // has a `:param`, `*` or `**` segment
 std::string check_path(std::string_view path, bool exact);
 std::string parse_glob(std::string_view path, std::vector<GlobSegment>& out);
