@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# banyanc as users and CI run it: exit codes, the three output formats, and fmt.
+# banyanc as users and CI run it: exit codes, the three output formats, fmt, and the
+# plan commands (compile, explain, route).
 set -uo pipefail
 banyanc=$1 root=$2
 work=$(mktemp -d "${TMPDIR:-/tmp}/banyanc-cli.XXXXXX")
@@ -73,6 +74,40 @@ cp "$work/messy.routes" "$work/once.routes"
 expect_status 0 "formatting a formatted file changes nothing" -- "$banyanc" fmt "$work/messy.routes"
 cmp -s "$work/messy.routes" "$work/once.routes" || { echo "FAIL: fmt is not idempotent"; failures=$((failures + 1)); }
 expect_status 1 "fmt refuses a file with syntax errors" -- "$banyanc" fmt "$work/bad.routes"
+
+# The plan: compile every example twice (same bytes), explain it both ways, route a
+# request through the plan file, and refuse a plan with one byte flipped.
+for f in "$ex"/*.routes; do
+  name=$(basename "$f" .routes)
+  expect_status 0 "compile $name" -- "$banyanc" compile "$f" -o "$work/$name.plan"
+  expect_status 0 "compile $name again" -- "$banyanc" compile "$f" -o "$work/$name.again.plan"
+  cmp -s "$work/$name.plan" "$work/$name.again.plan" || { echo "FAIL: compiling $name twice gave different bytes"; failures=$((failures + 1)); }
+  expect_status 0 "explain $name.plan" -- "$banyanc" explain "$work/$name.plan"
+  grep -q 'decision tree' "$work/out" || { echo "FAIL: explain printed no decision tree"; failures=$((failures + 1)); }
+  expect_status 0 "explain --format dot $name.plan" -- "$banyanc" explain --format dot "$work/$name.plan"
+  grep -q '^digraph plan {' "$work/out" || { echo "FAIL: no digraph"; failures=$((failures + 1)); }
+  expect_status 0 "route through $name.plan" -- "$banyanc" route "$work/$name.plan" GET https://image-gallery.local/api/image -H 'Cookie: a=b'
+  grep -q '^route     = /api/image' "$work/out" || { echo "FAIL: route did not pick = /api/image"; failures=$((failures + 1)); }
+done
+expect_status 0 "explain reads a routes file too" -- "$banyanc" explain "$ex/gallery.routes"
+expect_status 1 "compile refuses a file with errors and writes nothing" -- "$banyanc" compile "$work/bad.routes" -o "$work/bad.plan"
+[ ! -e "$work/bad.plan" ] || { echo "FAIL: a plan was written for a file with errors"; failures=$((failures + 1)); }
+python3 - "$work/gallery.plan" "$work/flipped.plan" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[len(b) // 2] ^= 0x01
+open(sys.argv[2], "wb").write(b)
+PY
+expect_status 1 "a plan with one flipped byte is refused" -- "$banyanc" explain "$work/flipped.plan"
+grep -q 'invalid plan: checksum mismatch' "$work/err" || { echo "FAIL: the refusal does not name the checksum"; failures=$((failures + 1)); }
+head -c 100 "$work/gallery.plan" >"$work/short.plan"
+expect_status 1 "a truncated plan is refused" -- "$banyanc" route "$work/short.plan" GET http://x/
+grep -q 'invalid plan: truncated' "$work/err" || { echo "FAIL: the refusal does not say truncated"; failures=$((failures + 1)); }
+expect_status 1 "route exits 1 when no site answers" -- "$banyanc" route "$work/gallery.plan" GET http://elsewhere.org/
+expect_status 1 "route refuses a path that escapes through an encoded slash" -- "$banyanc" route "$work/gallery.plan" GET 'http://image-gallery.local/api/..%2Fadmin'
+expect_status 2 "route without a URL is a usage error" -- "$banyanc" route "$work/gallery.plan" GET
+expect_status 2 "route with a relative URL is a usage error" -- "$banyanc" route "$work/gallery.plan" GET /api/image
+expect_status 2 "compile without -o is a usage error" -- "$banyanc" compile "$ex/gallery.routes"
 
 echo "$failures failed"
 [ "$failures" -eq 0 ]
