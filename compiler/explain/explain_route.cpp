@@ -23,7 +23,6 @@ struct PlanRank {
   uint8_t cls = 0;
   std::vector<uint8_t> shape;  // globs: 1 `**`, 2 `:param`/`*`, 3 literal, 4 end of path
   uint32_t predicates = 0;
-  friend std::strong_ordering operator<=>(const PlanRank&, const PlanRank&) = default;
 };
 
 PlanRank rank_of(const Plan& p, uint32_t i) {
