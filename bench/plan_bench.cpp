@@ -126,12 +126,7 @@ int main(int argc, char** argv) {
   double first_load_ms = 0;  // the cold load: every page of the plan faulted in fresh
   {
     Clock::time_point t = Clock::now();
-    std::string bytes;
-    if (!read_file(argv[1], bytes)) {
-      std::fprintf(stderr, "plan_bench: cannot read '%s'\n", argv[1]);
-      return 2;
-    }
-    banyan::plan::LoadResult r = banyan::plan::load_plan(bytes);
+    banyan::plan::LoadResult r = banyan::plan::load_plan_file(argv[1]);  // as the runtime loads
     if (!r.plan) {
       std::fprintf(stderr, "plan_bench: %s: invalid plan: %s\n", argv[1], r.error.c_str());
       return 1;
@@ -139,7 +134,7 @@ int main(int argc, char** argv) {
     plan = std::move(r.plan);
     first_load_ms = ms_since(t);
   }
-  malloc_trim(0);  // hand the freed file buffer back, so only what the plan keeps counts
+  malloc_trim(0);  // hand back what loading freed, so only what the plan keeps counts
   long rss_added = rss_kib() - rss_before;
 
   // Load time as a reload pays it: read the file, verify, derive (the allocator
@@ -147,9 +142,7 @@ int main(int argc, char** argv) {
   std::vector<double> loads;
   for (int i = 0; i < kLoads; ++i) {
     Clock::time_point t = Clock::now();
-    std::string bytes;
-    read_file(argv[1], bytes);
-    banyan::plan::LoadResult r = banyan::plan::load_plan(bytes);
+    banyan::plan::LoadResult r = banyan::plan::load_plan_file(argv[1]);
     loads.push_back(ms_since(t));
     if (!r.plan) return 1;
   }

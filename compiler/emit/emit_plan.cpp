@@ -479,7 +479,8 @@ class Emitter {
       Pending p = queue.front();
       queue.pop_front();
       uint32_t self = static_cast<uint32_t>(w_.nodes.size());
-      w_.nodes.push_back({p.label, p.parent, static_cast<uint32_t>(p.depth), {}, {}});
+      uint8_t first = p.depth == 0 ? 0 : static_cast<uint8_t>((*lits[p.lo])[p.depth - p.label.length]);
+      w_.nodes.push_back({p.label, p.parent, static_cast<uint32_t>(p.depth), {}, {}, first, {}});
       size_t i = p.lo;
       std::vector<uint32_t> cands;
       if (lits[i]->size() == p.depth) {

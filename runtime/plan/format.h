@@ -191,6 +191,8 @@ struct Node {
   uint32_t depth;      // the length of this node's literal
   Slice children;      // Nodes, sorted by the first byte of their label
   Slice candidates;    // U32Lists: route indices
+  uint8_t first;       // the label's first byte (0 at the root): the child search reads only nodes
+  uint8_t pad[7];
 };
 
 enum class PathKind : uint8_t { Fallback, Regex, Glob, Prefix, Exact };  // route_model.h's PathClass

@@ -5,6 +5,10 @@
 #include <re2/set.h>
 #include <zlib.h>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "runtime/plan/plan.h"
@@ -54,7 +58,41 @@ class PlanLoader {
  public:
   explicit PlanLoader(Plan& p) : p_(p) {}
 
+  // Copies `bytes` into the plan's storage, then verifies.
   bool run(std::string_view bytes) {
+    if (bytes.size() > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
+    p_.bytes_ = std::make_unique_for_overwrite<uint64_t[]>((bytes.size() + 7) / 8);
+    std::memcpy(p_.bytes_.get(), bytes.data(), bytes.size());
+    return verify(bytes.size());
+  }
+
+  // Reads the file into the plan's storage, then verifies.
+  bool run_file(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return fail("cannot open '" + path + "': " + std::strerror(errno));
+    struct stat st;
+    bool ok = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (!ok) {
+      std::fclose(f);
+      return fail("'" + path + "' is not a regular file");
+    }
+    size_t size = static_cast<size_t>(st.st_size);
+    if (size > kMaxPlanBytes) {
+      std::fclose(f);
+      return fail("the plan is larger than the 1 GiB budget");
+    }
+    p_.bytes_ = std::make_unique_for_overwrite<uint64_t[]>((size + 7) / 8);
+    size_t got = std::fread(p_.bytes_.get(), 1, size, f);
+    std::fclose(f);
+    if (got != size) return fail("cannot read '" + path + "': it changed while being read");
+    return verify(size);
+  }
+
+  std::string error;
+
+ private:
+  bool verify(size_t size) {
+    std::string_view bytes(reinterpret_cast<const char*>(p_.bytes_.get()), size);
     if (bytes.size() < sizeof(Header)) return fail("truncated: " + std::to_string(bytes.size()) + " bytes is shorter than the 64-byte header");
     if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return fail("not a Banyan plan (the file does not start with BANYANPL)");
     Header h;
@@ -65,7 +103,6 @@ class PlanLoader {
     if (h.version < kMinVersion)
       return fail("plan format version " + std::to_string(h.version) + " is older than this build reads (" +
                   std::to_string(kMinVersion) + " to " + std::to_string(kFormatVersion) + "); recompile the routes");
-    if (bytes.size() > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
     if (h.file_size != bytes.size())
       return fail("truncated or padded: the header says " + std::to_string(h.file_size) + " bytes, the file has " + std::to_string(bytes.size()));
     uint32_t crc = static_cast<uint32_t>(
@@ -75,9 +112,7 @@ class PlanLoader {
       return fail("header: unexpected header size or section count for format version " + std::to_string(h.version));
 
     p_.size_ = bytes.size();
-    p_.bytes_.assign((bytes.size() + 7) / 8, 0);
-    std::memcpy(p_.bytes_.data(), bytes.data(), bytes.size());
-    base_ = reinterpret_cast<const char*>(p_.bytes_.data());
+    base_ = bytes.data();
 
     uint64_t table_end = sizeof(Header) + uint64_t{kSectionCount} * sizeof(SectionEntry);
     if (table_end > bytes.size()) return fail("truncated: the section table ends past the end of the plan");
@@ -91,9 +126,6 @@ class PlanLoader {
     return sections() && strings_and_slices() && references() && trie() && derive();
   }
 
-  std::string error;
-
- private:
   template <typename T>
   bool section(Section s, std::span<const T>& out) {
     const SectionEntry& e = table_[static_cast<uint32_t>(s)];
@@ -285,6 +317,7 @@ class PlanLoader {
           return fail(w + ": child " + std::to_string(c) + " does not continue it");
         if (!str(child.label, w)) return false;
         int first = static_cast<unsigned char>(p_.str(child.label)[0]);
+        if (child.first != first) return fail(w + ": child " + std::to_string(c) + " records the wrong first byte");
         if (first <= prev) return fail(w + ": children not sorted by their first byte");
         prev = first;
         owner[c] = owner[i];
@@ -373,6 +406,18 @@ LoadResult load_plan(std::string_view bytes) {
   auto plan = std::make_unique<Plan>();
   PlanLoader loader(*plan);
   if (!loader.run(bytes)) {
+    out.error = loader.error;
+    return out;
+  }
+  out.plan = std::move(plan);
+  return out;
+}
+
+LoadResult load_plan_file(const std::string& path) {
+  LoadResult out;
+  auto plan = std::make_unique<Plan>();
+  PlanLoader loader(*plan);
+  if (!loader.run_file(path)) {
     out.error = loader.error;
     return out;
   }

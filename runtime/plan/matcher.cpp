@@ -202,10 +202,8 @@ bool match(const Plan& plan, const RequestView& req, MatchResult& out) {
     if (n.depth >= path.size() || n.children.count == 0) break;
     auto kids = nodes.subspan(n.children.first, n.children.count);
     unsigned char want = static_cast<unsigned char>(path[n.depth]);
-    auto it = std::lower_bound(kids.begin(), kids.end(), want, [&](const Node& k, unsigned char c) {
-      return static_cast<unsigned char>(plan.str(k.label)[0]) < c;
-    });
-    if (it == kids.end() || !path.substr(n.depth).starts_with(plan.str(it->label))) break;
+    auto it = std::lower_bound(kids.begin(), kids.end(), want, [](const Node& k, unsigned char c) { return k.first < c; });
+    if (it == kids.end() || it->first != want || !path.substr(n.depth).starts_with(plan.str(it->label))) break;
     at = n.children.first + static_cast<uint32_t>(it - kids.begin());
   }
 

@@ -26,7 +26,7 @@ class Plan {
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
 
-  const Header& header() const { return *reinterpret_cast<const Header*>(bytes_.data()); }
+  const Header& header() const { return *reinterpret_cast<const Header*>(bytes_.get()); }
   size_t size_bytes() const { return size_; }
 
   std::string_view str(StrRef s) const { return {strings_ + s.offset, s.length}; }
@@ -64,7 +64,7 @@ class Plan {
 
  private:
   friend class PlanLoader;
-  std::vector<uint64_t> bytes_;  // 8-byte aligned storage
+  std::unique_ptr<uint64_t[]> bytes_;  // 8-byte aligned storage, filled once
   size_t size_ = 0;
   const char* strings_ = nullptr;
   std::span<const StrRef> str_lists_;
@@ -103,5 +103,8 @@ struct LoadResult {
 // index, string reference, enum and budget; compiles the regexes) before returning a
 // plan; never reads outside `bytes`.
 LoadResult load_plan(std::string_view bytes);
+// The same from a file, read once straight into the plan's storage (a reload touches
+// the plan's memory once, not three times).
+LoadResult load_plan_file(const std::string& path);
 
 }  // namespace banyan::plan
