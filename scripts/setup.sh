@@ -9,7 +9,7 @@ packages=(
   # the routes language: ANTLR tool 4.7.2 (pulls in Java) and C++ runtime 4.9
   antlr4 libantlr4-runtime-dev
   # libraries
-  libboost1.74-dev libssl-dev libtomlplusplus-dev libre2-dev catch2 zlib1g-dev libbrotli-dev
+  libboost1.74-dev libssl-dev libtomlplusplus-dev libre2-dev libxxhash-dev catch2 zlib1g-dev libbrotli-dev
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests and demo: real clients, and tools the tests call

@@ -3,7 +3,7 @@
 #include "compiler/emit/emit_plan.h"
 
 #include <openssl/evp.h>
-#include <zlib.h>
+#include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
@@ -103,13 +103,11 @@ class PlanWriter {
     std::memcpy(h.magic, kMagic, sizeof kMagic);
     h.version = kFormatVersion;
     h.file_size = out.size();
-    h.header_size = sizeof(Header);
     h.section_count = kSectionCount;
     std::memcpy(h.source_sha256, sha, sizeof sha);
     std::memcpy(out.data(), &h, sizeof h);
     std::memcpy(out.data() + sizeof h, table, sizeof table);
-    h.checksum = static_cast<uint32_t>(crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(out.data()) + kChecksumFrom,
-                                               out.size() - kChecksumFrom));
+    h.checksum = XXH3_64bits(out.data() + kChecksumFrom, out.size() - kChecksumFrom);
     std::memcpy(out.data() + offsetof(Header, checksum), &h.checksum, sizeof h.checksum);
     return out;
   }

@@ -3,8 +3,8 @@
 //
 // A plan is one little-endian byte string:
 //
-//   Header (64 bytes)  magic, format version, CRC-32 of every byte after offset 16,
-//                      file size, SHA-256 of the routes sources, migration epoch
+//   Header (64 bytes)  magic, format version, section count, XXH3-64 checksum of
+//                      every byte from offset 24, file size, SHA-256 of the sources
 //   Section table      kSectionCount entries {offset, count, record size}
 //   Sections           arrays of the fixed-size records below, each 8-byte aligned
 //
@@ -28,7 +28,7 @@ inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr uint32_t kMinVersion = 1;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
-inline constexpr uint64_t kChecksumFrom = 16;  // the CRC covers [16, file_size)
+inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
 
 // Budgets the loader enforces (a plan beyond them is refused, whatever its checksum).
 inline constexpr uint64_t kMaxPlanBytes = 1ULL << 30;  // 1 GiB
@@ -48,10 +48,9 @@ struct Slice {
 struct Header {
   char magic[8];
   uint32_t version;
-  uint32_t checksum;         // zlib crc32 of bytes [16, file_size)
+  uint32_t section_count;  // kSectionCount
+  uint64_t checksum;       // XXH3-64 (libxxhash) of bytes [24, file_size)
   uint64_t file_size;
-  uint32_t header_size;      // sizeof(Header)
-  uint32_t section_count;    // kSectionCount
   uint8_t source_sha256[32];
 };
 static_assert(sizeof(Header) == 64);

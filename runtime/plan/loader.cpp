@@ -3,7 +3,8 @@
 // (the plan has 3 upstreams)"), so a damaged or hostile plan is refused in words.
 #include <re2/re2.h>
 #include <re2/set.h>
-#include <zlib.h>
+#include <sys/mman.h>
+#include <xxhash.h>
 
 #include <sys/stat.h>
 
@@ -31,6 +32,10 @@ struct Plan::SiteSet {
 Plan::Plan() = default;
 Plan::~Plan() = default;
 
+Plan::Storage::~Storage() {
+  if (data) munmap(data, length);
+}
+
 uint32_t Plan::exact_host(std::string_view host) const {
   auto it = exact_hosts_.find(host);
   return it == exact_hosts_.end() ? kNone : it->second;
@@ -54,15 +59,22 @@ bool Plan::any_regex_matches(uint32_t site, std::string_view path) const {
 // plan that carries a larger program was not written by banyanc.
 inline constexpr int kMaxRegexProgramSize = 2000;
 
+// What a check is about ("route 12"), spelled out only when the check fails: a
+// 100k-route plan is verified without building a string per record.
+struct Where {
+  const char* kind;
+  size_t index;
+  std::string str() const { return std::string(kind) + " " + std::to_string(index); }
+};
+
 class PlanLoader {
  public:
   explicit PlanLoader(Plan& p) : p_(p) {}
 
   // Copies `bytes` into the plan's storage, then verifies.
   bool run(std::string_view bytes) {
-    if (bytes.size() > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
-    p_.bytes_ = std::make_unique_for_overwrite<uint64_t[]>((bytes.size() + 7) / 8);
-    std::memcpy(p_.bytes_.get(), bytes.data(), bytes.size());
+    if (!allocate(bytes.size())) return false;
+    std::memcpy(p_.storage_.data, bytes.data(), bytes.size());
     return verify(bytes.size());
   }
 
@@ -77,12 +89,11 @@ class PlanLoader {
       return fail("'" + path + "' is not a regular file");
     }
     size_t size = static_cast<size_t>(st.st_size);
-    if (size > kMaxPlanBytes) {
+    if (!allocate(size)) {
       std::fclose(f);
-      return fail("the plan is larger than the 1 GiB budget");
+      return false;
     }
-    p_.bytes_ = std::make_unique_for_overwrite<uint64_t[]>((size + 7) / 8);
-    size_t got = std::fread(p_.bytes_.get(), 1, size, f);
+    size_t got = std::fread(p_.storage_.data, 1, size, f);
     std::fclose(f);
     if (got != size) return fail("cannot read '" + path + "': it changed while being read");
     return verify(size);
@@ -91,8 +102,27 @@ class PlanLoader {
   std::string error;
 
  private:
+  // Storage for `size` bytes, every page faulted in by the one mmap call (a page
+  // fault per 4 KiB page costs more than the read that fills them).
+  bool allocate(size_t size) {
+    if (size > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
+    size_t length = size > 0 ? size : 1;
+    void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p == MAP_FAILED) return fail(std::string("cannot allocate memory for the plan: ") + std::strerror(errno));
+    p_.storage_.data = p;
+    p_.storage_.length = length;
+    return true;
+  }
+
   bool verify(size_t size) {
-    std::string_view bytes(reinterpret_cast<const char*>(p_.bytes_.get()), size);
+    if (!verify_bytes(size)) return false;
+    // From here on nothing writes the plan; a stray write would now fault.
+    mprotect(p_.storage_.data, p_.storage_.length, PROT_READ);
+    return true;
+  }
+
+  bool verify_bytes(size_t size) {
+    std::string_view bytes(static_cast<const char*>(p_.storage_.data), size);
     if (bytes.size() < sizeof(Header)) return fail("truncated: " + std::to_string(bytes.size()) + " bytes is shorter than the 64-byte header");
     if (std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) return fail("not a Banyan plan (the file does not start with BANYANPL)");
     Header h;
@@ -105,11 +135,11 @@ class PlanLoader {
                   std::to_string(kMinVersion) + " to " + std::to_string(kFormatVersion) + "); recompile the routes");
     if (h.file_size != bytes.size())
       return fail("truncated or padded: the header says " + std::to_string(h.file_size) + " bytes, the file has " + std::to_string(bytes.size()));
-    uint32_t crc = static_cast<uint32_t>(
-        crc32_z(crc32_z(0, nullptr, 0), reinterpret_cast<const Bytef*>(bytes.data()) + kChecksumFrom, bytes.size() - kChecksumFrom));
-    if (crc != h.checksum) return fail("checksum mismatch: the plan is corrupted (stored " + hex(h.checksum) + ", computed " + hex(crc) + ")");
-    if (h.header_size != sizeof(Header) || h.section_count != kSectionCount)
-      return fail("header: unexpected header size or section count for format version " + std::to_string(h.version));
+    uint64_t sum = XXH3_64bits(bytes.data() + kChecksumFrom, bytes.size() - kChecksumFrom);
+    if (sum != h.checksum) return fail("checksum mismatch: the plan is corrupted (stored " + hex(h.checksum) + ", computed " + hex(sum) + ")");
+    if (h.section_count != kSectionCount)
+      return fail("header: " + std::to_string(h.section_count) + " sections, format version " + std::to_string(h.version) +
+                  " has " + std::to_string(kSectionCount));
 
     p_.size_ = bytes.size();
     base_ = bytes.data();
@@ -154,93 +184,93 @@ class PlanLoader {
   }
 
   // Every StrRef of every record points into Strings; every Slice into its section.
-  bool str(const StrRef& s, const std::string& what) {
-    if (uint64_t{s.offset} + s.length > strings_size_) return fail(what + ": a string reference points outside the string table");
+  bool str(const StrRef& s, const Where& what) {
+    if (uint64_t{s.offset} + s.length > strings_size_) return fail(what.str() + ": a string reference points outside the string table");
     return true;
   }
-  bool slice(const Slice& s, size_t size, const std::string& what) {
-    if (uint64_t{s.first} + s.count > size) return fail(what + ": a list reference points outside its section");
+  bool slice(const Slice& s, size_t size, const Where& what) {
+    if (uint64_t{s.first} + s.count > size) return fail(what.str() + ": a list reference points outside its section");
     return true;
   }
-  bool index(uint32_t i, size_t size, const std::string& what, const char* of, bool none_ok = false) {
+  bool index(uint32_t i, size_t size, const Where& what, const char* of, bool none_ok = false) {
     if (none_ok && i == kNone) return true;
     if (i >= size)
-      return fail(what + ": " + of + " index " + std::to_string(i) + " out of range (the plan has " + std::to_string(size) + ")");
+      return fail(what.str() + ": " + of + " index " + std::to_string(i) + " out of range (the plan has " + std::to_string(size) + ")");
     return true;
   }
   template <typename E>
-  bool enum_ok(E v, E last, const std::string& what) {
-    if (static_cast<uint32_t>(v) > static_cast<uint32_t>(last)) return fail(what + ": unknown kind " + std::to_string(static_cast<uint32_t>(v)));
+  bool enum_ok(E v, E last, const Where& what) {
+    if (static_cast<uint32_t>(v) > static_cast<uint32_t>(last)) return fail(what.str() + ": unknown kind " + std::to_string(static_cast<uint32_t>(v)));
     return true;
   }
 
   bool strings_and_slices() {
     for (size_t i = 0; i < p_.str_lists_.size(); ++i)
-      if (!str(p_.str_lists_[i], "string list " + std::to_string(i))) return false;
+      if (!str(p_.str_lists_[i], Where{"string list", i})) return false;
     for (size_t i = 0; i < p_.listeners_.size(); ++i) {
       const Listener& l = p_.listeners_[i];
-      std::string w = "listener " + std::to_string(i);
+      Where w{"listener", i};
       if (!str(l.address, w) || !enum_ok(l.scheme, Scheme::Https, w)) return false;
     }
     for (size_t i = 0; i < p_.tls_.size(); ++i) {
       const Tls& t = p_.tls_[i];
-      std::string w = "tls " + std::to_string(i);
+      Where w{"tls", i};
       if (!str(t.name, w) || !str(t.certificate, w) || !str(t.key, w) || !str(t.ciphers, w) ||
           !enum_ok(t.min_version, TlsVersion::V1_3, w) || !enum_ok(t.max_version, TlsVersion::V1_3, w))
         return false;
     }
     for (size_t i = 0; i < p_.upstreams_.size(); ++i) {
       const Upstream& u = p_.upstreams_[i];
-      std::string w = "upstream " + std::to_string(i);
+      Where w{"upstream", i};
       if (!str(u.name, w) || !slice(u.servers, p_.servers_.size(), w) || !enum_ok(u.balance, Balance::Hash, w) ||
           !enum_ok(u.hash_source, HashSource::ClientIp, w) || !str(u.hash_key, w) || !str(u.sticky_cookie, w) ||
           !str(u.health_method, w) || !str(u.health_path, w) || !slice(u.health_expect, p_.u32_lists_.size(), w))
         return false;
-      if (u.servers.count == 0) return fail(w + ": no servers");
+      if (u.servers.count == 0) return fail(w.str() + ": no servers");
     }
     for (size_t i = 0; i < p_.servers_.size(); ++i)
-      if (!str(p_.servers_[i].host, "server " + std::to_string(i))) return false;
+      if (!str(p_.servers_[i].host, Where{"server", i})) return false;
     for (size_t i = 0; i < p_.caches_.size(); ++i)
-      if (!str(p_.caches_[i].name, "cache " + std::to_string(i)) || !str(p_.caches_[i].disk_path, "cache " + std::to_string(i))) return false;
+      if (!str(p_.caches_[i].name, Where{"cache", i}) || !str(p_.caches_[i].disk_path, Where{"cache", i})) return false;
     for (size_t i = 0; i < p_.glob_segments_.size(); ++i) {
-      std::string w = "glob segment " + std::to_string(i);
+      Where w{"glob segment", i};
       if (!str(p_.glob_segments_[i].text, w) || !enum_ok(p_.glob_segments_[i].kind, SegmentKind::DoubleStar, w)) return false;
     }
     for (size_t i = 0; i < p_.value_tests_.size(); ++i) {
       const ValueTest& t = p_.value_tests_[i];
-      std::string w = "value test " + std::to_string(i);
+      Where w{"value test", i};
       if (!str(t.name, w) || !str(t.value, w) || !enum_ok(t.where, TestWhere::Query, w) || !enum_ok(t.match, TestMatch::Regex, w))
         return false;
     }
     for (size_t i = 0; i < p_.header_ops_.size(); ++i) {
       const HeaderOp& o = p_.header_ops_[i];
-      std::string w = "header operation " + std::to_string(i);
+      Where w{"header operation", i};
       if (!str(o.name, w) || !str(o.value, w) || !enum_ok(o.kind, HeaderOpKind::Remove, w)) return false;
     }
     for (size_t i = 0; i < p_.cache_valids_.size(); ++i)
-      if (!slice(p_.cache_valids_[i].statuses, p_.u32_lists_.size(), "cache validity " + std::to_string(i))) return false;
+      if (!slice(p_.cache_valids_[i].statuses, p_.u32_lists_.size(), Where{"cache validity", i})) return false;
     for (size_t i = 0; i < p_.cache_policies_.size(); ++i) {
       const CachePolicy& c = p_.cache_policies_[i];
-      std::string w = "cache policy " + std::to_string(i);
+      Where w{"cache policy", i};
       if (!index(c.zone, p_.caches_.size(), w, "cache") || !slice(c.valid, p_.cache_valids_.size(), w) ||
           !slice(c.key, p_.str_lists_.size(), w))
         return false;
     }
     for (size_t i = 0; i < p_.move_patterns_.size(); ++i) {
       const MovePattern& m = p_.move_patterns_[i];
-      std::string w = "move pattern " + std::to_string(i);
+      Where w{"move pattern", i};
       if (!str(m.pattern, w) || !slice(m.glob, p_.glob_segments_.size(), w) || !enum_ok(m.kind, PathKind::Exact, w)) return false;
     }
     for (size_t i = 0; i < p_.migrations_.size(); ++i) {
       const Migration& m = p_.migrations_[i];
-      std::string w = "migration " + std::to_string(i);
+      Where w{"migration", i};
       if (!str(m.name, w) || !str(m.on_host, w) || !index(m.from, p_.upstreams_.size(), w, "upstream") ||
           !index(m.to, p_.upstreams_.size(), w, "upstream") || !slice(m.moves, p_.move_patterns_.size(), w) ||
           !slice(m.steps, p_.shift_steps_.size(), w) || !enum_ok(m.bucket, BucketSource::RequestId, w) ||
           !str(m.bucket_key, w) || !enum_ok(m.rollback_metric, Metric::Status5xxRate, w) ||
           !enum_ok(m.rollback_comparator, Comparator::LessEqual, w))
         return false;
-      if (m.shadow_basis_points > 10000) return fail(w + ": shadow share above 100%");
+      if (m.shadow_basis_points > 10000) return fail(w.str() + ": shadow share above 100%");
     }
     for (size_t i = 0; i < p_.shift_steps_.size(); ++i) {
       const ShiftStep& s = p_.shift_steps_[i];
@@ -253,23 +283,23 @@ class PlanLoader {
     const size_t nroutes = p_.routes_.size();
     for (size_t i = 0; i < p_.sites_.size(); ++i) {
       const Site& s = p_.sites_[i];
-      std::string w = "site " + std::to_string(i);
+      Where w{"site", i};
       if (!slice(s.routes, nroutes, w) || !index(s.root_node, p_.nodes_.size(), w, "node") ||
           !index(s.tls, p_.tls_.size(), w, "tls", true) || !slice(s.regex_routes, p_.u32_lists_.size(), w) || !str(s.name, w))
         return false;
       for (uint32_t r : p_.u32_list(s.regex_routes)) {
         if (!index(r, nroutes, w, "route")) return false;
-        if (p_.routes_[r].path_kind != PathKind::Regex || p_.routes_[r].site != i) return fail(w + ": its regex list names a route that is not one of its regexes");
+        if (p_.routes_[r].path_kind != PathKind::Regex || p_.routes_[r].site != i) return fail(w.str() + ": its regex list names a route that is not one of its regexes");
       }
     }
     for (size_t i = 0; i < p_.hosts_.size(); ++i) {
       const Host& h = p_.hosts_[i];
-      std::string w = "host " + std::to_string(i);
+      Where w{"host", i};
       if (!str(h.name, w) || !index(h.site, p_.sites_.size(), w, "site") || !enum_ok(h.kind, HostKind::Default, w)) return false;
     }
     for (size_t i = 0; i < nroutes; ++i) {
       const Route& r = p_.routes_[i];
-      std::string w = "route " + std::to_string(i);
+      Where w{"route", i};
       if (!index(r.site, p_.sites_.size(), w, "site") || !enum_ok(r.path_kind, PathKind::Exact, w) ||
           !enum_ok(r.action, ActionKind::Respond, w) || !str(r.pattern, w) || !str(r.literal, w) ||
           !slice(r.glob, p_.glob_segments_.size(), w) || !slice(r.methods, p_.str_lists_.size(), w) ||
@@ -278,13 +308,19 @@ class PlanLoader {
           !index(r.cache_policy, p_.cache_policies_.size(), w, "cache policy", true) ||
           !slice(r.splits, p_.u32_lists_.size(), w) || !str(r.source.file, w))
         return false;
+      // The matcher relies on these: an exact or prefix route's literal prefix is its
+      // whole pattern, a path; the fallback's is empty.
+      bool literal_ok = r.path_kind == PathKind::Exact || r.path_kind == PathKind::Prefix
+                            ? r.pattern.length > 0 && p_.str(r.literal) == p_.str(r.pattern) && p_.str(r.pattern)[0] == '/'
+                            : r.path_kind != PathKind::Fallback || r.literal.length == 0;
+      if (!literal_ok) return fail(w.str() + ": its literal prefix does not fit its kind of path");
       if (r.action == ActionKind::Proxy && !index(r.upstream, p_.upstreams_.size(), w, "upstream")) return false;
-      if (r.action != ActionKind::Proxy && (r.status < 100 || r.status > 599)) return fail(w + ": status " + std::to_string(r.status) + " is not an HTTP status");
+      if (r.action != ActionKind::Proxy && (r.status < 100 || r.status > 599)) return fail(w.str() + ": status " + std::to_string(r.status) + " is not an HTTP status");
       if (r.path_kind == PathKind::Glob) {
         uint32_t captures = 0;
         for (const auto& g : p_.glob_segments_.subspan(r.glob.first, r.glob.count))
           captures += g.kind == SegmentKind::Param || g.kind == SegmentKind::Star;
-        if (captures > kMaxCaptures) return fail(w + ": more than " + std::to_string(kMaxCaptures) + " captured segments");
+        if (captures > kMaxCaptures) return fail(w.str() + ": more than " + std::to_string(kMaxCaptures) + " captured segments");
       }
       for (uint32_t m : p_.u32_list(r.splits))
         if (!index(m, p_.migrations_.size(), w, "migration")) return false;
@@ -306,39 +342,51 @@ class PlanLoader {
     }
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node& n = nodes[i];
-      std::string w = "node " + std::to_string(i);
+      Where w{"node", i};
       if (!str(n.label, w) || !slice(n.children, nodes.size(), w) || !slice(n.candidates, p_.u32_lists_.size(), w)) return false;
-      if (owner[i] == kNone) return fail(w + ": not reachable from any site's root");
+      if (owner[i] == kNone) return fail(w.str() + ": not reachable from any site's root");
       int prev = -1;
       for (uint32_t c = n.children.first; c < n.children.first + n.children.count; ++c) {
         const Node& child = nodes[c];
         if (c <= i || child.parent != i || owner[c] != kNone || child.label.length == 0 ||
             uint64_t{n.depth} + child.label.length != child.depth)
-          return fail(w + ": child " + std::to_string(c) + " does not continue it");
+          return fail(w.str() + ": child " + std::to_string(c) + " does not continue it");
         if (!str(child.label, w)) return false;
         int first = static_cast<unsigned char>(p_.str(child.label)[0]);
-        if (child.first != first) return fail(w + ": child " + std::to_string(c) + " records the wrong first byte");
-        if (first <= prev) return fail(w + ": children not sorted by their first byte");
+        if (child.first != first) return fail(w.str() + ": child " + std::to_string(c) + " records the wrong first byte");
+        if (first <= prev) return fail(w.str() + ": children not sorted by their first byte");
         prev = first;
         owner[c] = owner[i];
       }
       for (uint32_t r : p_.u32_list(n.candidates)) {
         if (!index(r, p_.routes_.size(), w, "route")) return false;
-        if (p_.routes_[r].site != owner[i] || p_.routes_[r].literal.length != n.depth)
-          return fail(w + ": candidate route " + std::to_string(r) + " does not belong here");
+        if (p_.routes_[r].site != owner[i] || !spells(static_cast<uint32_t>(i), p_.str(p_.routes_[r].literal)))
+          return fail(w.str() + ": candidate route " + std::to_string(r) + " does not belong here");
       }
     }
     return true;
   }
 
-  std::unique_ptr<RE2> regex(std::string_view pattern, const std::string& what) {
+  // Is `literal` the text of the path from the root to node `n`? (Parents and labels
+  // are verified before a node's candidates are.)
+  bool spells(uint32_t n, std::string_view literal) const {
+    if (literal.size() != p_.nodes_[n].depth) return false;
+    for (; n != kNone; n = p_.nodes_[n].parent) {
+      std::string_view label = p_.str(p_.nodes_[n].label);
+      if (!literal.ends_with(label)) return false;
+      literal.remove_suffix(label.size());
+    }
+    return literal.empty();
+  }
+
+  std::unique_ptr<RE2> regex(std::string_view pattern, const Where& what) {
     auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), quiet());
     if (!re->ok()) {
-      fail(what + ": regex does not compile: " + re->error());
+      fail(what.str() + ": regex does not compile: " + re->error());
       return nullptr;
     }
     if (re->ProgramSize() > kMaxRegexProgramSize) {
-      fail(what + ": regex exceeds the program-size budget");
+      fail(what.str() + ": regex exceeds the program-size budget");
       return nullptr;
     }
     return re;
@@ -348,17 +396,17 @@ class PlanLoader {
     p_.route_regex_.resize(p_.routes_.size());
     for (size_t i = 0; i < p_.routes_.size(); ++i) {
       const Route& r = p_.routes_[i];
-      if (r.path_kind == PathKind::Regex && !(p_.route_regex_[i] = regex(p_.str(r.pattern), "route " + std::to_string(i)))) return false;
+      if (r.path_kind == PathKind::Regex && !(p_.route_regex_[i] = regex(p_.str(r.pattern), Where{"route", i}))) return false;
     }
     p_.test_regex_.resize(p_.value_tests_.size());
     for (size_t i = 0; i < p_.value_tests_.size(); ++i) {
       const ValueTest& t = p_.value_tests_[i];
-      if (t.match == TestMatch::Regex && !(p_.test_regex_[i] = regex(p_.str(t.value), "value test " + std::to_string(i)))) return false;
+      if (t.match == TestMatch::Regex && !(p_.test_regex_[i] = regex(p_.str(t.value), Where{"value test", i}))) return false;
     }
     p_.move_regex_.resize(p_.move_patterns_.size());
     for (size_t i = 0; i < p_.move_patterns_.size(); ++i) {
       const MovePattern& m = p_.move_patterns_[i];
-      if (m.kind == PathKind::Regex && !(p_.move_regex_[i] = regex(p_.str(m.pattern), "move pattern " + std::to_string(i)))) return false;
+      if (m.kind == PathKind::Regex && !(p_.move_regex_[i] = regex(p_.str(m.pattern), Where{"move pattern", i}))) return false;
     }
     for (size_t s = 0; s < p_.sites_.size(); ++s) {
       auto set = std::make_unique<Plan::SiteSet>();
@@ -373,14 +421,14 @@ class PlanLoader {
     }
     for (size_t i = 0; i < p_.hosts_.size(); ++i) {
       const Host& h = p_.hosts_[i];
-      std::string w = "host " + std::to_string(i);
+      Where w{"host", i};
       if (h.kind == HostKind::Default) {
-        if (p_.default_site_ != kNone) return fail(w + ": a second default site");
+        if (p_.default_site_ != kNone) return fail(w.str() + ": a second default site");
         p_.default_site_ = h.site;
         continue;
       }
       auto& table = h.kind == HostKind::Exact ? p_.exact_hosts_ : p_.wildcard_hosts_;
-      if (!table.emplace(p_.str(h.name), h.site).second) return fail(w + ": host '" + std::string(p_.str(h.name)) + "' listed twice");
+      if (!table.emplace(p_.str(h.name), h.site).second) return fail(w.str() + ": host '" + std::string(p_.str(h.name)) + "' listed twice");
     }
     return true;
   }
@@ -389,9 +437,9 @@ class PlanLoader {
     if (error.empty()) error = std::move(msg);
     return false;
   }
-  static std::string hex(uint32_t v) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%08x", v);
+  static std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
     return buf;
   }
 
@@ -401,28 +449,29 @@ class PlanLoader {
   SectionEntry table_[kSectionCount] = {};
 };
 
-LoadResult load_plan(std::string_view bytes) {
+namespace {
+
+template <typename Run>
+LoadResult load_with(Run&& run) {
   LoadResult out;
   auto plan = std::make_unique<Plan>();
   PlanLoader loader(*plan);
-  if (!loader.run(bytes)) {
+  if (run(loader)) {
+    out.plan = std::move(plan);
+  } else {
     out.error = loader.error;
-    return out;
   }
-  out.plan = std::move(plan);
   return out;
 }
 
+}  // namespace
+
+LoadResult load_plan(std::string_view bytes) {
+  return load_with([&](PlanLoader& l) { return l.run(bytes); });
+}
+
 LoadResult load_plan_file(const std::string& path) {
-  LoadResult out;
-  auto plan = std::make_unique<Plan>();
-  PlanLoader loader(*plan);
-  if (!loader.run_file(path)) {
-    out.error = loader.error;
-    return out;
-  }
-  out.plan = std::move(plan);
-  return out;
+  return load_with([&](PlanLoader& l) { return l.run_file(path); });
 }
 
 }  // namespace banyan::plan

@@ -142,6 +142,18 @@ bool route_path_ok(const Plan& plan, uint32_t i, std::string_view path, MatchRes
   return path_ok(plan, r.path_kind, plan.str(r.pattern), r.glob, plan.route_regex(i), path, out);
 }
 
+// A candidate's path test, knowing the walk matched its literal prefix (the first
+// `depth` bytes): for exact and prefix routes the literal is the whole pattern, so the
+// test needs neither the pattern's bytes nor a comparison.
+bool candidate_path_ok(const Plan& plan, uint32_t i, uint32_t depth, std::string_view path, MatchResult& out) {
+  switch (plan.routes()[i].path_kind) {
+    case PathKind::Fallback: return true;
+    case PathKind::Exact: return path.size() == depth;
+    case PathKind::Prefix: return path.size() == depth || path[depth] == '/' || path[depth - 1] == '/';
+    default: return route_path_ok(plan, i, path, &out);
+  }
+}
+
 // The migration whose `move` takes this request, if the route has any.
 uint32_t split_of(const Plan& plan, const Route& r, std::string_view host, std::string_view path) {
   for (uint32_t m : plan.u32_list(r.splits)) {
@@ -217,7 +229,7 @@ bool match(const Plan& plan, const RequestView& req, MatchResult& out) {
         if (regex_any == 0) continue;
       }
       out.capture_count = 0;
-      if (!route_path_ok(plan, r, path, &out) || !predicates_ok(plan, route, req)) continue;
+      if (!candidate_path_ok(plan, r, nodes[at].depth, path, out) || !predicates_ok(plan, route, req)) continue;
       out.route = r;
       char buf[kMaxHostBytes];
       std::string_view host;

@@ -26,7 +26,7 @@ class Plan {
   Plan(const Plan&) = delete;
   Plan& operator=(const Plan&) = delete;
 
-  const Header& header() const { return *reinterpret_cast<const Header*>(bytes_.get()); }
+  const Header& header() const { return *static_cast<const Header*>(storage_.data); }
   size_t size_bytes() const { return size_; }
 
   std::string_view str(StrRef s) const { return {strings_ + s.offset, s.length}; }
@@ -64,7 +64,13 @@ class Plan {
 
  private:
   friend class PlanLoader;
-  std::unique_ptr<uint64_t[]> bytes_;  // 8-byte aligned storage, filled once
+  // The plan's bytes: page-aligned anonymous memory, mapped and faulted in with one
+  // call, filled once, and read-only after verification.
+  struct Storage {
+    void* data = nullptr;
+    size_t length = 0;
+    ~Storage();
+  } storage_;
   size_t size_ = 0;
   const char* strings_ = nullptr;
   std::span<const StrRef> str_lists_;
