@@ -58,6 +58,7 @@ class PlanWriter {
   std::vector<Site> sites;
   std::vector<Host> hosts;
   std::vector<Node> nodes;
+  std::vector<Candidate> candidates;
   std::vector<Route> routes;
   std::vector<GlobSegment> glob_segments;
   std::vector<ValueTest> value_tests;
@@ -88,6 +89,7 @@ class PlanWriter {
     put(Section::Sites, sites.data(), sites.size(), sizeof(Site));
     put(Section::Hosts, hosts.data(), hosts.size(), sizeof(Host));
     put(Section::Nodes, nodes.data(), nodes.size(), sizeof(Node));
+    put(Section::Candidates, candidates.data(), candidates.size(), sizeof(Candidate));
     put(Section::Routes, routes.data(), routes.size(), sizeof(Route));
     put(Section::GlobSegments, glob_segments.data(), glob_segments.size(), sizeof(GlobSegment));
     put(Section::ValueTests, value_tests.data(), value_tests.size(), sizeof(ValueTest));
@@ -480,12 +482,16 @@ class Emitter {
       uint8_t first = p.depth == 0 ? 0 : static_cast<uint8_t>((*lits[p.lo])[p.depth - p.label.length]);
       w_.nodes.push_back({p.label, p.parent, static_cast<uint32_t>(p.depth), {}, {}, first, {}});
       size_t i = p.lo;
-      std::vector<uint32_t> cands;
+      Slice cands{static_cast<uint32_t>(w_.candidates.size()), 0};
       if (lits[i]->size() == p.depth) {
-        for (const auto* r : by_literal[*lits[i]]) cands.push_back(first_route + static_cast<uint32_t>(r->index));
+        for (const auto* r : by_literal[*lits[i]]) {
+          bool predicates = !r->methods.empty() || !r->tests.empty();
+          w_.candidates.push_back({first_route + static_cast<uint32_t>(r->index), path_kind(r->cls), predicates, {}});
+          ++cands.count;
+        }
         ++i;
       }
-      w_.nodes[self].candidates = w_.u32s(cands);
+      w_.nodes[self].candidates = cands;
       // Children: runs of literals with the same byte at `depth`.
       uint32_t first_child = static_cast<uint32_t>(w_.nodes.size() + queue.size());
       uint32_t count = 0;

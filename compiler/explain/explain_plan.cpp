@@ -138,8 +138,8 @@ void tree(const Plan& p, uint32_t n, int indent, std::string& out) {
   const Node& node = p.nodes()[n];
   out += std::string(indent, ' ') + quote(node_literal(p, n)) + "\n";
   int k = 1;
-  for (uint32_t r : p.u32_list(node.candidates)) {
-    out += std::string(indent + 2, ' ') + std::to_string(k++) + ". route " + std::to_string(r) + ": " + describe_route(p, r) + "\n";
+  for (const Candidate& c : p.candidates(node.candidates)) {
+    out += std::string(indent + 2, ' ') + std::to_string(k++) + ". route " + std::to_string(c.route) + ": " + describe_route(p, c.route) + "\n";
   }
   for (uint32_t c = node.children.first; c < node.children.first + node.children.count; ++c) tree(p, c, indent + 2, out);
 }
@@ -293,7 +293,7 @@ std::string explain_dot(const Plan& p) {
       const Node& node = p.nodes()[n];
       std::string label = node_literal(p, n);
       if (label.empty()) label = "(root)";
-      for (uint32_t r : p.u32_list(node.candidates)) label += "\n" + describe_route(p, r) + " -> " + action(p, p.routes()[r]);
+      for (const Candidate& c : p.candidates(node.candidates)) label += "\n" + describe_route(p, c.route) + " -> " + action(p, p.routes()[c.route]);
       out += "    n" + std::to_string(n) + " [label=" + dot_quote(label) + "];\n";
       for (uint32_t c = node.children.first; c < node.children.first + node.children.count; ++c) {
         out += "    n" + std::to_string(n) + " -> n" + std::to_string(c) + " [label=" + quote(p.str(p.nodes()[c].label)) + "];\n";

@@ -67,6 +67,7 @@ enum class Section : uint32_t {
   Sites,
   Hosts,
   Nodes,
+  Candidates,
   Routes,
   GlobSegments,
   ValueTests,
@@ -189,12 +190,22 @@ struct Node {
   uint32_t parent;     // kNone at the root
   uint32_t depth;      // the length of this node's literal
   Slice children;      // Nodes, sorted by the first byte of their label
-  Slice candidates;    // U32Lists: route indices
+  Slice candidates;    // Candidates
   uint8_t first;       // the label's first byte (0 at the root): the child search reads only nodes
   uint8_t pad[7];
 };
 
 enum class PathKind : uint8_t { Fallback, Regex, Glob, Prefix, Exact };  // route_model.h's PathClass
+
+// A route as a trie node lists it: what the lookup needs to decide without reading
+// the route's record (which only the winner's lookup touches, unless the route has a
+// glob, regex or predicates to test).
+struct Candidate {
+  uint32_t route;
+  PathKind kind;           // the route's
+  uint8_t has_predicates;  // the route has methods or value tests
+  uint8_t pad[2];
+};
 enum class ActionKind : uint8_t { Proxy, Redirect, Respond };
 
 struct Source {
@@ -328,7 +339,7 @@ struct ShiftStep {
 template <typename... T>
 inline constexpr bool kPlainRecords = ((std::is_trivially_copyable_v<T> && std::has_unique_object_representations_v<T>) && ...);
 static_assert(kPlainRecords<Header, SectionEntry, StrRef, Slice, Listener, Tls, Upstream, Server, Cache, Site, Host, Node,
-                            Route, GlobSegment, ValueTest, HeaderOp, CachePolicy, CacheValid, Migration, MovePattern,
+                            Candidate, Route, GlobSegment, ValueTest, HeaderOp, CachePolicy, CacheValid, Migration, MovePattern,
                             ShiftStep>);
 
 }  // namespace banyan::plan

@@ -33,7 +33,9 @@ Plan::Plan() = default;
 Plan::~Plan() = default;
 
 Plan::Storage::~Storage() {
-  if (data) munmap(data, length);
+  if (!data) return;
+  mprotect(data, length, PROT_READ | PROT_WRITE);  // free() writes into the block
+  std::free(data);
 }
 
 uint32_t Plan::exact_host(std::string_view host) const {
@@ -58,6 +60,7 @@ bool Plan::any_regex_matches(uint32_t site, std::string_view path) const {
 // The budget the compiler applies to regexes (compiler/analysis/route_model.h); a
 // plan that carries a larger program was not written by banyanc.
 inline constexpr int kMaxRegexProgramSize = 2000;
+inline constexpr size_t kPage = 4096;
 
 // What a check is about ("route 12"), spelled out only when the check fails: a
 // 100k-route plan is verified without building a string per record.
@@ -102,13 +105,17 @@ class PlanLoader {
   std::string error;
 
  private:
-  // Storage for `size` bytes, every page faulted in by the one mmap call (a page
-  // fault per 4 KiB page costs more than the read that fills them).
+  // Page-aligned storage for `size` bytes, so it can be made read-only once verified.
+  // From the allocator, not mmap: a reload then reuses the pages the previous plan
+  // freed instead of faulting in fresh ones.
   bool allocate(size_t size) {
     if (size > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
-    size_t length = size > 0 ? size : 1;
-    void* p = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) return fail(std::string("cannot allocate memory for the plan: ") + std::strerror(errno));
+    size_t length = (size + kPage) / kPage * kPage;
+    void* p = std::aligned_alloc(kPage, length);
+    if (!p) return fail("cannot allocate memory for the plan");
+    // Fault the pages in with one call rather than one fault per page as the read
+    // fills them (Linux 5.14 and later; older kernels fault them one by one).
+    madvise(p, length, MADV_POPULATE_WRITE);
     p_.storage_.data = p;
     p_.storage_.length = length;
     return true;
@@ -176,6 +183,7 @@ class PlanLoader {
            section(Section::Upstreams, p_.upstreams_) && section(Section::Servers, p_.servers_) &&
            section(Section::Caches, p_.caches_) && section(Section::Sites, p_.sites_) &&
            section(Section::Hosts, p_.hosts_) && section(Section::Nodes, p_.nodes_) &&
+           section(Section::Candidates, p_.candidates_) &&
            section(Section::Routes, p_.routes_) && section(Section::GlobSegments, p_.glob_segments_) &&
            section(Section::ValueTests, p_.value_tests_) && section(Section::HeaderOps, p_.header_ops_) &&
            section(Section::CachePolicies, p_.cache_policies_) && section(Section::CacheValids, p_.cache_valids_) &&
@@ -343,7 +351,7 @@ class PlanLoader {
     for (size_t i = 0; i < nodes.size(); ++i) {
       const Node& n = nodes[i];
       Where w{"node", i};
-      if (!str(n.label, w) || !slice(n.children, nodes.size(), w) || !slice(n.candidates, p_.u32_lists_.size(), w)) return false;
+      if (!str(n.label, w) || !slice(n.children, nodes.size(), w) || !slice(n.candidates, p_.candidates_.size(), w)) return false;
       if (owner[i] == kNone) return fail(w.str() + ": not reachable from any site's root");
       int prev = -1;
       for (uint32_t c = n.children.first; c < n.children.first + n.children.count; ++c) {
@@ -358,10 +366,14 @@ class PlanLoader {
         prev = first;
         owner[c] = owner[i];
       }
-      for (uint32_t r : p_.u32_list(n.candidates)) {
+      for (const Candidate& cand : p_.candidates(n.candidates)) {
+        uint32_t r = cand.route;
         if (!index(r, p_.routes_.size(), w, "route")) return false;
-        if (p_.routes_[r].site != owner[i] || !spells(static_cast<uint32_t>(i), p_.str(p_.routes_[r].literal)))
+        const Route& route = p_.routes_[r];
+        if (route.site != owner[i] || !spells(static_cast<uint32_t>(i), p_.str(route.literal)))
           return fail(w.str() + ": candidate route " + std::to_string(r) + " does not belong here");
+        if (cand.kind != route.path_kind || cand.has_predicates != (route.methods.count + route.tests.count > 0 ? 1 : 0))
+          return fail(w.str() + ": candidate route " + std::to_string(r) + " is listed with the wrong kind or predicates");
       }
     }
     return true;

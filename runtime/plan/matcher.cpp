@@ -145,12 +145,12 @@ bool route_path_ok(const Plan& plan, uint32_t i, std::string_view path, MatchRes
 // A candidate's path test, knowing the walk matched its literal prefix (the first
 // `depth` bytes): for exact and prefix routes the literal is the whole pattern, so the
 // test needs neither the pattern's bytes nor a comparison.
-bool candidate_path_ok(const Plan& plan, uint32_t i, uint32_t depth, std::string_view path, MatchResult& out) {
-  switch (plan.routes()[i].path_kind) {
+bool candidate_path_ok(const Plan& plan, const Candidate& c, uint32_t depth, std::string_view path, MatchResult& out) {
+  switch (c.kind) {
     case PathKind::Fallback: return true;
     case PathKind::Exact: return path.size() == depth;
     case PathKind::Prefix: return path.size() == depth || path[depth] == '/' || path[depth - 1] == '/';
-    default: return route_path_ok(plan, i, path, &out);
+    default: return route_path_ok(plan, c.route, path, &out);
   }
 }
 
@@ -222,15 +222,16 @@ bool match(const Plan& plan, const RequestView& req, MatchResult& out) {
   // Up: the deepest node's candidates first; in each node, greatest rank first.
   int regex_any = -1;  // the site's RE2::Set answer, computed when first needed
   for (; at != kNone; at = nodes[at].parent) {
-    for (uint32_t r : plan.u32_list(nodes[at].candidates)) {
-      const Route& route = plan.routes()[r];
-      if (route.path_kind == PathKind::Regex) {
+    for (const Candidate& c : plan.candidates(nodes[at].candidates)) {
+      if (c.kind == PathKind::Regex) {
         if (regex_any < 0) regex_any = plan.any_regex_matches(out.site, path) ? 1 : 0;
         if (regex_any == 0) continue;
       }
       out.capture_count = 0;
-      if (!candidate_path_ok(plan, r, nodes[at].depth, path, out) || !predicates_ok(plan, route, req)) continue;
-      out.route = r;
+      if (!candidate_path_ok(plan, c, nodes[at].depth, path, out)) continue;
+      const Route& route = plan.routes()[c.route];
+      if (c.has_predicates && !predicates_ok(plan, route, req)) continue;
+      out.route = c.route;
       char buf[kMaxHostBytes];
       std::string_view host;
       if (route.splits.count > 0 && canonical_host(req.host, buf, host)) out.migration = split_of(plan, route, host, path);

@@ -41,6 +41,7 @@ class Plan {
   std::span<const Site> sites() const { return sites_; }
   std::span<const Host> hosts() const { return hosts_; }
   std::span<const Node> nodes() const { return nodes_; }
+  std::span<const Candidate> candidates(Slice s) const { return candidates_.subspan(s.first, s.count); }
   std::span<const Route> routes() const { return routes_; }
   std::span<const GlobSegment> glob_segments() const { return glob_segments_; }
   std::span<const ValueTest> value_tests() const { return value_tests_; }
@@ -64,8 +65,7 @@ class Plan {
 
  private:
   friend class PlanLoader;
-  // The plan's bytes: page-aligned anonymous memory, mapped and faulted in with one
-  // call, filled once, and read-only after verification.
+  // The plan's bytes: page-aligned, filled once, read-only after verification.
   struct Storage {
     void* data = nullptr;
     size_t length = 0;
@@ -83,6 +83,7 @@ class Plan {
   std::span<const Site> sites_;
   std::span<const Host> hosts_;
   std::span<const Node> nodes_;
+  std::span<const Candidate> candidates_;
   std::span<const Route> routes_;
   std::span<const GlobSegment> glob_segments_;
   std::span<const ValueTest> value_tests_;

@@ -77,7 +77,7 @@ TEST_CASE("a plan with any one byte flipped is refused, with a message naming th
     REQUIRE_FALSE(r.plan);
     if (i < 8) CHECK(r.error.find("not a Banyan plan") != std::string::npos);
     else if (i < 12) CHECK(r.error.find("plan format version") != std::string::npos);
-    else if (i < 16) CHECK(r.error.find("sections, format version 1 has 20") != std::string::npos);
+    else if (i < 16) CHECK(r.error.find("sections, format version 1 has 21") != std::string::npos);
     else if (i >= 24 && i < 32) CHECK(r.error.find("the header says") != std::string::npos);
     else CHECK(r.error.find("checksum mismatch") != std::string::npos);
   }
@@ -123,6 +123,8 @@ TEST_CASE("hostile plans with a valid checksum are refused by the record at faul
         "route 0: its literal prefix does not fit its kind of path");
   CHECK(refused([](std::string& b) { record<Route>(b, Section::Routes, 1)->literal = record<Route>(b, Section::Routes, 0)->literal; })
             .find("route 1: its literal prefix does not fit") != std::string::npos);
+  CHECK(refused([](std::string& b) { record<Candidate>(b, Section::Candidates, 0)->kind = PathKind::Exact; })
+            .find("is listed with the wrong kind or predicates") != std::string::npos);
   CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 1)->depth += 1; }).find("does not continue it") !=
         std::string::npos);
   CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 0)->children = {0, 1}; }).find("does not continue it") !=
@@ -130,11 +132,11 @@ TEST_CASE("hostile plans with a valid checksum are refused by the record at faul
   CHECK(refused([](std::string& b) { record<Migration>(b, Section::Migrations, 0)->steps = {0, 1000}; }) ==
         "migration 0: a list reference points outside its section");
   CHECK(refused([](std::string& b) {
-          SectionEntry* e = reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header) + sizeof(SectionEntry) * 11);
+          SectionEntry* e = reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header) + sizeof(SectionEntry) * 12);
           e->count += 1000;
-        }) == "section 11 lies outside the plan or is misaligned");
+        }) == "section 12 lies outside the plan or is misaligned");
   CHECK(refused([](std::string& b) {
-          SectionEntry* e = reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header) + sizeof(SectionEntry) * 11);
+          SectionEntry* e = reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header) + sizeof(SectionEntry) * 12);
           e->record_size = 8;
         }).find("records of 8 bytes") != std::string::npos);
 }
