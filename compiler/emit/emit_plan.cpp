@@ -479,8 +479,10 @@ class Emitter {
       Pending p = queue.front();
       queue.pop_front();
       uint32_t self = static_cast<uint32_t>(w_.nodes.size());
-      uint8_t first = p.depth == 0 ? 0 : static_cast<uint8_t>((*lits[p.lo])[p.depth - p.label.length]);
-      w_.nodes.push_back({p.label, p.parent, static_cast<uint32_t>(p.depth), {}, {}, first, {}});
+      Node node{p.label, p.parent, static_cast<uint32_t>(p.depth), {}, {}, {}};
+      std::string_view label = std::string_view(*lits[p.lo]).substr(p.depth - p.label.length, p.label.length);
+      std::memcpy(node.head, label.data(), std::min<size_t>(label.size(), kNodeHead));
+      w_.nodes.push_back(node);
       size_t i = p.lo;
       Slice cands{static_cast<uint32_t>(w_.candidates.size()), 0};
       if (lits[i]->size() == p.depth) {

@@ -191,9 +191,11 @@ struct Node {
   uint32_t depth;      // the length of this node's literal
   Slice children;      // Nodes, sorted by the first byte of their label
   Slice candidates;    // Candidates
-  uint8_t first;       // the label's first byte (0 at the root): the child search reads only nodes
-  uint8_t pad[7];
+  // The label's first kNodeHead bytes, zero-padded: the walk compares labels this
+  // long without leaving the node (head[0] orders the children).
+  char head[16];
 };
+inline constexpr uint32_t kNodeHead = 16;
 
 enum class PathKind : uint8_t { Fallback, Regex, Glob, Prefix, Exact };  // route_model.h's PathClass
 

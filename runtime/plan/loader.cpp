@@ -361,7 +361,11 @@ class PlanLoader {
           return fail(w.str() + ": child " + std::to_string(c) + " does not continue it");
         if (!str(child.label, w)) return false;
         int first = static_cast<unsigned char>(p_.str(child.label)[0]);
-        if (child.first != first) return fail(w.str() + ": child " + std::to_string(c) + " records the wrong first byte");
+        std::string_view label = p_.str(child.label);
+        std::string_view head(child.head, sizeof child.head);
+        size_t n_head = std::min<size_t>(label.size(), kNodeHead);
+        if (head.substr(0, n_head) != label.substr(0, n_head) || head.find_first_not_of('\0', n_head) != std::string_view::npos)
+          return fail(w.str() + ": child " + std::to_string(c) + " records the wrong head of its label");
         if (first <= prev) return fail(w.str() + ": children not sorted by their first byte");
         prev = first;
         owner[c] = owner[i];

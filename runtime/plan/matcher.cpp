@@ -4,6 +4,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace banyan::plan {
 namespace {
@@ -167,6 +168,16 @@ uint32_t split_of(const Plan& plan, const Route& r, std::string_view host, std::
   return kNone;
 }
 
+// Does `rest` start with the node's label? Labels up to kNodeHead bytes are compared
+// inside the node; only longer ones read the string table.
+bool continues(const Plan& plan, const Node& n, std::string_view rest) {
+  uint32_t len = n.label.length;
+  if (rest.size() < len) return false;
+  uint32_t in_head = std::min(len, kNodeHead);
+  if (std::memcmp(n.head, rest.data(), in_head) != 0) return false;
+  return len <= kNodeHead || std::memcmp(plan.str(n.label).data() + kNodeHead, rest.data() + kNodeHead, len - kNodeHead) == 0;
+}
+
 // The host without port or trailing dot, lower-cased into `buf`; false if too long.
 bool canonical_host(std::string_view host, char* buf, std::string_view& out) {
   if (!host.empty() && host.front() == '[') {
@@ -214,8 +225,9 @@ bool match(const Plan& plan, const RequestView& req, MatchResult& out) {
     if (n.depth >= path.size() || n.children.count == 0) break;
     auto kids = nodes.subspan(n.children.first, n.children.count);
     unsigned char want = static_cast<unsigned char>(path[n.depth]);
-    auto it = std::lower_bound(kids.begin(), kids.end(), want, [](const Node& k, unsigned char c) { return k.first < c; });
-    if (it == kids.end() || it->first != want || !path.substr(n.depth).starts_with(plan.str(it->label))) break;
+    auto it = std::lower_bound(kids.begin(), kids.end(), want,
+                               [](const Node& k, unsigned char c) { return static_cast<unsigned char>(k.head[0]) < c; });
+    if (it == kids.end() || static_cast<unsigned char>(it->head[0]) != want || !continues(plan, *it, path.substr(n.depth))) break;
     at = n.children.first + static_cast<uint32_t>(it - kids.begin());
   }
 
