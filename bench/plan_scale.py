@@ -94,8 +94,8 @@ command = " ".join(["bench/plan_scale.py"] + sys.argv[1:])
 lowest = min(r["matched"] for r in rows)
 table.append("")
 table.append(f"Measured by `{command}` on {os.cpu_count()} cores ({cpu}). Load is one sized read of the file, "
-             f"verifying it and compiling its regexes; the first load faults every page in fresh, the next five reuse "
-             f"freed memory; memory is the resident set the kept plan adds. Lookups are "
+             f"verifying it and compiling its regexes (`load_plan_file`); the first is the process's first load, the "
+             f"median is of five more; memory is the resident set the kept plan adds. Lookups are "
              f"`plan::match()` over {requests:,} pre-built requests ({lowest:.0%} or more matched a route), "
              f"timed in batches of 1,000: the median and p99 are of those batches' per-lookup means.")
 table.append("")
