@@ -51,10 +51,16 @@ std::vector<std::string> shell_words(const std::string& line) {
 }
 
 // Paths in a plan are absolute (certificates) or as given (route sources): show the
-// source tree as $SRC so the golden files hold on every checkout.
+// source tree as $SRC so the golden files hold on every checkout; the plan's size,
+// which those paths are part of, likewise.
 std::string portable(std::string text) {
   const std::string dir = source_dir();
   for (size_t at = text.find(dir); at != std::string::npos; at = text.find(dir, at)) text.replace(at, dir.size(), "$SRC");
+  size_t size_at = text.rfind(" bytes, source sha256", text.find('\n'));
+  if (text.starts_with("plan format ") && size_at != std::string::npos) {
+    size_t begin = text.rfind(' ', size_at - 1) + 1;
+    text.replace(begin, size_at - begin, "<size>");
+  }
   return text;
 }
 

@@ -48,9 +48,7 @@ bool read_all(const std::string& path, std::string& out, std::string& error) {
   return true;
 }
 
-}  // namespace
-
-static int load_plan_or_routes(const std::string& path, std::unique_ptr<plan::Plan>& out, const char* command) {
+int load_plan_or_routes(const std::string& path, std::unique_ptr<plan::Plan>& out, const char* command) {
   std::string bytes, error;
   if (!read_all(path, bytes, error)) {
     std::cerr << "banyanc " << command << ": " << error << "\n";
@@ -67,6 +65,8 @@ static int load_plan_or_routes(const std::string& path, std::unique_ptr<plan::Pl
   out = std::move(r.plan);
   return 0;
 }
+
+}  // namespace
 
 int compile_command(const std::vector<std::string>& args) {
   std::string input, output;
