@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # A longer, randomly seeded fuzzing session (CI replays a fixed seed and run count).
-# Usage: scripts/fuzz.sh [seconds]   (default 600). Needs the build/fuzz tree that
-# scripts/test.sh makes. A finding is kept in the printed work dir.
+# Usage: scripts/fuzz.sh [seconds]   (default 600), per fuzzer. Needs the build/fuzz
+# and build/asan trees that scripts/test.sh makes. A finding is kept in the printed
+# work dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 cmake --build build/fuzz -j"${JOBS:-2}" >/dev/null
 for f in build/fuzz/tests/fuzz/*_fuzzer; do
+  case $(basename "$f") in
+    load_plan_fuzzer) kind="plan=$PWD/build/asan/compiler/banyanc" ;;  # seeds: the examples, compiled
+    *) kind=routes ;;
+  esac
   echo "== $(basename "$f") for ${seconds}s"
-  bash tests/fuzz/run_fuzzer.sh "$PWD/$f" "$PWD" routes -max_total_time="$seconds"
+  bash tests/fuzz/run_fuzzer.sh "$PWD/$f" "$PWD" "$kind" -max_total_time="$seconds"
 done
