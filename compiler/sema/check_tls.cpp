@@ -187,6 +187,14 @@ void check_versions(const Context& cx, const ast::Tls& t, diag::DiagnosticSink& 
     check_legacy_bounds(cx, t, sink);
     check_legacy_protocols(cx, t, sink);
   }
+  if (!t.protocols.empty() && (t.min_version || t.max_version)) {
+    const ast::TlsVersionRef& bound = t.min_version ? *t.min_version : *t.max_version;
+    auto& d = sink.report(Code::DuplicateSetting, bound.range,
+                          std::string(t.min_version ? "min_version" : "max_version") +
+                              " and `protocols` both set the versions to offer; keep one (min_version and max_version "
+                              "say it with a range)");
+    d.notes.push_back({source::SourceRange::join(t.protocols.front().range, t.protocols.back().range), "`protocols` is here"});
+  }
   if (t.min_version && t.max_version && t.min_version->version > t.max_version->version) {
     auto& d = sink.report(Code::TlsVersionRange, t.min_version->range,
                           "min_version " + written(cx, t.min_version->range) + " is above max_version " +
@@ -295,6 +303,11 @@ void check_listeners(const ast::File& file, const std::vector<TlsFiles>& blocks,
   for (const auto& l : file.listens) {
     const ast::Listen*& first = l.scheme == ast::Scheme::Https ? https : http;
     if (!first) first = &l;
+    if (l.scheme == ast::Scheme::Https && l.redirect_https) {
+      sink.report(Code::RedirectLoop, l.redirect_https->range,
+                  "this listener already serves https, so redirecting its requests to https sends each one back "
+                  "to itself for ever; put `redirect https` on the http listener");
+    }
   }
   if (https) {
     check_https_sites(file, blocks, *https, sink);
