@@ -48,13 +48,10 @@ int check_command(const std::vector<std::string>& args) {
   else if (format == "sarif") std::cout << diag::render_sarif(sink.all(), sm);
   else std::cerr << diag::render_text(sink.all(), sm);
 
+  if (format == "text" && !sink.all().empty())
+    std::cerr << sink.error_count() << " error(s), " << sink.warning_count() << " warning(s)\n";
   if (io_error) return 2;
-  if (sink.error_count() > 0 || (werror && sink.warning_count() > 0)) {
-    if (format == "text")
-      std::cerr << sink.error_count() << " error(s), " << sink.warning_count() << " warning(s)\n";
-    return 1;
-  }
-  return 0;
+  return sink.error_count() > 0 || (werror && sink.warning_count() > 0) ? 1 : 0;
 }
 
 int dump_ast_command(const std::vector<std::string>& args) {
