@@ -11,6 +11,7 @@
 #include "migrations/schedule.h"
 #include "runtime/plan/matcher.h"
 #include "runtime/plan/normalize_path.h"
+#include "runtime/plan/rewrite.h"
 
 namespace banyan::explain {
 namespace {
@@ -250,26 +251,12 @@ int explain_route(const Plan& p, const RouteQuery& q, std::string& out, std::str
     case ActionKind::Respond: out += "then      respond " + std::to_string(r.status) + "\n"; break;
   }
   if (r.has_rewrite) {
-    // `:name` and `**` in the target take the captured segments.
-    std::string target(p.str(r.rewrite)), result;
-    for (size_t i = 0; i < target.size();) {
-      bool replaced = false;
-      if ((target[i] == ':' || target[i] == '*') && (i == 0 || target[i - 1] == '/')) {
-        size_t end = target.find('/', i);
-        std::string_view name = std::string_view(target).substr(i, end == std::string::npos ? std::string::npos : end - i);
-        if (name[0] == ':') name.remove_prefix(1);
-        for (uint32_t c = 0; c < m.capture_count; ++c) {
-          if (m.captures[c].name == name) {
-            result += m.captures[c].value;
-            i += (target[i] == ':' ? 1 : 0) + name.size();
-            replaced = true;
-            break;
-          }
-        }
-      }
-      if (!replaced) result += target[i++];
+    std::string result;
+    if (rewrite_path(p.str(r.rewrite), std::span(m.captures.data(), m.capture_count), result)) {
+      out += "  rewrite the upstream receives " + result + (query.empty() ? "" : "?" + std::string(query)) + "\n";
+    } else {
+      out += "  rewrite " + quote(p.str(r.rewrite)) + " names a capture this route does not make (the plan is inconsistent)\n";
     }
-    out += "  rewrite the upstream receives " + result + (query.empty() ? "" : "?" + std::string(query)) + "\n";
   }
   if (r.cache_policy != kNone) {
     const CachePolicy& c = p.cache_policies()[r.cache_policy];

@@ -148,9 +148,20 @@ bool route_path_ok(const Plan& plan, uint32_t i, std::string_view path, MatchRes
 // test needs neither the pattern's bytes nor a comparison.
 bool candidate_path_ok(const Plan& plan, const Candidate& c, uint32_t depth, std::string_view path, MatchResult& out) {
   switch (c.kind) {
-    case PathKind::Fallback: return true;
+    case PathKind::Fallback:  // the prefix `/`: the rest is the whole path after its '/'
+      out.captures[0] = {"**", path.substr(1)};
+      out.capture_count = 1;
+      return true;
     case PathKind::Exact: return path.size() == depth;
-    case PathKind::Prefix: return path.size() == depth || path[depth] == '/' || path[depth - 1] == '/';
+    case PathKind::Prefix: {
+      if (path.size() != depth && path[depth] != '/' && path[depth - 1] != '/') return false;
+      // The rest of the path after the prefix, for `rewrite .../**`.
+      std::string_view rest = path.substr(depth);
+      if (rest.starts_with('/')) rest.remove_prefix(1);
+      out.captures[0] = {"**", rest};
+      out.capture_count = 1;
+      return true;
+    }
     default: return route_path_ok(plan, c.route, path, &out);
   }
 }

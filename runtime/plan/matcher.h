@@ -30,6 +30,8 @@ struct RequestView {
   std::span<const HeaderField> headers;
 };
 
+// What a route captured of the path: each `:param` and `*` segment, and "**", the rest
+// of the path after a glob's `**` or after a prefix route's prefix (without its '/').
 struct Capture {
   std::string_view name;   // the parameter's name; "*" for `*`, "**" for the rest
   std::string_view value;  // a view into the request path

@@ -11,6 +11,7 @@
 #include <re2/re2.h>
 
 #include "compiler/emit/emit_plan.h"
+#include "compiler/parse/patterns.h"
 #include "runtime/plan/matcher.h"
 #include "tests/support/random_routes.h"
 #include "tests/support/reference_matcher.h"
@@ -189,14 +190,14 @@ TEST_CASE("on random route files the plan's matcher agrees with the reference ma
   CHECK(ambiguous < routed / 10);
 }
 
-TEST_CASE("glob captures are views of the path, named as in the pattern", "[plan]") {
+TEST_CASE("captures are views of the path: glob parameters by name, and the rest after `**` or a prefix", "[plan]") {
   ast::File f;
   f.upstreams = {upstream("app")};
   ast::Site site;
   site.hosts.push_back({false, "example.com", {}});
-  for (const char* pattern : {"/users/:id/photos/:photo", "/files/**", "/any/*/x"}) {
+  for (const char* pattern : {"/users/:id/photos/:photo", "/files/**", "/any/*/x", "/static", "/assets/", "/"}) {
     ast::Route r;
-    r.path = {ast::PathKind::Glob, pattern, {}};
+    r.path = {parse::is_glob(pattern) ? ast::PathKind::Glob : ast::PathKind::Prefix, pattern, {}};
     r.action.kind = ast::ActionKind::Proxy;
     r.action.upstream.text = "app";
     site.routes.push_back(r);
@@ -217,7 +218,11 @@ TEST_CASE("glob captures are views of the path, named as in the pattern", "[plan
   CHECK(caps("/files/a/b/c") == "**=a/b/c;");
   CHECK(caps("/files") == "**=;");
   CHECK(caps("/any/q/x") == "*=q;");
-  CHECK(caps("/users/7/photos/") == "no match");
+  CHECK(caps("/users/7/photos/") == "**=users/7/photos/;");  // the fallback `/` takes it
+  CHECK(caps("/static") == "**=;");
+  CHECK(caps("/static/css/a.css") == "**=css/a.css;");
+  CHECK(caps("/assets/x") == "**=x;");
+  CHECK(caps("/") == "**=;");
 }
 
 }  // namespace banyan::plan
