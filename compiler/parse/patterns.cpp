@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "compiler/diag/suggest.h"
+#include "runtime/plan/template.h"
 
 namespace banyan::parse {
 namespace {
@@ -206,21 +207,11 @@ std::string check_method(std::string_view method, std::string& suggestion) {
 }
 
 const std::vector<std::string>& builtin_variables() {
-  static const std::vector<std::string> names = {
-      "host",        "hostname",      "remote_addr",     "remote_port",      "scheme",     "method",
-      "request_uri", "path",          "query",           "request_id",       "server_port", "upstream_addr",
-      "upstream_status", "upstream_cache_status", "route"};
+  static const std::vector<std::string> names(plan::builtin_variable_names().begin(), plan::builtin_variable_names().end());
   return names;
 }
 
-bool is_builtin_variable(std::string_view name) {
-  const auto& names = builtin_variables();
-  if (std::find(names.begin(), names.end(), name) != names.end()) return true;
-  for (std::string_view prefix : {"http_", "cookie_", "arg_"}) {
-    if (name.size() > prefix.size() && name.substr(0, prefix.size()) == prefix) return true;
-  }
-  return false;
-}
+bool is_builtin_variable(std::string_view name) { return plan::variable_named(name).has_value(); }
 
 std::vector<VariableRef> find_variables(std::string_view text) {
   std::vector<VariableRef> out;

@@ -41,7 +41,8 @@ std::string check_address(std::string_view address, bool allow_names, std::strin
 // `suggestion` set when a standard method is one typo away.
 std::string check_method(std::string_view method, std::string& suggestion);
 
-// Variables the runtime fills in; plus http_<header>, cookie_<name>, arg_<name>.
+// Variables the runtime fills in; plus http_<header>, cookie_<name>, arg_<name>. The
+// list is the runtime's (runtime/plan/template.h).
 const std::vector<std::string>& builtin_variables();
 bool is_builtin_variable(std::string_view name);
 

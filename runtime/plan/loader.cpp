@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "runtime/plan/plan.h"
+#include "runtime/plan/template.h"
 
 namespace banyan::plan {
 
@@ -332,7 +333,28 @@ class PlanLoader {
       }
       for (uint32_t m : p_.u32_list(r.splits))
         if (!index(m, p_.migrations_.size(), w, "migration")) return false;
+      if (!templates(r, w)) return false;
     }
+    return true;
+  }
+
+  // Every value a route expands per request parses, with the route's parameters.
+  bool templates(const Route& r, const Where& w) {
+    params_.clear();
+    for (const GlobSegment& g : p_.glob_segments_.subspan(r.glob.first, r.glob.count))
+      if (g.kind == SegmentKind::Param) params_.push_back(p_.str(g.text));
+    auto parses = [&](StrRef s) {
+      std::string error;
+      if (parse_template(p_.str(s), params_, parts_, error)) return true;
+      return fail(w.str() + ": " + error + " in '" + std::string(p_.str(s)) + "'");
+    };
+    if (r.action != ActionKind::Proxy && !parses(r.target)) return false;
+    for (const Slice& ops : {r.request_headers, r.response_headers})
+      for (const HeaderOp& o : p_.header_ops_.subspan(ops.first, ops.count))
+        if (o.kind == HeaderOpKind::Set && !parses(o.value)) return false;
+    if (r.cache_policy != kNone)
+      for (StrRef k : p_.str_list(p_.cache_policies_[r.cache_policy].key))
+        if (!parses(k)) return false;
     return true;
   }
 
@@ -460,6 +482,8 @@ class PlanLoader {
   }
 
   Plan& p_;
+  std::vector<std::string_view> params_;  // scratch for templates()
+  std::vector<TemplatePart> parts_;
   const char* base_ = nullptr;
   size_t strings_size_ = 0;
   SectionEntry table_[kSectionCount] = {};

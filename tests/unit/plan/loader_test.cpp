@@ -125,6 +125,13 @@ TEST_CASE("hostile plans with a valid checksum are refused by the record at faul
             .find("route 1: its literal prefix does not fit") != std::string::npos);
   CHECK(refused([](std::string& b) { record<Candidate>(b, Section::Candidates, 0)->kind = PathKind::Exact; })
             .find("is listed with the wrong kind or predicates") != std::string::npos);
+  CHECK(refused([](std::string& b) {
+          // A response header value of route 0 made to name an unknown variable.
+          HeaderOp* op = record<HeaderOp>(b, Section::HeaderOps, 1);
+          char* text = b.data() + reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header))->offset + op->value.offset;
+          text[0] = '$';
+          text[1] = 'x';
+        }).find("unknown variable '$x") != std::string::npos);
   CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 1)->depth += 1; }).find("does not continue it") !=
         std::string::npos);
   CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 0)->children = {0, 1}; }).find("does not continue it") !=
