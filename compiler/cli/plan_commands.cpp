@@ -84,6 +84,11 @@ int compile_command(const std::vector<std::string>& args) {
     std::cerr << "usage: banyanc compile FILE.routes -o FILE.plan\n";
     return 2;
   }
+  std::error_code same_ec;
+  if (std::filesystem::equivalent(input, output, same_ec)) {
+    std::cerr << "banyanc compile: the output '" << output << "' is the routes file itself; name a .plan file\n";
+    return 2;
+  }
   std::string bytes;
   if (int rc = compile_routes(input, bytes)) return rc;
   // Write beside the target and rename: a gateway watching the file never sees half.

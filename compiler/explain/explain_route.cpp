@@ -180,6 +180,10 @@ int explain_route(const Plan& p, const RouteQuery& q, std::string& out, std::str
     error = "the URL has no host";
     return 2;
   }
+  if (host.find('@') != std::string_view::npos) {
+    error = "the URL carries a user name ('" + std::string(host.substr(0, host.find('@'))) + "@'); routing never sees one, so leave it out";
+    return 2;
+  }
   std::string_view raw_path = target.substr(0, target.find('?'));
   std::string_view query = target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
   if (raw_path.empty()) raw_path = "/";

@@ -108,6 +108,11 @@ expect_status 1 "route refuses a path that escapes through an encoded slash" -- 
 expect_status 2 "route without a URL is a usage error" -- "$banyanc" route "$work/gallery.plan" GET
 expect_status 2 "route with a relative URL is a usage error" -- "$banyanc" route "$work/gallery.plan" GET /api/image
 expect_status 2 "compile without -o is a usage error" -- "$banyanc" compile "$ex/gallery.routes"
+cp "$ex/gallery.routes" "$work/keep.routes"
+expect_status 2 "compile refuses to write the plan over its own routes file" -- "$banyanc" compile "$work/keep.routes" -o "$work/keep.routes"
+cmp -s "$ex/gallery.routes" "$work/keep.routes" || { echo "FAIL: the routes file was overwritten"; failures=$((failures + 1)); }
+expect_status 2 "route refuses a URL with a user name" -- "$banyanc" route "$work/gallery.plan" GET 'http://u@image-gallery.local/'
+
 
 echo "$failures failed"
 [ "$failures" -eq 0 ]
