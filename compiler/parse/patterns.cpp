@@ -215,23 +215,9 @@ bool is_builtin_variable(std::string_view name) { return plan::variable_named(na
 
 std::vector<VariableRef> find_variables(std::string_view text) {
   std::vector<VariableRef> out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 1 < text.size()) {
-      ++i;
-      continue;
-    }
-    if (text[i] != '$') continue;
-    size_t j = i + 1;
-    // ${name} delimits a variable followed by name characters.
-    bool braced = j < text.size() && text[j] == '{';
-    if (braced) ++j;
-    size_t start = j;
-    while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_')) ++j;
-    std::string name(text.substr(start, j - start));
-    if (braced && j < text.size() && text[j] == '}') ++j;
-    out.push_back({std::move(name), i, j - i, braced});
-    i = j - 1;
-  }
+  plan::scan_variables(text, [&](const plan::VariableSpan& v) {
+    out.push_back({std::string(v.name), v.offset, v.length, v.braced});
+  });
   return out;
 }
 

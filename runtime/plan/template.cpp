@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
 namespace banyan::plan {
 namespace {
@@ -33,8 +32,6 @@ constexpr std::array<Named, 15> kBuiltins{{
 
 constexpr std::array<Named, 3> kFamilies{{{"http_", Var::Header}, {"cookie_", Var::Cookie}, {"arg_", Var::Arg}}};
 
-bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
-
 }  // namespace
 
 std::span<const std::string_view> builtin_variable_names() {
@@ -57,48 +54,40 @@ std::optional<Var> variable_named(std::string_view name) {
 bool parse_template(std::string_view text, std::span<const std::string_view> params, std::vector<TemplatePart>& out,
                     std::string& error) {
   out.clear();
-  size_t literal = 0;  // start of the literal text not yet emitted
-  auto flush = [&](size_t end) {
-    if (end > literal) out.push_back({Var::Literal, text.substr(literal, end - literal)});
+  // Literal text, with each `\$` written as its '$' (views cannot drop the backslash,
+  // so the text is split around it).
+  auto literal = [&](std::string_view t) {
+    for (size_t at = t.find("\\$"); at != std::string_view::npos; at = t.find("\\$")) {
+      if (at > 0) out.push_back({Var::Literal, t.substr(0, at)});
+      t.remove_prefix(at + 1);  // the '$' starts the next piece
+    }
+    if (!t.empty()) out.push_back({Var::Literal, t});
   };
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 1 < text.size()) {
-      if (text[i + 1] == '$') {  // `\$`: drop the backslash, keep the dollar as text
-        flush(i);
-        literal = i + 1;
-      }
-      ++i;
-      continue;
+  size_t done = 0;
+  bool ok = true;
+  scan_variables(text, [&](const VariableSpan& v) {
+    if (!ok) return;
+    if (v.name.empty()) {
+      error = "'$' at byte " + std::to_string(v.offset) + " is not followed by a variable name";
+      ok = false;
+      return;
     }
-    if (text[i] != '$') continue;
-    size_t j = i + 1;
-    bool braced = j < text.size() && text[j] == '{';
-    if (braced) ++j;
-    size_t start = j;
-    while (j < text.size() && name_char(text[j])) ++j;
-    std::string_view name = text.substr(start, j - start);
-    if (name.empty() || (braced && (j >= text.size() || text[j] != '}'))) {
-      error = "'$' at byte " + std::to_string(i) + " is not followed by a variable name";
-      return false;
-    }
-    if (braced) ++j;
-    flush(i);
-    if (std::find(params.begin(), params.end(), name) != params.end()) {
-      out.push_back({Var::Capture, name});
-    } else if (auto v = variable_named(name)) {
+    literal(text.substr(done, v.offset - done));
+    done = v.offset + v.length;
+    if (std::find(params.begin(), params.end(), v.name) != params.end()) {
+      out.push_back({Var::Capture, v.name});
+    } else if (auto var = variable_named(v.name)) {
       size_t prefix = 0;
       for (const Named& f : kFamilies)
-        if (f.var == *v) prefix = f.name.size();
-      out.push_back({*v, name.substr(prefix)});
+        if (f.var == *var) prefix = f.name.size();
+      out.push_back({*var, v.name.substr(prefix)});
     } else {
-      error = "unknown variable '$" + std::string(name) + "'";
-      return false;
+      error = "unknown variable '$" + std::string(v.name) + "'";
+      ok = false;
     }
-    literal = j;
-    i = j - 1;
-  }
-  flush(text.size());
-  return true;
+  });
+  if (ok) literal(text.substr(done));
+  return ok;
 }
 
 }  // namespace banyan::plan

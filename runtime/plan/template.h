@@ -30,6 +30,47 @@ struct TemplatePart {
   std::string_view text;  // Literal: the text; Header, Cookie, Arg, Capture: the name
 };
 
+// One `$` reference in a template: the byte range of `$name` or `${name}`, and the
+// name (empty when the `$` is not followed by one, or a `${` is not closed).
+struct VariableSpan {
+  size_t offset = 0;
+  size_t length = 0;
+  std::string_view name;
+  bool braced = false;
+};
+
+// Calls f(span) for each `$` reference in `text`, left to right; a backslash hides
+// the byte after it (so `\$` is no reference). The checker scans raw tokens with it
+// and parse_template values, so both read the same references.
+template <typename F>
+void scan_variables(std::string_view text, F&& f) {
+  auto name_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (text[i] != '$') continue;
+    size_t j = i + 1;
+    bool braced = j < text.size() && text[j] == '{';  // `${name}` when name characters follow
+    if (braced) ++j;
+    size_t start = j;
+    while (j < text.size() && name_char(text[j])) ++j;
+    std::string_view name = text.substr(start, j - start);
+    if (braced) {
+      if (j < text.size() && text[j] == '}') {
+        ++j;
+      } else {
+        name = {};  // `${host` is not a reference to host
+      }
+    }
+    f(VariableSpan{i, j - i, name, braced});
+    i = j - 1;
+  }
+}
+
 // The builtin names, without the three prefixed families.
 std::span<const std::string_view> builtin_variable_names();
 // The variable `name` stands for (builtins and the prefixed families), or nullopt.
