@@ -1,4 +1,4 @@
-// libFuzzer target: any bytes as a plan. Each input is loaded twice: as it is (the
+// libFuzzer target: any bytes as a plan (and as a request path and a template). Each input is loaded twice: as it is (the
 // magic, version, size and checksum checks), and with its size and checksum fixed
 // up, so mutations reach the record checks behind the checksum. A plan that loads
 // is then read as the runtime and banyanc would: matched against a few requests and
@@ -11,6 +11,8 @@
 
 #include "compiler/explain/explain.h"
 #include "runtime/plan/matcher.h"
+#include "runtime/plan/normalize_path.h"
+#include "runtime/plan/template.h"
 
 namespace {
 
@@ -30,11 +32,32 @@ void exercise(const banyan::plan::Plan& p) {
   (void)banyan::explain::explain_dot(p);
 }
 
+// The other untrusted-text parsers of runtime/plan: a request path and a template.
+// Normalising is idempotent and never grows the path; a template either parses or
+// says why.
+void other_parsers(std::string_view raw) {
+  using namespace banyan::plan;
+  std::string once(raw.size(), '\0');
+  NormalizedPath n = normalize_path(raw, once.data());
+  if (n.error == PathError::None) {
+    if (n.length > raw.size()) __builtin_trap();
+    once.resize(n.length);
+    std::string twice(once.size(), '\0');
+    NormalizedPath m = normalize_path(once, twice.data());
+    if (m.error != PathError::None || std::string_view(twice.data(), m.length) != once) __builtin_trap();
+  }
+  std::vector<TemplatePart> parts;
+  std::string error;
+  std::string_view params[] = {"id"};
+  if (!parse_template(raw, params, parts, error) && error.empty()) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace banyan::plan;
   std::string_view raw(reinterpret_cast<const char*>(data), size);
+  other_parsers(raw);
   if (auto r = load_plan(raw); r.plan) exercise(*r.plan);
   if (size >= sizeof(Header)) {
     std::string sealed(raw);

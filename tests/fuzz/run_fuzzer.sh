@@ -9,7 +9,8 @@ set -euo pipefail
 #
 # usage: run_fuzzer.sh FUZZER ROOT routes|plan=BANYANC [libFuzzer args...]
 # `plan=BANYANC` seeds with the examples compiled to plans by that banyanc (and
-# tests/fuzz/plan-corpus, the plan fuzzer's past findings).
+# tests/fuzz/plan-corpus, seeds for the path and template parsers it also runs, and
+# its past findings).
 fuzzer=$1 root=$2 kind=$3
 shift 3
 work=$(mktemp -d "${TMPDIR:-/tmp}/banyan-fuzz.XXXXXX")
