@@ -4,6 +4,7 @@
 #include <string>
 
 #include "compiler/explain/explain.h"
+#include "migrations/schedule.h"
 
 namespace banyan::explain {
 namespace {
@@ -255,7 +256,7 @@ std::string explain_text(const Plan& p) {
            std::string(p.str(p.upstreams()[m.to].name)) + (m.on_host.length ? " on " + quote(p.str(m.on_host)) : "") + "\n  moves";
     for (const MovePattern& mp : p.move_patterns().subspan(m.moves.first, m.moves.count))
       out += std::string(" ") + (mp.kind == PathKind::Exact ? "= " : mp.kind == PathKind::Regex ? "~ " : "") + std::string(p.str(mp.pattern));
-    out += "\n  start " + (m.start_ms < 0 ? std::string("when the plan is first loaded") : std::to_string(m.start_ms) + " (Unix ms)") + "\n";
+    out += "\n  start " + (m.start_ms < 0 ? std::string("when the plan is first loaded") : migrations::format_timestamp(m.start_ms)) + "\n";
     if (m.shadow_basis_points)
       out += "  shadow " + percent(m.shadow_basis_points) + (m.shadow_duration_ms >= 0 ? " for " + duration(m.shadow_duration_ms) : "") +
              (m.compare & kCompareStatus ? " compare status" : "") + (m.compare & kCompareHeaders ? " compare headers" : "") +
