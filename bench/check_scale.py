@@ -11,6 +11,9 @@ README.md. There is no nginx column: nginx has no conflict analysis to compare w
 """
 import os, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from readme import machine, write_section as readme_section  # noqa: E402
+
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 sizes = [int(a) for a in args] or [1000, 10000, 100000]
@@ -42,22 +45,13 @@ with tempfile.TemporaryDirectory() as tmp:
         size = os.path.getsize(path) / 1024
         rows.append((n, size, best, rss))
 
-cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
-                     text=True).stdout.strip()
 table = ["| routes | file | `banyanc check` (best of 3) | peak memory |", "|---:|---:|---:|---:|"]
 for n, size, best, rss in rows:
     table.append(f"| {n:,} | {size:,.0f} KiB | {best:.3f} s | {rss:.0f} MiB |")
 table.append("")
-table.append(f"Measured by `bench/check_scale.py --readme` on {os.cpu_count()} cores ({cpu}).")
+table.append(f"Measured by `bench/check_scale.py --readme` on {machine()}.")
 text = "\n".join(table)
 print(text)
 
 if readme:
-    p = f"{root}/README.md"
-    s = open(p).read()
-    begin, end = "<!-- bench:check -->", "<!-- /bench:check -->"
-    if begin not in s:
-        sys.exit("README.md has no bench:check markers")
-    a = s.index(begin) + len(begin)
-    b = s.index(end)
-    open(p, "w").write(s[:a] + "\n" + text + "\n" + s[b:])
+    readme_section(root, "check", text)

@@ -14,6 +14,9 @@ between the bench:plan markers in README.md.
 """
 import os, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from readme import machine, write_section as readme_section  # noqa: E402
+
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 sizes = [int(a) for a in args] or [100, 1000, 10000, 100000]
@@ -88,12 +91,10 @@ targets = [
            lambda: f"{by_n[100000]['load_ms']:.1f} ms, first {by_n[100000]['first_ms']:.1f} ms"),
 ]
 
-cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True,
-                     text=True).stdout.strip()
 command = " ".join(["bench/plan_scale.py"] + sys.argv[1:])
 lowest = min(r["matched"] for r in rows)
 table.append("")
-table.append(f"Measured by `{command}` on {os.cpu_count()} cores ({cpu}). Load is one sized read of the file, "
+table.append(f"Measured by `{command}` on {machine()}. Load is one sized read of the file, "
              f"verifying it and compiling its regexes (`load_plan_file`); the first is the process's first load, the "
              f"median is of five more; memory is the resident set the kept plan adds. Lookups are "
              f"`plan::match()` over {requests:,} pre-built requests ({lowest:.0%} or more matched a route), "
@@ -104,11 +105,4 @@ text = "\n".join(table)
 print(text)
 
 if readme:
-    p = f"{root}/README.md"
-    s = open(p).read()
-    begin, end = "<!-- bench:plan -->", "<!-- /bench:plan -->"
-    if begin not in s:
-        sys.exit("README.md has no bench:plan markers")
-    a = s.index(begin) + len(begin)
-    b = s.index(end)
-    open(p, "w").write(s[:a] + "\n" + text + "\n" + s[b:])
+    readme_section(root, "plan", text)
