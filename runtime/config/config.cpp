@@ -1,0 +1,403 @@
+// Reads the gateway's TOML file into a GatewayConfig: toml++ parses (its exceptions
+// stop here), then one reader walks the tables, checks every key against the schema
+// and collects every mistake with its line, column and dotted key.
+#include "runtime/config/config.h"
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+#include <tuple>
+
+#include "runtime/config/closest_name.h"
+#include "runtime/plan/units.h"
+
+namespace banyan::config {
+namespace {
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    default:
+      return "nothing";
+  }
+}
+
+// A key as TOML would write it: bare when it can be, quoted otherwise (":80").
+std::string key_part(std::string_view k) {
+  bool bare = !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+  if (bare) return std::string(k);
+  std::string out = "\"";
+  for (char c : k.substr(0, 200)) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return out + "\"";
+}
+
+std::string join(const std::string& prefix, std::string_view k) {
+  return prefix.empty() ? key_part(k) : prefix + "." + key_part(k);
+}
+
+class Reader {
+ public:
+  Reader(std::string file, std::filesystem::path dir) : file_(std::move(file)), dir_(std::move(dir)) {}
+
+  std::vector<ConfigError> errors;
+
+  void error(const toml::source_region& at, std::string key, std::string message) {
+    errors.push_back({file_, at.begin.line, at.begin.column, std::move(key), std::move(message)});
+  }
+
+  std::string resolve(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_absolute() || dir_.empty()) return path;
+    return (dir_ / p).string();
+  }
+
+  // Reports every key of `t` that is not in `allowed`, with the closest allowed one.
+  void only_keys(const toml::table& t, const std::string& prefix, const std::vector<std::string>& allowed) {
+    for (auto&& [k, v] : t) {
+      if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
+      std::string msg = "unknown key '" + std::string(k.str().substr(0, 200)) + "'";
+      if (auto c = closest_name(k.str(), allowed)) msg += "; did you mean '" + *c + "'?";
+      msg += " (the keys " + (prefix.empty() ? std::string("at the top") : "in [" + prefix + "]") + " are " +
+             list_names(allowed) + ")";
+      error(k.source(), join(prefix, k.str()), msg);
+    }
+  }
+
+  const toml::table* table(const toml::node& n, const std::string& key, std::string_view like) {
+    if (auto t = n.as_table()) return t;
+    error(n.source(), key, "must be a table, like " + std::string(like) + ", not " + type_name(n));
+    return nullptr;
+  }
+
+  std::optional<std::string> string(const toml::node& n, const std::string& key, std::string_view like) {
+    if (auto s = n.as_string()) return s->get();
+    error(n.source(), key, "must be a string like " + std::string(like) + ", not " + type_name(n));
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> integer(const toml::node& n, const std::string& key, int64_t lo, int64_t hi) {
+    auto i = n.as_integer();
+    if (i && i->get() >= lo && i->get() <= hi) return i->get();
+    error(n.source(), key,
+          "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+              (i ? ", not " + std::to_string(i->get()) : ", not " + type_name(n)));
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> duration(const toml::node& n, const std::string& key, int64_t min_ms,
+                                  std::string_view min_text) {
+    auto s = string(n, key, "\"10s\"");
+    if (!s) return std::nullopt;
+    auto d = units::parse_duration(*s);
+    if (!d.ok) {
+      error(n.source(), key, d.error);
+      return std::nullopt;
+    }
+    if (d.value < min_ms) {
+      error(n.source(), key, "must be at least " + std::string(min_text));
+      return std::nullopt;
+    }
+    return d.value;
+  }
+
+  std::optional<uint64_t> size(const toml::node& n, const std::string& key) {
+    auto s = string(n, key, "\"8KiB\"");
+    if (!s) return std::nullopt;
+    auto b = units::parse_size(*s);
+    if (!b.ok) {
+      error(n.source(), key, b.error);
+      return std::nullopt;
+    }
+    if (b.value == 0) {
+      error(n.source(), key, "must be more than 0B");
+      return std::nullopt;
+    }
+    return b.value;
+  }
+
+  std::optional<HostPort> address(const toml::node& n, const std::string& key, bool host_optional) {
+    auto s = string(n, key, host_optional ? "\"127.0.0.1:8080\"" : "\"backend:8080\"");
+    if (!s) return std::nullopt;
+    HostPort a;
+    if (auto why = parse_host_port(*s, host_optional, a)) {
+      error(n.source(), key, *why);
+      return std::nullopt;
+    }
+    return a;
+  }
+
+  void read(const toml::table& root, GatewayConfig& c);
+
+ private:
+  void read_listen(const toml::table& t, GatewayConfig& c);
+  void read_log(const toml::table& t, GatewayConfig& c);
+  void read_upstreams(const toml::table& t, GatewayConfig& c);
+  void read_limits(const toml::table& t, Limits& l);
+
+  std::string file_;
+  std::filesystem::path dir_;
+};
+
+// Two bind addresses collide when they share a port and a host, or one binds every interface.
+bool overlaps(const HostPort& a, const HostPort& b) {
+  return a.port == b.port && (a.host == b.host || a.host.empty() || b.host.empty());
+}
+
+void Reader::read(const toml::table& root, GatewayConfig& c) {
+  only_keys(root, "", {"plan", "workers", "listen", "admin", "log", "upstreams", "limits"});
+
+  if (auto n = root.get("plan")) {
+    if (auto s = string(*n, "plan", "\"gallery.plan\"")) {
+      std::string ext = std::filesystem::path(*s).extension().string();
+      if (ext != ".plan" && ext != ".routes")
+        error(n->source(), "plan", "must name a compiled .plan file or a .routes file");
+      else
+        c.plan_path = resolve(*s);
+    }
+  } else {
+    errors.push_back({file_, 0, 0, "plan", "missing; name the plan to serve, like plan = \"gallery.plan\""});
+  }
+
+  unsigned hw = std::thread::hardware_concurrency();
+  c.workers = std::clamp<uint32_t>(hw == 0 ? 1 : hw, 1, kMaxWorkers);
+  if (auto n = root.get("workers"))
+    if (auto w = integer(*n, "workers", 1, kMaxWorkers)) c.workers = static_cast<uint32_t>(*w);
+
+  if (auto n = root.get("listen"))
+    if (auto t = table(*n, "listen", "[listen] \":80\" = \"127.0.0.1:8080\"")) read_listen(*t, c);
+
+  if (auto n = root.get("admin")) {
+    if (auto t = table(*n, "admin", "[admin] address = \"127.0.0.1:9901\"")) {
+      only_keys(*t, "admin", {"address"});
+      if (auto a = t->get("address")) {
+        c.admin = address(*a, "admin.address", true);
+        for (const auto& l : c.listen) {
+          if (c.admin && overlaps(*c.admin, l.bind))
+            error(a->source(), "admin.address",
+                  to_string(*c.admin) + " is also where listener " + key_part(l.plan_address) + " binds");
+        }
+      }
+    }
+  }
+
+  if (auto n = root.get("log"))
+    if (auto t = table(*n, "log", "[log] format = \"json\"")) read_log(*t, c);
+  if (auto n = root.get("upstreams"))
+    if (auto t = table(*n, "upstreams", "[upstreams.NAME] servers = [\"backend:80\"]")) read_upstreams(*t, c);
+  if (auto n = root.get("limits"))
+    if (auto t = table(*n, "limits", "[limits] body = \"1MiB\"")) read_limits(*t, c.limits);
+}
+
+void Reader::read_listen(const toml::table& t, GatewayConfig& c) {
+  for (auto&& [k, v] : t) {
+    std::string key = join("listen", k.str());
+    auto a = address(v, key, true);
+    if (!a) continue;
+    c.listen.push_back({std::string(k.str()), *a, v.source().begin.line, v.source().begin.column});
+  }
+  // Collisions are reported at the later line, naming the earlier one.
+  std::vector<ListenBinding> by_line = c.listen;
+  std::stable_sort(by_line.begin(), by_line.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  for (size_t i = 0; i < by_line.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (!overlaps(by_line[i].bind, by_line[j].bind)) continue;
+      errors.push_back({file_, by_line[i].line, by_line[i].column, join("listen", by_line[i].plan_address),
+                        to_string(by_line[i].bind) + " is already where " + key_part(by_line[j].plan_address) +
+                            " binds (line " + std::to_string(by_line[j].line) + "); give each listener its own"});
+      break;
+    }
+  }
+}
+
+void Reader::read_log(const toml::table& t, GatewayConfig& c) {
+  only_keys(t, "log", {"format", "destination"});
+  if (auto n = t.get("format")) {
+    if (auto s = string(*n, "log.format", "\"json\"")) {
+      if (*s == "json")
+        c.log_format = LogFormat::Json;
+      else if (*s == "text")
+        c.log_format = LogFormat::Text;
+      else
+        error(n->source(), "log.format", "must be \"json\" or \"text\"");
+    }
+  }
+  if (auto n = t.get("destination")) {
+    if (auto s = string(*n, "log.destination", "\"stderr\"")) {
+      if (*s == "stderr")
+        c.log_destination = LogDestination::Stderr;
+      else if (*s == "stdout")
+        c.log_destination = LogDestination::Stdout;
+      else if (s->empty())
+        error(n->source(), "log.destination", "must be \"stderr\", \"stdout\" or a file path");
+      else {
+        c.log_destination = LogDestination::File;
+        c.log_file = resolve(*s);
+      }
+    }
+  }
+}
+
+void Reader::read_upstreams(const toml::table& t, GatewayConfig& c) {
+  for (auto&& [k, v] : t) {
+    std::string prefix = join("upstreams", k.str());
+    auto u = table(v, prefix, "[upstreams.NAME] servers = [\"backend:80\"]");
+    if (!u) continue;
+    UpstreamOverride o{std::string(k.str()), {}, std::nullopt, k.source().begin.line, k.source().begin.column};
+    only_keys(*u, prefix, {"servers", "resolve_every"});
+    bool ok = true;
+    if (auto n = u->get("servers")) {
+      const std::string key = prefix + ".servers";
+      if (auto a = n->as_array(); a && !a->empty()) {
+        for (const auto& s : *a) {
+          auto hp = address(s, key, false);
+          if (!hp) {
+            ok = false;
+            continue;
+          }
+          if (std::find(o.servers.begin(), o.servers.end(), *hp) != o.servers.end()) {
+            error(s.source(), key, to_string(*hp) + " is listed twice");
+            ok = false;
+            continue;
+          }
+          o.servers.push_back(*hp);
+        }
+      } else {
+        error(n->source(), key, "must be a non-empty array of \"host:port\" strings, like [\"backend:80\"]");
+        ok = false;
+      }
+    } else {
+      errors.push_back({file_, o.line, o.column, prefix + ".servers",
+                        "missing; list this environment's servers, like servers = [\"backend:80\"]"});
+      ok = false;
+    }
+    if (auto n = u->get("resolve_every")) {
+      // Re-resolving more than once a second is load on the resolver, not freshness.
+      if (auto d = duration(*n, prefix + ".resolve_every", 1000, "1s"))
+        o.resolve_every_ms = *d;
+      else
+        ok = false;
+    }
+    if (ok) c.upstreams.push_back(std::move(o));
+  }
+}
+
+void Reader::read_limits(const toml::table& t, Limits& l) {
+  only_keys(t, "limits",
+            {"request_line", "header_bytes", "header_count", "body", "header_timeout", "body_timeout", "idle_timeout",
+             "connections"});
+  auto size_at = [&](const char* name, uint64_t& out) {
+    if (auto n = t.get(name))
+      if (auto v = size(*n, std::string("limits.") + name)) out = *v;
+  };
+  auto duration_at = [&](const char* name, int64_t& out) {
+    if (auto n = t.get(name))
+      if (auto v = duration(*n, std::string("limits.") + name, 1, "1ms")) out = *v;
+  };
+  auto count_at = [&](const char* name, uint32_t& out, int64_t hi) {
+    if (auto n = t.get(name))
+      if (auto v = integer(*n, std::string("limits.") + name, 1, hi)) out = static_cast<uint32_t>(*v);
+  };
+  size_at("request_line", l.request_line);
+  size_at("header_bytes", l.header_bytes);
+  count_at("header_count", l.header_count, 10'000);
+  size_at("body", l.body);
+  duration_at("header_timeout", l.header_timeout_ms);
+  duration_at("body_timeout", l.body_timeout_ms);
+  duration_at("idle_timeout", l.idle_timeout_ms);
+  count_at("connections", l.connections, 10'000'000);
+}
+
+// toml++ says "Error while parsing key-value pair: ..."; the position already says where.
+std::string syntax_message(std::string_view description) {
+  std::string m(description.substr(0, 400));
+  if (m.rfind("Error while parsing ", 0) == 0) m = "syntax error in " + m.substr(20);
+  return m;
+}
+
+}  // namespace
+
+std::string render(const ConfigError& e) {
+  std::string out = e.file;
+  if (e.line) out += ":" + std::to_string(e.line) + ":" + std::to_string(e.column);
+  out += ": ";
+  if (!e.key.empty()) out += e.key + ": ";
+  return out + e.message;
+}
+
+LoadedConfig parse_config(std::string_view text, const std::string& name) {
+  LoadedConfig out;
+  if (text.size() > kMaxConfigBytes) {
+    out.errors.push_back({name, 0, 0, "",
+                          "is larger than " + std::to_string(kMaxConfigBytes) +
+                              " bytes, the budget for a configuration (is this the right file?)"});
+    return out;
+  }
+  try {
+    toml::table root = toml::parse(text, name);
+    Reader reader(name, std::filesystem::path(name).parent_path());
+    GatewayConfig c;
+    reader.read(root, c);
+    std::sort(c.listen.begin(), c.listen.end(),
+              [](const auto& a, const auto& b) { return a.plan_address < b.plan_address; });
+    std::sort(c.upstreams.begin(), c.upstreams.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    out.errors = std::move(reader.errors);
+    if (out.errors.empty()) out.config = std::move(c);
+  } catch (const toml::parse_error& e) {
+    out.errors.push_back({name, e.source().begin.line, e.source().begin.column, "", syntax_message(e.description())});
+  } catch (const std::exception& e) {
+    out.errors.push_back({name, 0, 0, "", std::string("cannot be read: ") + e.what()});
+  }
+  // File order; errors about the file as a whole (missing keys) last.
+  auto line_of = [](const ConfigError& e) { return e.line ? e.line : UINT32_MAX; };
+  std::stable_sort(out.errors.begin(), out.errors.end(), [&](const ConfigError& a, const ConfigError& b) {
+    return std::make_pair(line_of(a), a.column) < std::make_pair(line_of(b), b.column);
+  });
+  return out;
+}
+
+LoadedConfig load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadedConfig out;
+    out.errors.push_back({path, 0, 0, "", std::string("cannot be opened: ") + std::strerror(errno)});
+    return out;
+  }
+  // Read one byte past the budget: enough to know the file is too large.
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (in.bad()) {
+    LoadedConfig out;
+    out.errors.push_back({path, 0, 0, "", "cannot be read"});
+    return out;
+  }
+  return parse_config(text, path);
+}
+
+}  // namespace banyan::config

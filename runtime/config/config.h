@@ -1,0 +1,110 @@
+// The gateway's TOML configuration: it binds a plan (the same in every environment)
+// to one environment: where the plan's listeners bind, how many workers, the admin
+// address, logging, per-environment upstream servers, and the named limits. The
+// schema is in docs/gateway-config.md.
+//
+// Parsing never throws and never stops at the first mistake: every error found is
+// returned, each with the file, line, column and dotted key, like the compiler's
+// diagnostics. The file is untrusted input: it has a size budget (kMaxConfigBytes)
+// and toml++ bounds nesting.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace banyan::plan {
+class Plan;
+}
+
+namespace banyan::config {
+
+// A configuration is a few hundred bytes; a megabyte is a mistake (a plan or a log
+// named as the config), refused before toml++ sees it.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+
+struct HostPort {
+  std::string host;  // a DNS name or an IP literal (IPv6 without brackets); empty: every interface
+  uint16_t port = 0;
+  bool operator==(const HostPort&) const = default;
+};
+
+// One `[listen]` entry: the plan's listener, by the address written in the routes
+// file, and where it binds in this environment.
+struct ListenBinding {
+  std::string plan_address;  // ":80"
+  HostPort bind;             // 127.0.0.1:8080
+  uint32_t line = 0, column = 0;
+};
+
+// `[upstreams.NAME]`: these servers replace the plan's for NAME.
+struct UpstreamOverride {
+  std::string name;
+  std::vector<HostPort> servers;            // at least one
+  std::optional<int64_t> resolve_every_ms;  // re-resolve DNS names this often
+  uint32_t line = 0, column = 0;
+};
+
+enum class LogFormat : uint8_t { Json, Text };
+enum class LogDestination : uint8_t { Stderr, Stdout, File };
+
+// Named limits. The defaults follow nginx (and Envoy where nginx has none); the
+// reason for each is in docs/gateway-config.md.
+struct Limits {
+  uint64_t request_line = 8 << 10;     // nginx large_client_header_buffers: 8k
+  uint64_t header_bytes = 32 << 10;    // nginx: 4 buffers of 8k
+  uint32_t header_count = 100;         // Envoy max_headers_count
+  uint64_t body = 1 << 20;             // nginx client_max_body_size: 1m (when a route sets none)
+  int64_t header_timeout_ms = 60'000;  // nginx client_header_timeout
+  int64_t body_timeout_ms = 60'000;    // nginx client_body_timeout (between two reads)
+  int64_t idle_timeout_ms = 75'000;    // nginx keepalive_timeout
+  uint32_t connections = 10'000;       // open client connections, whole gateway
+};
+
+inline constexpr uint32_t kMaxWorkers = 256;
+
+struct GatewayConfig {
+  std::string plan_path;              // resolved against the config file's directory
+  uint32_t workers = 1;               // default: the hardware threads (1 when unknown), at most kMaxWorkers
+  std::vector<ListenBinding> listen;  // sorted by plan_address
+  std::optional<HostPort> admin;      // absent: no admin listener
+  LogFormat log_format = LogFormat::Json;
+  LogDestination log_destination = LogDestination::Stderr;
+  std::string log_file;                     // when File: resolved against the config file's directory
+  std::vector<UpstreamOverride> upstreams;  // sorted by name
+  Limits limits;
+};
+
+struct ConfigError {
+  std::string file;
+  uint32_t line = 0, column = 0;  // 0: the error is about the file as a whole
+  std::string key;                // dotted, e.g. "limits.header_timeout"; empty for syntax errors
+  std::string message;
+};
+// "gateway.toml:12:3: limits.header_timeout: must be ..." (parts that are unknown are left out).
+std::string render(const ConfigError& e);
+
+struct LoadedConfig {
+  std::optional<GatewayConfig> config;  // set exactly when errors is empty
+  std::vector<ConfigError> errors;      // in file order
+};
+
+// Reads and parses the file; relative paths inside are resolved against its directory.
+LoadedConfig load_config(const std::string& path);
+// The same on text in memory; `name` is the file's path (for messages and resolving).
+LoadedConfig parse_config(std::string_view text, const std::string& name);
+
+// What parsing alone cannot know: every `[listen]` key is a listener of the plan and
+// every listener of the plan is bound; every `[upstreams.X]` names an upstream of it.
+std::vector<ConfigError> check_against_plan(const GatewayConfig& config, const plan::Plan& plan,
+                                            const std::string& file);
+
+// "host:port", "[v6]:port", and (when `host_optional`) ":port"; port 1..65535.
+// Returns the error in words, or nullopt when `out` is set.
+std::optional<std::string> parse_host_port(std::string_view text, bool host_optional, HostPort& out);
+// For messages: "127.0.0.1:8080", "[::1]:8080", ":8080".
+std::string to_string(const HostPort& a);
+
+}  // namespace banyan::config

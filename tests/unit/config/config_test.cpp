@@ -1,0 +1,319 @@
+// The gateway's TOML configuration: the documented example, the defaults, every kind
+// of error with its exact position and key, the checks against a real plan, and
+// random damage to a valid file, which must give errors and never a crash.
+#include <unistd.h>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "compiler/emit/emit_plan.h"
+#include "runtime/config/config.h"
+#include "runtime/plan/plan.h"
+#include "tests/support/test_files.h"
+
+namespace banyan::config {
+namespace {
+
+std::vector<std::string> rendered(const LoadedConfig& r) {
+  std::vector<std::string> out;
+  for (const auto& e : r.errors) out.push_back(render(e));
+  return out;
+}
+
+std::vector<std::string> errors_of(const std::string& text) {
+  LoadedConfig r = parse_config(text, "gateway.toml");
+  CHECK_FALSE(r.config);
+  return rendered(r);
+}
+
+// The one ```toml block of docs/gateway-config.md.
+std::string doc_example() {
+  std::string doc = test::read_file(test::source_dir() + "/docs/gateway-config.md");
+  size_t begin = doc.find("```toml\n");
+  REQUIRE(begin != std::string::npos);
+  begin += 8;
+  return doc.substr(begin, doc.find("```", begin) - begin);
+}
+
+std::unique_ptr<plan::Plan> gallery_plan() {
+  test::Checked c;
+  test::check_disk_file(c, test::source_dir() + "/examples/image-gallery/gallery.routes");
+  REQUIRE(c.sink.error_count() == 0);
+  plan::LoadResult r = plan::load_plan(emit::emit_plan(c.result.ast, analysis::build_route_model(c.result.ast), c.sm));
+  REQUIRE(r.plan);
+  return std::move(r.plan);
+}
+
+}  // namespace
+
+TEST_CASE("the documented example parses to the values it writes", "[config]") {
+  LoadedConfig r = parse_config(doc_example(), "env/prod/gateway.toml");
+  INFO(rendered(r).size());
+  REQUIRE(r.errors.empty());
+  REQUIRE(r.config);
+  const GatewayConfig& c = *r.config;
+  CHECK(c.plan_path == "env/prod/gallery.plan");
+  CHECK(c.workers == 2);
+  REQUIRE(c.listen.size() == 2);
+  CHECK(c.listen[0].plan_address == ":443");
+  CHECK(c.listen[0].bind == HostPort{"127.0.0.1", 8443});
+  CHECK(c.listen[1].plan_address == ":80");
+  CHECK(c.listen[1].bind == HostPort{"127.0.0.1", 8080});
+  REQUIRE(c.admin);
+  CHECK(*c.admin == HostPort{"127.0.0.1", 9901});
+  CHECK(c.log_format == LogFormat::Json);
+  CHECK(c.log_destination == LogDestination::Stderr);
+  REQUIRE(c.upstreams.size() == 1);
+  CHECK(c.upstreams[0].name == "monolith");
+  CHECK(c.upstreams[0].servers == std::vector<HostPort>{{"127.0.0.1", 8081}, {"image-gallery", 80}});
+  CHECK(c.upstreams[0].resolve_every_ms == 10'000);
+  CHECK(c.limits.request_line == 8 * 1024);
+  CHECK(c.limits.header_bytes == 32 * 1024);
+  CHECK(c.limits.header_count == 100);
+  CHECK(c.limits.body == 1ULL << 30);
+  CHECK(c.limits.header_timeout_ms == 10'000);
+  CHECK(c.limits.body_timeout_ms == 60'000);
+  CHECK(c.limits.idle_timeout_ms == 75'000);
+  CHECK(c.limits.connections == 10'000);
+}
+
+TEST_CASE("a file with only the plan takes every default", "[config]") {
+  LoadedConfig r = parse_config("plan = \"/srv/gallery.routes\"\n", "gateway.toml");
+  REQUIRE(r.config);
+  const GatewayConfig& c = *r.config;
+  CHECK(c.plan_path == "/srv/gallery.routes");  // absolute: kept
+  unsigned hw = std::thread::hardware_concurrency();
+  CHECK(c.workers == std::clamp<uint32_t>(hw ? hw : 1, 1, kMaxWorkers));
+  CHECK(c.listen.empty());
+  CHECK_FALSE(c.admin);
+  CHECK(c.log_format == LogFormat::Json);
+  CHECK(c.log_destination == LogDestination::Stderr);
+  CHECK(c.upstreams.empty());
+  const Limits defaults;
+  CHECK(c.limits.request_line == defaults.request_line);
+  CHECK(c.limits.body == 1 << 20);
+  CHECK(c.limits.header_timeout_ms == 60'000);
+  CHECK(c.limits.idle_timeout_ms == 75'000);
+}
+
+TEST_CASE("a log file and ipv6 and every-interface addresses are read", "[config]") {
+  LoadedConfig r = parse_config(
+      "plan = \"g.plan\"\n[listen]\n\":80\" = \":8080\"\n\":443\" = \"[::1]:8443\"\n"
+      "[log]\nformat = \"text\"\ndestination = \"logs/gw.log\"\n",
+      "conf/gateway.toml");
+  INFO(rendered(r).size());
+  REQUIRE(r.config);
+  CHECK(r.config->listen[0].bind == HostPort{"::1", 8443});
+  CHECK(to_string(r.config->listen[0].bind) == "[::1]:8443");
+  CHECK(r.config->listen[1].bind == HostPort{"", 8080});
+  CHECK(r.config->log_format == LogFormat::Text);
+  CHECK(r.config->log_destination == LogDestination::File);
+  CHECK(r.config->log_file == "conf/logs/gw.log");
+}
+
+TEST_CASE("an unknown key or table names the closest allowed key and lists them", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
+        std::vector<std::string>{"gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
+                                 "the top are plan, workers, listen, admin, log, upstreams or limits)"});
+  CHECK(errors_of("plan = \"g.plan\"\n[limit]\nbody = \"1MiB\"\n") ==
+        std::vector<std::string>{"gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
+                                 "the top are plan, workers, listen, admin, log, upstreams or limits)"});
+  CHECK(errors_of("plan = \"g.plan\"\n[limits]\n  header_timout = \"1s\"\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:3: limits.header_timout: unknown key 'header_timout'; did you mean 'header_timeout'? (the "
+            "keys in [limits] are request_line, header_bytes, header_count, body, header_timeout, body_timeout, "
+            "idle_timeout or connections)"});
+  CHECK(errors_of("plan = \"g.plan\"\n[log]\nzzz = 1\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:1: log.zzz: unknown key 'zzz' (the keys in [log] are format or destination)"});
+}
+
+TEST_CASE("a value of the wrong type says which type it must be", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\nworkers = \"2\"\n") ==
+        std::vector<std::string>{"gateway.toml:2:11: workers: must be an integer from 1 to 256, not a string"});
+  CHECK(errors_of("plan = \"g.plan\"\nworkers = 0\n") ==
+        std::vector<std::string>{"gateway.toml:2:11: workers: must be an integer from 1 to 256, not 0"});
+  CHECK(errors_of("plan = \"g.plan\"\nworkers = 2.0\n") ==
+        std::vector<std::string>{"gateway.toml:2:11: workers: must be an integer from 1 to 256, not a float"});
+  CHECK(errors_of("plan = \"g.plan\"\n[limits]\nheader_timeout = 10\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:18: limits.header_timeout: must be a string like \"10s\", not an integer"});
+  CHECK(errors_of("plan = \"g.plan\"\n[limits]\nbody = 1979-05-27\n") ==
+        std::vector<std::string>{"gateway.toml:3:8: limits.body: must be a string like \"8KiB\", not a date"});
+  CHECK(errors_of("plan = \"g.plan\"\nlisten = [1]\n") ==
+        std::vector<std::string>{
+            "gateway.toml:2:10: listen: must be a table, like [listen] \":80\" = \"127.0.0.1:8080\", not an array"});
+  CHECK(errors_of("plan = 3\n") ==
+        std::vector<std::string>{"gateway.toml:1:8: plan: must be a string like \"gallery.plan\", not an integer"});
+}
+
+TEST_CASE("bad units and values are refused with the routes language's messages", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\n[limits]\nbody = \"1GB\"\nidle_timeout = \"5x\"\nheader_bytes = \"0B\"\n"
+                  "body_timeout = \"-5s\"\nconnections = 0\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:8: limits.body: unknown size unit 'GB'; sizes are binary: did you mean 'GiB'?",
+            "gateway.toml:4:16: limits.idle_timeout: unknown duration unit 'x'; use ms, s, m, h or d",
+            "gateway.toml:5:16: limits.header_bytes: must be more than 0B",
+            "gateway.toml:6:16: limits.body_timeout: duration '-5s' does not start with a number; write it like 10s",
+            "gateway.toml:7:15: limits.connections: must be an integer from 1 to 10000000, not 0",
+        });
+  CHECK(errors_of("plan = \"g.plan\"\n[log]\nformat = \"xml\"\n") ==
+        std::vector<std::string>{"gateway.toml:3:10: log.format: must be \"json\" or \"text\""});
+  CHECK(errors_of("plan = \"gallery.toml\"\n") ==
+        std::vector<std::string>{"gateway.toml:1:8: plan: must name a compiled .plan file or a .routes file"});
+  CHECK(errors_of("workers = 2\n") ==
+        std::vector<std::string>{"gateway.toml: plan: missing; name the plan to serve, like plan = \"gallery.plan\""});
+}
+
+TEST_CASE("addresses must be host:port or [v6]:port with a port from 1 to 65535", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\n[listen]\n\":80\" = \"127.0.0.1\"\n\":81\" = \"a:70000\"\n\":82\" = \"::1:80\"\n"
+                  "\":83\" = \"[x]:80\"\n[admin]\naddress = \"a b:1\"\n"
+                  "[upstreams.monolith]\nservers = [\":80\"]\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:9: listen.\":80\": '127.0.0.1' has no port; write it as host:port, [v6]:port or :port",
+            "gateway.toml:4:9: listen.\":81\": 'a:70000': the port must be a number from 1 to 65535",
+            "gateway.toml:5:9: listen.\":82\": '::1:80': write an IPv6 address in brackets, like [::1]:8080",
+            "gateway.toml:6:9: listen.\":83\": '[x]:80': brackets are for IPv6 addresses",
+            "gateway.toml:8:11: admin.address: 'a b:1': 'a b' is not a host name or IPv4 address",
+            "gateway.toml:10:12: upstreams.monolith.servers: ':80' has no host; write it as host:port or [v6]:port",
+        });
+}
+
+TEST_CASE("two listeners, or a listener and the admin, may not bind the same address", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\n[listen]\n\":80\" = \"127.0.0.1:8080\"\n\":443\" = \":8080\"\n"
+                  "[admin]\naddress = \"127.0.0.1:8080\"\n") ==
+        std::vector<std::string>{
+            "gateway.toml:4:10: listen.\":443\": :8080 is already where \":80\" binds (line 3); give each listener its "
+            "own",
+            "gateway.toml:6:11: admin.address: 127.0.0.1:8080 is also where listener \":443\" binds",
+            "gateway.toml:6:11: admin.address: 127.0.0.1:8080 is also where listener \":80\" binds",
+        });
+}
+
+TEST_CASE("an upstream override needs its servers, once each, and a sane refresh", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\n[upstreams.a]\nresolve_every = \"10ms\"\n[upstreams.b]\nservers = []\n"
+                  "[upstreams.c]\nservers = [\"x:1\", \"x:1\"]\n") ==
+        std::vector<std::string>{
+            "gateway.toml:2:12: upstreams.a.servers: missing; list this environment's servers, like servers = "
+            "[\"backend:80\"]",
+            "gateway.toml:3:17: upstreams.a.resolve_every: must be at least 1s",
+            "gateway.toml:5:11: upstreams.b.servers: must be a non-empty array of \"host:port\" strings, like "
+            "[\"backend:80\"]",
+            "gateway.toml:7:19: upstreams.c.servers: x:1 is listed twice",
+        });
+}
+
+TEST_CASE("a syntax error gives toml++'s reason at its line and column", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\nworkers = \n") ==
+        std::vector<std::string>{"gateway.toml:2:11: syntax error in key-value pair: expected value, saw '\\n'"});
+  CHECK(errors_of("plan = \"a.plan\"\nplan = \"b.plan\"\n") ==
+        std::vector<std::string>{
+            "gateway.toml:2:8: syntax error in key-value pair: cannot redefine existing string 'plan'"});
+}
+
+TEST_CASE("every mistake in a file is reported, in file order", "[config]") {
+  auto errors = errors_of(
+      "workers = 300\n[listen]\n\":80\" = \"x\"\n[limits]\nbody = \"1MB\"\nheader_count = \"100\"\n"
+      "[log]\ndestination = 5\n[lgo]\n");
+  for (const auto& e : errors) INFO(e);
+  REQUIRE(errors.size() == 7);
+  CHECK(errors[0].find("gateway.toml:1:11: workers:") == 0);
+  CHECK(errors[1].find("gateway.toml:3:9: listen.\":80\":") == 0);
+  CHECK(errors[2].find("gateway.toml:5:8: limits.body:") == 0);
+  CHECK(errors[3].find("gateway.toml:6:16: limits.header_count:") == 0);
+  CHECK(errors[4].find("gateway.toml:8:15: log.destination:") == 0);
+  CHECK(errors[5].find("gateway.toml:9:2: lgo: unknown key 'lgo'; did you mean 'log'?") == 0);
+  CHECK(errors[6].find("gateway.toml: plan: missing") == 0);
+}
+
+TEST_CASE("hostile files give errors: too large, deeply nested, not UTF-8", "[config]") {
+  CHECK(errors_of(std::string(kMaxConfigBytes + 1, '#')) ==
+        std::vector<std::string>{
+            "gateway.toml: is larger than 1048576 bytes, the budget for a configuration (is this the right file?)"});
+  CHECK(errors_of("plan = \"g.plan\"\nx = " + std::string(100'000, '[')).size() == 1);
+  std::string inline_tables = "x = ";
+  for (int i = 0; i < 10'000; ++i) inline_tables += "{a=";
+  CHECK(errors_of(inline_tables).size() == 1);
+  CHECK(errors_of("plan = \"\xff\xfe\"\n").size() == 1);
+  CHECK(errors_of(std::string("plan = \"g.plan\"\0\n", 17)).size() == 1);
+}
+
+TEST_CASE("a file is read from disk and its paths are resolved against its directory", "[config]") {
+  std::string dir = std::filesystem::temp_directory_path() / ("banyan-config-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  test::write_file(dir + "/gateway.toml", "plan = \"plans/g.plan\"\n");
+  LoadedConfig r = load_config(dir + "/gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->plan_path == dir + "/plans/g.plan");
+  LoadedConfig missing = load_config(dir + "/absent.toml");
+  REQUIRE(missing.errors.size() == 1);
+  CHECK(render(missing.errors[0]) == dir + "/absent.toml: cannot be opened: No such file or directory");
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the configuration must bind every listener of the plan and name only its upstreams", "[config]") {
+  auto plan = gallery_plan();
+  LoadedConfig good = parse_config(doc_example(), "gateway.toml");
+  REQUIRE(good.config);
+  CHECK(check_against_plan(*good.config, *plan, "gateway.toml").empty());
+
+  LoadedConfig bad = parse_config(
+      "plan = \"g.plan\"\n[listen]\n\":8080\" = \":8080\"\n\":80\" = \":80\"\n[upstreams.monolit]\nservers = "
+      "[\"a:1\"]\n"
+      "[upstreams.zzzzzz]\nservers = [\"a:1\"]\n",
+      "gateway.toml");
+  REQUIRE(bad.config);
+  std::vector<std::string> errors;
+  for (const auto& e : check_against_plan(*bad.config, *plan, "gateway.toml")) errors.push_back(render(e));
+  CHECK(errors == std::vector<std::string>{
+                      "gateway.toml:3:11: listen.\":8080\": the plan has no listener \":8080\"; its listeners are "
+                      "\":80\" or \":443\"",
+                      "gateway.toml: listen: the plan's listener \":443\" is not bound; add \":443\" = \"host:port\" "
+                      "under [listen]",
+                      "gateway.toml:5:12: upstreams.monolit: the plan has no upstream \"monolit\"; did you mean "
+                      "\"monolith\"?",
+                      "gateway.toml:7:12: upstreams.zzzzzz: the plan has no upstream \"zzzzzz\"; its upstreams are "
+                      "\"monolith\" or \"iotd\"",
+                  });
+}
+
+TEST_CASE("random damage to a valid file gives a config or errors, never a crash", "[config]") {
+  const std::string valid = doc_example();
+  const std::string alphabet = "[]{}=\".,:#\n \\'0123456789abcxyzKiBms-_\x01\xff\xc3";
+  std::mt19937 rng(20261127);
+  int parsed = 0, refused = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::string text = valid;
+    int edits = 1 + static_cast<int>(rng() % 4);
+    for (int e = 0; e < edits && !text.empty(); ++e) {
+      size_t at = rng() % text.size();
+      switch (rng() % 5) {
+        case 0:
+          text[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
+        case 2:
+          text.erase(at, 1 + rng() % 8);
+          break;
+        case 3:
+          text.insert(at, text.substr(rng() % text.size(), 1 + rng() % 40));
+          break;
+        default:
+          text[at] = static_cast<char>(rng() % 256);
+          break;
+      }
+    }
+    LoadedConfig r = parse_config(text, "gateway.toml");
+    CHECK(r.config.has_value() == r.errors.empty());
+    for (const auto& err : r.errors) CHECK_FALSE(err.message.empty());
+    (r.config ? parsed : refused)++;
+  }
+  CHECK(refused > 1000);  // the damage is real
+  CHECK(parsed > 10);     // and some of it is harmless (comments, spaces)
+}
+
+}  // namespace banyan::config
