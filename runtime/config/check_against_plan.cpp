@@ -2,7 +2,7 @@
 // overrides its upstreams by name, so every name must exist on the other side.
 #include <algorithm>
 
-#include "runtime/config/closest_name.h"
+#include "runtime/plan/names.h"
 #include "runtime/config/config.h"
 #include "runtime/plan/plan.h"
 
@@ -15,10 +15,10 @@ std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 std::string not_in_plan(const std::string& what, const std::string& name, const std::vector<std::string>& names) {
   std::string msg = "the plan has no " + what + " " + quoted(name);
   if (names.empty()) return msg;
-  if (auto c = closest_name(name, names)) return msg + "; did you mean " + quoted(*c) + "?";
+  if (auto c = names::closest(name, names)) return msg + "; did you mean " + quoted(*c) + "?";
   std::vector<std::string> q;
   for (const auto& n : names) q.push_back(quoted(n));
-  return msg + "; its " + what + "s are " + list_names(q);
+  return msg + "; its " + what + "s are " + names::list_names(q);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 #include <thread>
 #include <tuple>
 
-#include "runtime/config/closest_name.h"
+#include "runtime/plan/names.h"
 #include "runtime/plan/units.h"
 
 namespace banyan::config {
@@ -80,9 +80,9 @@ class Reader {
     for (auto&& [k, v] : t) {
       if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
       std::string msg = "unknown key '" + std::string(k.str().substr(0, 200)) + "'";
-      if (auto c = closest_name(k.str(), allowed)) msg += "; did you mean '" + *c + "'?";
+      if (auto c = names::closest(k.str(), allowed)) msg += "; did you mean '" + *c + "'?";
       msg += " (the keys " + (prefix.empty() ? std::string("at the top") : "in [" + prefix + "]") + " are " +
-             list_names(allowed) + ")";
+             names::list_names(allowed) + ")";
       error(k.source(), join(prefix, k.str()), msg);
     }
   }

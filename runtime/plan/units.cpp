@@ -2,6 +2,8 @@
 // `m` is minutes and `M` would be a guess between minutes and mega.
 #include "runtime/plan/units.h"
 
+#include "runtime/plan/names.h"
+
 #include <charconv>
 #include <utility>
 
@@ -20,15 +22,6 @@ bool well_formed(std::string_view number) {
   for (char c : frac)
     if (c < '0' || c > '9') return false;
   return true;
-}
-
-std::string list_names(const std::vector<std::string>& names) {
-  std::string list;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i) list += i + 1 == names.size() ? " or " : ", ";
-    list += names[i];
-  }
-  return list;
 }
 
 // The number of `text` times its unit's factor. `found` says whether the unit is one
@@ -63,7 +56,7 @@ Parsed<T> unknown_unit(std::string_view text, std::string_view kind, const std::
     return Parsed<T>::bad(std::string(kind) + " '" + std::string(text) +
                           "' does not start with a number; write it like 10" + units[1].name);
   return Parsed<T>::bad(
-      "unknown " + std::string(kind) + " unit '" + std::string(unit) + "'; use " + list_names(unit_names(units)), true);
+      "unknown " + std::string(kind) + " unit '" + std::string(unit) + "'; use " + names::list_names(unit_names(units)), true);
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
-// Edit distance and the typo threshold behind every "did you mean".
-#include "compiler/diag/suggest.h"
+// Edit distance and the typo threshold behind every "did you mean"; name lists.
+#include "runtime/plan/names.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace banyan::diag {
+namespace banyan::names {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   const size_t n = a.size(), m = b.size();
@@ -43,4 +43,13 @@ std::optional<std::string> closest(std::string_view word, const std::vector<std:
   return best;
 }
 
-}  // namespace banyan::diag
+std::string list_names(const std::vector<std::string>& names) {
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i) list += i + 1 == names.size() ? " or " : ", ";
+    list += names[i];
+  }
+  return list;
+}
+
+}  // namespace banyan::names
