@@ -107,8 +107,8 @@ class PlanLoader {
 
  private:
   // Page-aligned storage for `size` bytes, so it can be made read-only once verified.
-  // From the allocator, not mmap: a reload then reuses the pages the previous plan
-  // freed instead of faulting in fresh ones.
+  // (A plan this large usually gets fresh pages from the allocator on every load;
+  // faulting them in is most of a cold load's cost, hence the madvise below.)
   bool allocate(size_t size) {
     if (size > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
     size_t length = (size + kPage) / kPage * kPage;
