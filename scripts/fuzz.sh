@@ -10,6 +10,7 @@ cmake --build build/fuzz -j"${JOBS:-2}" >/dev/null
 for f in build/fuzz/tests/fuzz/*_fuzzer; do
   case $(basename "$f") in
     load_plan_fuzzer) kind="plan=$PWD/build/asan/compiler/banyanc" ;;  # seeds: the examples, compiled
+    parse_config_fuzzer) kind=config ;;
     *) kind=routes ;;
   esac
   echo "== $(basename "$f") for ${seconds}s"

@@ -7,7 +7,8 @@
 # reproducer is kept in the work dir.
 set -euo pipefail
 #
-# usage: run_fuzzer.sh FUZZER ROOT routes|plan=BANYANC [libFuzzer args...]
+# usage: run_fuzzer.sh FUZZER ROOT routes|config|plan=BANYANC [libFuzzer args...]
+# `config` seeds with tests/fuzz/config-corpus (gateway TOML files and past findings).
 # `plan=BANYANC` seeds with the examples compiled to plans by that banyanc (and
 # tests/fuzz/plan-corpus, seeds for the path and template parsers it also runs, and
 # its past findings).
@@ -20,6 +21,8 @@ if [[ $kind == routes ]]; then
   find "$root/examples" "$root/tests" -name '*.routes' -exec cp -t "$work/corpus" {} + 2>/dev/null || true
   cp "$root"/tests/fuzz/corpus/* "$work/corpus/" 2>/dev/null || true
   extra=(-dict="$root/tests/fuzz/routes.dict")
+elif [[ $kind == config ]]; then
+  cp "$root"/tests/fuzz/config-corpus/* "$work/corpus/"
 else
   banyanc=${kind#plan=}
   for f in "$root"/examples/*/*.routes; do
