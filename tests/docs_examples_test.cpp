@@ -34,9 +34,7 @@ bool includes_files(const std::string& example) { return example.find("include \
 // What `banyanc check` prints on standard error in text format (cli/check_command.cpp).
 std::string cli_output(const Checked& c) {
   std::string out = diag::render_text(c.sink.all(), c.sm);
-  if (!c.sink.all().empty())
-    out +=
-        std::to_string(c.sink.error_count()) + " error(s), " + std::to_string(c.sink.warning_count()) + " warning(s)\n";
+  if (!c.sink.all().empty()) out += diag::summary_line(c.sink) + "\n";
   return out;
 }
 

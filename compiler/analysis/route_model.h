@@ -28,6 +28,7 @@
 
 #include "compiler/ast/ast.h"
 #include "compiler/parse/patterns.h"
+#include "runtime/plan/format.h"
 
 namespace re2 {
 class RE2;
@@ -137,9 +138,8 @@ struct RouteModel {
   std::vector<RegexProblem> problems;    // of routes and of `move` patterns
 };
 
-// Budget: an RE2 program larger than this is refused (B0405). The default RE2 memory
-// budget allows far more; this keeps one route from dominating the plan's matcher.
-inline constexpr int kMaxRegexProgramSize = 2000;
+// Budget: an RE2 program larger than this is refused (B0405); the plan's own budget.
+using plan::kMaxRegexProgramSize;
 
 // A compiled regex, or null with `problem` filled.
 std::shared_ptr<const re2::RE2> compile_regex(const std::string& pattern, RegexProblem& problem);

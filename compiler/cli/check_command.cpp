@@ -49,7 +49,7 @@ int check_command(const std::vector<std::string>& args) {
   else std::cerr << diag::render_text(sink.all(), sm);
 
   if (format == "text" && !sink.all().empty())
-    std::cerr << sink.error_count() << " error(s), " << sink.warning_count() << " warning(s)\n";
+    std::cerr << diag::summary_line(sink) << "\n";
   if (io_error) return 2;
   return sink.error_count() > 0 || (werror && sink.warning_count() > 0) ? 1 : 0;
 }

@@ -28,7 +28,7 @@ int compile_routes(const std::string& path, std::string& bytes) {
   std::cerr << diag::render_text(sink.all(), sm);
   if (!r.read_ok) return 2;
   if (sink.error_count() > 0) {
-    std::cerr << sink.error_count() << " error(s), " << sink.warning_count() << " warning(s); no plan written\n";
+    std::cerr << diag::summary_line(sink) << "; no plan written\n";
     return 1;
   }
   analysis::RouteModel model = analysis::build_route_model(r.ast);

@@ -13,6 +13,9 @@ namespace banyan::diag {
 // the fix-it text under the caret, then each note the same way.
 std::string render_text(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm);
 
+// "2 error(s), 1 warning(s)": the line that ends a text report with anything in it.
+std::string summary_line(const DiagnosticSink& sink);
+
 // {"diagnostics": [...], "errors": N, "warnings": N}
 std::string render_json(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm);
 

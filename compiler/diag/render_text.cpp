@@ -72,6 +72,10 @@ void render_snippet(std::string& out, const source::SourceManager& sm, source::S
 
 }  // namespace
 
+std::string summary_line(const DiagnosticSink& sink) {
+  return std::to_string(sink.error_count()) + " error(s), " + std::to_string(sink.warning_count()) + " warning(s)";
+}
+
 std::string render_text(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm) {
   std::string out;
   for (const auto& d : diagnostics) {

@@ -155,10 +155,9 @@ Slice header_ops(PlanWriter& w, const std::vector<ast::HeaderOp>& ops) {
   return s;
 }
 
+// The file a tls block names, as the checker read it, made absolute for the runtime.
 std::string absolute_path(const source::SourceManager& sm, const ast::Text& t) {
-  std::filesystem::path p(t.text);
-  if (!p.is_absolute() && t.range.valid()) p = std::filesystem::path(sm.file(t.range.file).path()).parent_path() / p;
-  return std::filesystem::absolute(p).lexically_normal().string();
+  return std::filesystem::absolute(source::resolve_from(sm, t.range, t.text)).lexically_normal().string();
 }
 
 bool has(const std::vector<ast::Name>& names, std::string_view n) {

@@ -4,27 +4,13 @@
 #include <string>
 
 #include "compiler/explain/explain.h"
+#include "compiler/explain/words.h"
 #include "migrations/schedule.h"
 
 namespace banyan::explain {
 namespace {
 
 using namespace banyan::plan;
-
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-      continue;
-    }
-    out += c;
-  }
-  return out + "\"";
-}
 
 // Graphviz: a quoted label where '\n' breaks the line.
 std::string dot_quote(std::string_view s) {
@@ -50,28 +36,6 @@ std::string duration(int64_t ms) {
     if (ms >= u.ms && ms % u.ms == 0) return std::to_string(ms / u.ms) + u.name;
   }
   return std::to_string(ms) + "ms";
-}
-
-std::string percent(uint32_t bp) {
-  std::string s = std::to_string(bp / 100);
-  if (bp % 100) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, ".%02u", bp % 100);
-    s += buf;
-    while (s.back() == '0') s.pop_back();
-  }
-  return s + "%";
-}
-
-const char* kind_name(PathKind k) {
-  switch (k) {
-    case PathKind::Fallback: return "fallback prefix";
-    case PathKind::Regex: return "regex";
-    case PathKind::Glob: return "glob";
-    case PathKind::Prefix: return "prefix";
-    case PathKind::Exact: return "exact path";
-  }
-  return "?";
 }
 
 std::string action(const Plan& p, const Route& r) {
@@ -156,6 +120,32 @@ std::string hex(const uint8_t* b, size_t n) {
 }
 
 }  // namespace
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string percent(uint32_t bp) {
+  std::string s = std::to_string(bp / 100);
+  if (bp % 100) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, ".%02u", bp % 100);
+    s += buf;
+    while (s.back() == '0') s.pop_back();
+  }
+  return s + "%";
+}
 
 std::string describe_route(const Plan& p, uint32_t i) {
   const Route& r = p.routes()[i];

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compiler/explain/explain.h"
+#include "compiler/explain/words.h"
 #include "migrations/bucket.h"
 #include "migrations/schedule.h"
 #include "runtime/plan/matcher.h"
@@ -47,13 +48,6 @@ PlanRank rank_of(const Plan& p, uint32_t i) {
   return k;
 }
 
-const char* kind_name(uint8_t cls) {
-  static const char* kNames[] = {"fallback prefix", "regex", "glob", "prefix", "exact path"};
-  return cls < 5 ? kNames[cls] : "?";
-}
-
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
 std::string where(const Plan& p, uint32_t i) {
   const Source& s = p.routes()[i].source;
   return std::string(p.str(s.file)) + ":" + std::to_string(s.line) + ":" + std::to_string(s.column);
@@ -61,24 +55,19 @@ std::string where(const Plan& p, uint32_t i) {
 
 std::string rank_text(const Plan& p, uint32_t i) {
   PlanRank k = rank_of(p, i);
-  return "literal prefix " + quote(p.str(p.routes()[i].literal)) + " (" + std::to_string(k.literal) + " bytes), " + kind_name(k.cls) +
+  return "literal prefix " + quote(p.str(p.routes()[i].literal)) + " (" + std::to_string(k.literal) + " bytes), " + std::string(kind_name(static_cast<PathKind>(k.cls))) +
          ", " + std::to_string(k.predicates) + " predicate(s)";
 }
 
 std::string why_lost(const Plan& p, uint32_t loser, uint32_t winner) {
   PlanRank a = rank_of(p, loser), b = rank_of(p, winner);
   if (a.literal != b.literal) return "shorter literal prefix (" + std::to_string(a.literal) + " < " + std::to_string(b.literal) + " bytes)";
-  if (a.cls != b.cls) return std::string("same literal prefix, and a ") + kind_name(a.cls) + " ranks below a " + kind_name(b.cls);
+  if (a.cls != b.cls) return "same literal prefix, and a " + std::string(kind_name(static_cast<PathKind>(a.cls))) + " ranks below a " +
+           std::string(kind_name(static_cast<PathKind>(b.cls)));
   if (a.shape != b.shape) return "same literal prefix and kind; its segments after the prefix are less specific";
   if (a.predicates != b.predicates)
     return "same path rank; fewer predicates (" + std::to_string(a.predicates) + " < " + std::to_string(b.predicates) + ")";
   return "equal rank (an ambiguity the checker reports)";
-}
-
-std::string percent(uint32_t bp) {
-  std::string s = std::to_string(bp / 100);
-  if (bp % 100) s += "." + std::to_string(bp % 100 / 10) + (bp % 10 ? std::to_string(bp % 10) : "");
-  return s + "%";
 }
 
 std::string relative(int64_t ms) {
@@ -121,16 +110,7 @@ void migration_text(const Plan& p, const Migration& m, const RequestView& req, c
   switch (m.bucket) {
     case BucketSource::Cookie: found = find_cookie(req.headers, kname, key); break;
     case BucketSource::Query: found = find_query(req.query, kname, key); break;
-    case BucketSource::Header:
-      for (const auto& h : req.headers) {
-        if (h.name.size() == kname.size() &&
-            std::equal(h.name.begin(), h.name.end(), kname.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-          key = h.value;
-          found = true;
-          break;
-        }
-      }
-      break;
+    case BucketSource::Header: found = find_header(req.headers, kname, key); break;
     default: break;
   }
   static const char* kSource[] = {"cookie", "header", "query", "client_ip", "request_id"};

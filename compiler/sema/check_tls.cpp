@@ -34,12 +34,7 @@ struct TlsFiles {
   std::optional<PrivateKey> key;
 };
 
-std::string resolve(const Context& cx, const ast::Text& path) {
-  std::filesystem::path p(path.text);
-  if (p.is_absolute() || !path.range.valid()) return path.text;
-  std::filesystem::path base = std::filesystem::path(cx.sm.file(path.range.file).path()).parent_path();
-  return (base / p).string();
-}
+std::string resolve(const Context& cx, const ast::Text& path) { return source::resolve_from(cx.sm, path.range, path.text); }
 
 std::optional<std::string> read_file(const Context& cx, diag::DiagnosticSink& sink, const ast::Text& path,
                                      const std::string& what, std::string& resolved) {

@@ -2,6 +2,7 @@
 #include "compiler/source/source_file.h"
 
 #include <algorithm>
+#include <filesystem>
 
 namespace banyan::source {
 
@@ -39,6 +40,12 @@ FileId SourceManager::add(std::string path, std::string text) {
   FileId id = static_cast<FileId>(files_.size() + 1);
   files_.push_back(std::make_unique<SourceFile>(id, std::move(path), std::move(text)));
   return id;
+}
+
+std::string resolve_from(const SourceManager& sm, SourceRange from, const std::string& path) {
+  std::filesystem::path p(path);
+  if (p.is_absolute() || !from.valid()) return path;
+  return (std::filesystem::path(sm.file(from.file).path()).parent_path() / p).string();
 }
 
 }  // namespace banyan::source

@@ -62,4 +62,9 @@ class SourceManager {
   std::vector<std::unique_ptr<SourceFile>> files_;
 };
 
+// `path` as a file names it: unchanged when absolute (or when `from` is nowhere),
+// else relative to the directory of the file `from` lies in. Certificates and keys
+// resolve so, for the checker and for the plan.
+std::string resolve_from(const SourceManager& sm, SourceRange from, const std::string& path);
+
 }  // namespace banyan::source

@@ -33,6 +33,9 @@ inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_
 // Budgets the loader enforces (a plan beyond them is refused, whatever its checksum).
 inline constexpr uint64_t kMaxPlanBytes = 1ULL << 30;  // 1 GiB
 inline constexpr uint32_t kMaxCaptures = 16;           // `:param`/`*` captured per glob
+// An RE2 program larger than this is refused: by the checker (B0405), so one route
+// cannot dominate the matcher, and by the loader, since banyanc never writes one.
+inline constexpr int kMaxRegexProgramSize = 2000;
 
 struct StrRef {
   uint32_t offset = 0;

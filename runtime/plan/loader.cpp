@@ -58,9 +58,6 @@ bool Plan::any_regex_matches(uint32_t site, std::string_view path) const {
   return info.kind != RE2::Set::kNoError;
 }
 
-// The budget the compiler applies to regexes (compiler/analysis/route_model.h); a
-// plan that carries a larger program was not written by banyanc.
-inline constexpr int kMaxRegexProgramSize = 2000;
 inline constexpr size_t kPage = 4096;
 
 // What a check is about ("route 12"), spelled out only when the check fails: a

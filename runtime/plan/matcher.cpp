@@ -206,12 +206,8 @@ bool canonical_host(std::string_view host, char* buf, std::string_view& out) {
   return true;
 }
 
-}  // namespace
-
-uint32_t select_site(const Plan& plan, std::string_view host) {
-  char buf[kMaxHostBytes];
-  std::string_view h;
-  if (!canonical_host(host, buf, h)) return plan.default_site();
+// The site of a canonical host (see canonical_host).
+uint32_t site_of(const Plan& plan, std::string_view h) {
   uint32_t site = plan.exact_host(h);
   if (site != kNone) return site;
   // Wildcards match one or more labels: try the suffixes from the longest down.
@@ -222,8 +218,20 @@ uint32_t select_site(const Plan& plan, std::string_view host) {
   return plan.default_site();
 }
 
+}  // namespace
+
+uint32_t select_site(const Plan& plan, std::string_view host) {
+  char buf[kMaxHostBytes];
+  std::string_view h;
+  return canonical_host(host, buf, h) ? site_of(plan, h) : plan.default_site();
+}
+
 bool match(const Plan& plan, const RequestView& req, MatchResult& out) {
-  out.site = select_site(plan, req.host);
+  // The host is canonicalised once: for the site, and for a migration's `on` host.
+  char buf[kMaxHostBytes];
+  std::string_view host;
+  bool host_ok = canonical_host(req.host, buf, host);
+  out.site = host_ok ? site_of(plan, host) : plan.default_site();
   out.route = out.migration = kNone;
   out.capture_count = 0;
   if (out.site == kNone) return false;
@@ -256,9 +264,7 @@ bool match(const Plan& plan, const RequestView& req, MatchResult& out) {
       const Route& route = plan.routes()[c.route];
       if (c.has_predicates && !predicates_ok(plan, route, req)) continue;
       out.route = c.route;
-      char buf[kMaxHostBytes];
-      std::string_view host;
-      if (route.splits.count > 0 && canonical_host(req.host, buf, host)) out.migration = split_of(plan, route, host, path);
+      if (route.splits.count > 0 && host_ok) out.migration = split_of(plan, route, host, path);
       return true;
     }
   }
@@ -268,6 +274,16 @@ bool match(const Plan& plan, const RequestView& req, MatchResult& out) {
 
 bool route_matches(const Plan& plan, uint32_t route, const RequestView& req) {
   return route_path_ok(plan, route, req.path, nullptr) && predicates_ok(plan, plan.routes()[route], req);
+}
+
+bool find_header(std::span<const HeaderField> headers, std::string_view name, std::string_view& value) {
+  for (const auto& h : headers) {
+    if (equal_fold(h.name, name)) {
+      value = h.value;
+      return true;
+    }
+  }
+  return false;
 }
 
 bool find_cookie(std::span<const HeaderField> headers, std::string_view name, std::string_view& value) {

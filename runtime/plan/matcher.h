@@ -57,6 +57,7 @@ bool route_matches(const Plan& plan, uint32_t route, const RequestView& req);
 
 // Cookie and query lookups as routing does them, for the runtime's variables too.
 // Each returns the first value of `name`, or false.
+bool find_header(std::span<const HeaderField> headers, std::string_view name, std::string_view& value);  // any case
 bool find_cookie(std::span<const HeaderField> headers, std::string_view name, std::string_view& value);
 bool find_query(std::string_view query, std::string_view name, std::string_view& value);
 

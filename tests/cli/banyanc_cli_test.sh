@@ -2,7 +2,7 @@
 # banyanc as users and CI run it: exit codes, the three output formats, fmt, and the
 # plan commands (compile, explain, route).
 set -uo pipefail
-banyanc=$1 root=$2
+banyanc=$(realpath "$1") root=$(realpath "$2")
 work=$(mktemp -d "${TMPDIR:-/tmp}/banyanc-cli.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 failures=0
@@ -90,6 +90,16 @@ for f in "$ex"/*.routes; do
   grep -q '^route     = /api/image' "$work/out" || { echo "FAIL: route did not pick = /api/image"; failures=$((failures + 1)); }
 done
 expect_status 0 "explain reads a routes file too" -- "$banyanc" explain "$ex/gallery.routes"
+# The README's `route` example is real output: run it as the README shows it.
+(cd "$ex" && "$banyanc" compile gallery.routes -o "$work/readme-gallery.plan" &&
+   "$banyanc" route "$work/readme-gallery.plan" GET https://image-gallery.local/api/image -H 'Cookie: a=b') >"$work/readme-route.out"
+python3 - "$root/README.md" "$work/readme-route.out" <<'PY' || { echo "FAIL: the README's route example is not banyanc's output"; failures=$((failures + 1)); }
+import sys
+s = open(sys.argv[1]).read()
+head = "$ banyanc route gallery.plan GET https://image-gallery.local/api/image -H 'Cookie: a=b'\n"
+i = s.index(head) + len(head)
+sys.exit(0 if s[i:s.index("```", i)] == open(sys.argv[2]).read() else 1)
+PY
 expect_status 1 "compile refuses a file with errors and writes nothing" -- "$banyanc" compile "$work/bad.routes" -o "$work/bad.plan"
 [ ! -e "$work/bad.plan" ] || { echo "FAIL: a plan was written for a file with errors"; failures=$((failures + 1)); }
 python3 - "$work/gallery.plan" "$work/flipped.plan" <<'PY'
