@@ -98,7 +98,7 @@ bool ChunkedDecoder::advance(char c) {
     case State::ExtQuotedEscape:
       return chars::is_field_value(c) && to(State::ExtQuoted);
     case State::ExtAfterQuoted:
-      break;  // as after a token value
+      break;              // as after a token value
     case State::SizeBws:  // BWS may only come before a ';' (RFC 9112 7.1.1)
       if (ws) return true;
       return c == ';' && to(State::ExtNameStart);

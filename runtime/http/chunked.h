@@ -42,9 +42,28 @@ class ChunkedDecoder {
 
  private:
   enum class State : uint8_t {
-    SizeStart, Size, SizeBws, ExtNameStart, ExtName, ExtAfterName, ExtValueStart, ExtToken, ExtQuoted,
-    ExtQuotedEscape, ExtAfterQuoted, SizeLf, Data, DataCr, DataLf, TrailerStart, TrailerName, TrailerValue, TrailerLf,
-    FinalLf, Done, Failed,
+    SizeStart,
+    Size,
+    SizeBws,
+    ExtNameStart,
+    ExtName,
+    ExtAfterName,
+    ExtValueStart,
+    ExtToken,
+    ExtQuoted,
+    ExtQuotedEscape,
+    ExtAfterQuoted,
+    SizeLf,
+    Data,
+    DataCr,
+    DataLf,
+    TrailerStart,
+    TrailerName,
+    TrailerValue,
+    TrailerLf,
+    FinalLf,
+    Done,
+    Failed,
   };
   // Moves the state machine by one byte outside chunk data; false on a malformed byte.
   bool advance(char c);

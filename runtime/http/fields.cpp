@@ -137,8 +137,8 @@ bool valid_host(std::string_view host_port) {
 
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::array<std::string_view, 9> kHopByHop = {
-      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-      "upgrade", "proxy-authenticate", "proxy-authorization"};
+      "connection", "keep-alive",         "proxy-connection",   "te", "trailer", "transfer-encoding",
+      "upgrade",    "proxy-authenticate", "proxy-authorization"};
   for (std::string_view h : kHopByHop)
     if (iequals(name, h)) return true;
   return false;

@@ -45,8 +45,8 @@ bool matches_prefix(std::string_view s, std::string_view pattern) {
 Error read_version(std::string_view v, bool complete, Error garbage, Error unsupported, uint8_t& minor) {
   constexpr std::string_view kPattern = "HTTP/d.d";
   for (size_t i = 0; i < v.size(); ++i) {
-    if (i >= kPattern.size() || !matches_prefix(v.substr(i, 1), kPattern.substr(i, 1))) return garbage;
-    if ((i == 5 && v[i] != '1') || (i == 7 && v[i] > '1')) return unsupported;
+    if (i >= kPattern.size() || !matches_prefix(v.substr(i), kPattern.substr(i, 1))) return garbage;
+    if ((i == 5 && v[i] != '1') || (i == 7 && v[i] > '1')) return unsupported;  // "HTTP/2.0", "HTTP/1.2"
   }
   if (!complete) return Error::None;
   if (v.size() != kPattern.size()) return garbage;
@@ -244,8 +244,8 @@ Parse parse_request(std::string_view buf, const Limits& limits, std::span<Header
   return error == Error::None ? Parse::Complete : Parse::Failed;
 }
 
-Parse parse_response(std::string_view buf, bool request_was_head, const Limits& limits,
-                     std::span<HeaderField> storage, ResponseHead& out, Error& error) {
+Parse parse_response(std::string_view buf, bool request_was_head, const Limits& limits, std::span<HeaderField> storage,
+                     ResponseHead& out, Error& error) {
   out = ResponseHead{};
   size_t count = 0;
   const auto read_start = [&out](std::string_view s, bool complete) { return read_status_line(s, complete, out); };

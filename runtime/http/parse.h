@@ -16,6 +16,12 @@
 //    UnsupportedTransferEncoding. Responses follow the same rules: RFC 9112 6.3 would
 //    read "gzip" alone until close, but Transfer-Encoding is hop-by-hop and we could
 //    not forward the coding, so we refuse instead.
+//  - the request line is exactly METHOD SP target SP version: the method any token
+//    (which methods to allow is the proxy's business), the target non-empty, without
+//    CTL, SP, '#' or bytes >= 0x80; origin-form starts with '/', absolute-form is
+//    http or https (any case) without userinfo, '*' only with OPTIONS, authority-form
+//    (host:port) only with CONNECT. No empty line may come before it.
+//  - field names are tokens; values are VCHAR, obs-text, SP and HT, OWS-trimmed.
 //  - only HTTP/1.0 and HTTP/1.1; another well-formed "HTTP/d.d" in a request is
 //    BadVersion (505), anything else is BadRequestLine (400); in a response every
 //    version problem is BadStatusLine. The status line needs both SPs, even with an
@@ -82,8 +88,8 @@ enum class Parse : uint8_t { Complete, Incomplete, Failed };
 
 // `storage` needs room for limits.header_count fields (fewer: the limit is storage.size()).
 // On Failed, `error` says why; otherwise it is None. `out` is meaningful only on Complete.
-Parse parse_request(std::string_view buf, const Limits& limits, std::span<plan::HeaderField> storage,
-                    RequestHead& out, Error& error);
+Parse parse_request(std::string_view buf, const Limits& limits, std::span<plan::HeaderField> storage, RequestHead& out,
+                    Error& error);
 Parse parse_response(std::string_view buf, bool request_was_head, const Limits& limits,
                      std::span<plan::HeaderField> storage, ResponseHead& out, Error& error);
 

@@ -132,7 +132,7 @@ TEST_CASE("chunk extensions are bounded over the whole body", "[http]") {
   in += "0\r\n\r\n";
   const Decoded d = decode(in);
   CHECK(d.failed);
-  CHECK(d.body.size() == 40);  // the 41st extension crosses 4096
+  CHECK(d.body.size() == 40);                                                     // the 41st extension crosses 4096
   const std::string fine = "1;" + std::string(4095, 'e') + "\r\nx\r\n0\r\n\r\n";  // 4096 bytes of extension
   CHECK(decode(fine).done);
 }
