@@ -11,6 +11,7 @@ for f in build/fuzz/tests/fuzz/*_fuzzer; do
   case $(basename "$f") in
     load_plan_fuzzer) kind="plan=$PWD/build/asan/compiler/banyanc" ;;  # seeds: the examples, compiled
     parse_config_fuzzer) kind=config ;;
+    http_fuzzer) kind=http ;;
     *) kind=routes ;;
   esac
   echo "== $(basename "$f") for ${seconds}s"

@@ -7,8 +7,9 @@
 # reproducer is kept in the work dir.
 set -euo pipefail
 #
-# usage: run_fuzzer.sh FUZZER ROOT routes|config|plan=BANYANC [libFuzzer args...]
-# `config` seeds with tests/fuzz/config-corpus (gateway TOML files and past findings).
+# usage: run_fuzzer.sh FUZZER ROOT routes|config|http|plan=BANYANC [libFuzzer args...]
+# `config` seeds with tests/fuzz/config-corpus (gateway TOML files and past findings),
+# `http` with tests/fuzz/http-corpus (raw requests, responses, chunked bodies).
 # `plan=BANYANC` seeds with the examples compiled to plans by that banyanc (and
 # tests/fuzz/plan-corpus, seeds for the path and template parsers it also runs, and
 # its past findings).
@@ -23,6 +24,8 @@ if [[ $kind == routes ]]; then
   extra=(-dict="$root/tests/fuzz/routes.dict")
 elif [[ $kind == config ]]; then
   cp "$root"/tests/fuzz/config-corpus/* "$work/corpus/"
+elif [[ $kind == http ]]; then
+  cp "$root"/tests/fuzz/http-corpus/* "$work/corpus/"
 else
   banyanc=${kind#plan=}
   for f in "$root"/examples/*/*.routes; do

@@ -1,0 +1,132 @@
+// libFuzzer target: any bytes as a request head, a response head and a chunked body.
+// Beyond "no crash, no sanitizer report", it checks the parsers' contracts: Failed
+// always says why, a Complete head's views lie inside the buffer, a prefix of the
+// input is Incomplete or already has the whole input's verdict, and the chunked
+// decoder gives the same bytes and verdict fed whole, one byte at a time or in pieces.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "runtime/http/chunked.h"
+#include "runtime/http/parse.h"
+
+namespace {
+
+using namespace banyan::http;
+
+void require(bool ok) {
+  if (!ok) __builtin_trap();
+}
+
+bool inside(std::string_view part, std::string_view whole) {
+  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+struct Request {
+  std::array<banyan::plan::HeaderField, 100> storage;
+  RequestHead head;
+  Error error = Error::None;
+  Parse result = Parse::Incomplete;
+  Request(std::string_view in, const Limits& limits) {
+    result = parse_request(in, limits, storage, head, error);
+    require((result == Parse::Failed) == (error != Error::None));
+    if (result != Parse::Complete) return;
+    const std::string_view h = in.substr(0, head.head_bytes);
+    require(head.head_bytes >= 4 && head.head_bytes <= in.size() && h.ends_with("\r\n\r\n"));
+    require(inside(head.method, h) && inside(head.target, h) && inside(head.query, h) && inside(head.host, h));
+    require(inside(head.path, h) || head.path == "/");
+    require(head.fields.size() <= limits.header_count);
+    for (const auto& f : head.fields) require(inside(f.name, h) && inside(f.value, h) && !f.name.empty());
+    require(head.version_minor <= 1);
+    require(head.framing != Framing::UntilClose);
+    require(head.content_length <= kMaxContentLength);
+  }
+};
+
+struct Response {
+  std::array<banyan::plan::HeaderField, 100> storage;
+  ResponseHead head;
+  Error error = Error::None;
+  Parse result = Parse::Incomplete;
+  Response(std::string_view in, bool head_request, const Limits& limits) {
+    result = parse_response(in, head_request, limits, storage, head, error);
+    require((result == Parse::Failed) == (error != Error::None));
+    if (result != Parse::Complete) return;
+    const std::string_view h = in.substr(0, head.head_bytes);
+    require(head.head_bytes <= in.size() && h.ends_with("\r\n\r\n") && inside(head.reason, h));
+    require(head.status >= 100 && head.status <= 599);
+    require(head.framing != Framing::UntilClose || !head.keep_alive);
+  }
+};
+
+void check_requests(std::string_view in, const Limits& limits) {
+  const Request whole(in, limits);
+  for (size_t n : {in.size() / 2, in.size() - (in.empty() ? 0 : 1)}) {
+    const Request prefix(in.substr(0, n), limits);
+    if (prefix.result == Parse::Incomplete) continue;
+    require(prefix.result == whole.result && prefix.error == whole.error);
+    require(prefix.head.head_bytes == whole.head.head_bytes);
+  }
+}
+
+void check_responses(std::string_view in, bool head_request, const Limits& limits) {
+  const Response whole(in, head_request, limits);
+  for (size_t n : {in.size() / 2, in.size() - (in.empty() ? 0 : 1)}) {
+    const Response prefix(in.substr(0, n), head_request, limits);
+    if (prefix.result == Parse::Incomplete) continue;
+    require(prefix.result == whole.result && prefix.error == whole.error);
+  }
+}
+
+struct Decoded {
+  std::string body;
+  size_t consumed = 0;
+  bool done = false, failed = false;
+};
+
+Decoded decode(std::string_view in, size_t piece) {
+  ChunkedDecoder decoder(256);
+  Decoded out;
+  while (out.consumed < in.size() && !out.done && !out.failed) {
+    const size_t end = piece == 0 ? in.size() : std::min(in.size(), out.consumed + piece);
+    std::string_view avail = in.substr(out.consumed, end - out.consumed);
+    while (!avail.empty() && !out.done && !out.failed) {
+      const ChunkedDecoder::Step step = decoder.next(avail);
+      require(step.consumed > 0 || step.done || step.failed);
+      require(step.consumed <= avail.size() && inside(step.data, avail.substr(0, step.consumed)));
+      require(step.data.size() <= step.consumed);
+      out.body += step.data;
+      out.consumed += step.consumed;
+      avail.remove_prefix(step.consumed);
+      out.done = step.done;
+      out.failed = step.failed;
+    }
+  }
+  require(!(out.done && out.failed));
+  return out;
+}
+
+void check_chunked(std::string_view in) {
+  const Decoded whole = decode(in, 0);
+  for (size_t piece : {1, 7}) {
+    const Decoded d = decode(in, piece);
+    require(d.body == whole.body && d.consumed == whole.consumed && d.done == whole.done && d.failed == whole.failed);
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  const Limits tight{.request_line = 40, .header_bytes = 160, .header_count = 4};
+  check_requests(in, Limits{});
+  check_requests(in, tight);
+  check_responses(in, size % 2 == 1, Limits{});
+  check_responses(in, false, tight);
+  check_chunked(in);
+  // A request head followed by its chunked body, as the proxy would see it.
+  const Request r(in, Limits{});
+  if (r.result == Parse::Complete && r.head.framing == Framing::Chunked) check_chunked(in.substr(r.head.head_bytes));
+  return 0;
+}
