@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "compiler/analysis/route_model.h"
-#include "compiler/check_pipeline.h"
+#include "compiler/compile.h"
 #include "compiler/cli/commands.h"
 #include "compiler/explain/explain.h"
 #include "compiler/diag/render.h"
@@ -21,19 +21,10 @@ namespace {
 
 // Checks and compiles a routes file; prints diagnostics. Returns 0, 1 or 2.
 int compile_routes(const std::string& path, std::string& bytes) {
-  source::SourceManager sm;
-  diag::DiagnosticSink sink;
-  source::DiskFileReader reader;
-  CheckResult r = check_file(path, sm, sink, reader);
-  std::cerr << diag::render_text(sink.all(), sm);
-  if (!r.read_ok) return 2;
-  if (sink.error_count() > 0) {
-    std::cerr << diag::summary_line(sink) << "; no plan written\n";
-    return 1;
-  }
-  analysis::RouteModel model = analysis::build_route_model(r.ast);
-  bytes = emit::emit_plan(r.ast, model, sm);
-  return 0;
+  CompileOutcome r = banyan::compile_routes(path);
+  std::cerr << r.diagnostics;
+  bytes = std::move(r.bytes);
+  return r.status;
 }
 
 bool read_all(const std::string& path, std::string& out, std::string& error) {

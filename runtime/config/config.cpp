@@ -168,7 +168,7 @@ bool overlaps(const HostPort& a, const HostPort& b) {
 }
 
 void Reader::read(const toml::table& root, GatewayConfig& c) {
-  only_keys(root, "", {"plan", "workers", "listen", "admin", "log", "upstreams", "limits"});
+  only_keys(root, "", {"plan", "workers", "listen", "admin", "log", "upstreams", "resolver", "limits"});
 
   if (auto n = root.get("plan")) {
     if (auto s = string(*n, "plan", "\"gallery.plan\"")) {
@@ -208,6 +208,13 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
     if (auto t = table(*n, "log", "[log] format = \"json\"")) read_log(*t, c);
   if (auto n = root.get("upstreams"))
     if (auto t = table(*n, "upstreams", "[upstreams.NAME] servers = [\"backend:80\"]")) read_upstreams(*t, c);
+  if (auto n = root.get("resolver")) {
+    if (auto t = table(*n, "resolver", "[resolver] hosts_file = \"hosts\"")) {
+      only_keys(*t, "resolver", {"hosts_file"});
+      if (auto h = t->get("hosts_file"))
+        if (auto s = string(*h, "resolver.hosts_file", "\"hosts\"")) c.hosts_file = resolve(*s);
+    }
+  }
   if (auto n = root.get("limits"))
     if (auto t = table(*n, "limits", "[limits] body = \"1MiB\"")) read_limits(*t, c.limits);
 }
@@ -310,7 +317,7 @@ void Reader::read_upstreams(const toml::table& t, GatewayConfig& c) {
 void Reader::read_limits(const toml::table& t, Limits& l) {
   only_keys(t, "limits",
             {"request_line", "header_bytes", "header_count", "body", "header_timeout", "body_timeout", "idle_timeout",
-             "connections"});
+             "drain_timeout", "connections"});
   auto size_at = [&](const char* name, uint64_t& out) {
     if (auto n = t.get(name))
       if (auto v = size(*n, std::string("limits.") + name)) out = *v;
@@ -330,6 +337,7 @@ void Reader::read_limits(const toml::table& t, Limits& l) {
   duration_at("header_timeout", l.header_timeout_ms);
   duration_at("body_timeout", l.body_timeout_ms);
   duration_at("idle_timeout", l.idle_timeout_ms);
+  duration_at("drain_timeout", l.drain_timeout_ms);
   count_at("connections", l.connections, 10'000'000);
 }
 

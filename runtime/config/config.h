@@ -60,6 +60,7 @@ struct Limits {
   int64_t header_timeout_ms = 60'000;  // nginx client_header_timeout
   int64_t body_timeout_ms = 60'000;    // nginx client_body_timeout (between two reads)
   int64_t idle_timeout_ms = 75'000;    // nginx keepalive_timeout
+  int64_t drain_timeout_ms = 30'000;   // SIGTERM: requests in flight get this long (Envoy drain_time_s is 600; k8s grace 30s)
   uint32_t connections = 10'000;       // open client connections, whole gateway
 };
 
@@ -74,6 +75,9 @@ struct GatewayConfig {
   LogDestination log_destination = LogDestination::Stderr;
   std::string log_file;                     // when File: resolved against the config file's directory
   std::vector<UpstreamOverride> upstreams;  // sorted by name
+  // A hosts(5)-format file consulted before DNS, re-read on every resolution: names
+  // this environment maps itself (and the tests' way to move a name between addresses).
+  std::string hosts_file;
   Limits limits;
 };
 

@@ -1,0 +1,482 @@
+#include "runtime/proxy/gateway.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <iostream>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "runtime/http/fields.h"
+#include "runtime/http/parse.h"
+#include "runtime/proxy/access_log.h"
+
+namespace banyan::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using boost::system::error_code;
+
+namespace {
+
+int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string machine_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "banyan";
+  return buf;
+}
+
+// The file's identity for the watch: a change of any of these is a new plan to load.
+struct FileStamp {
+  int64_t mtime_ns = 0, size = -1, inode = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+FileStamp stamp_of(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec, st.st_size,
+          static_cast<int64_t>(st.st_ino)};
+}
+
+int ssl_version(plan::TlsVersion v) {
+  switch (v) {
+    case plan::TlsVersion::V1_0: return TLS1_VERSION;
+    case plan::TlsVersion::V1_1: return TLS1_1_VERSION;
+    case plan::TlsVersion::V1_2: return TLS1_2_VERSION;
+    case plan::TlsVersion::V1_3: return TLS1_3_VERSION;
+  }
+  return TLS1_2_VERSION;
+}
+
+// One TLS context per listener, from the plan's first `tls` block. (Several
+// certificates chosen by SNI is not built yet; the plan says which site uses which.)
+std::shared_ptr<asio::ssl::context> make_tls(const plan::Plan& p, std::string& error) {
+  if (p.tls().empty()) {
+    error = "an https listener needs a `tls` block in the plan";
+    return nullptr;
+  }
+  const plan::Tls& t = p.tls()[0];
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression, ec);
+  SSL_CTX* raw = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(raw, ssl_version(t.min_version));
+  SSL_CTX_set_max_proto_version(raw, ssl_version(t.max_version));
+  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION);
+  std::string ciphers(p.str(t.ciphers));
+  if (!ciphers.empty() && SSL_CTX_set_cipher_list(raw, ciphers.c_str()) != 1) {
+    error = "tls " + std::string(p.str(t.name)) + ": OpenSSL refuses the cipher list '" + ciphers + "'";
+    return nullptr;
+  }
+  ctx->use_certificate_chain_file(std::string(p.str(t.certificate)), ec);
+  if (ec) {
+    error = "tls " + std::string(p.str(t.name)) + ": certificate '" + std::string(p.str(t.certificate)) + "': " + ec.message();
+    return nullptr;
+  }
+  ctx->use_private_key_file(std::string(p.str(t.key)), asio::ssl::context::pem, ec);
+  if (ec) {
+    error = "tls " + std::string(p.str(t.name)) + ": key '" + std::string(p.str(t.key)) + "': " + ec.message();
+    return nullptr;
+  }
+  return ctx;
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  append_json_escaped(out, s);
+  out += '"';
+  return out;
+}
+
+}  // namespace
+
+Gateway::Gateway(config::GatewayConfig config, std::string config_path)
+    : config_(std::move(config)), config_path_(std::move(config_path)), hostname_(machine_hostname()) {}
+
+Gateway::~Gateway() {
+  for (auto& w : workers_) {
+    w->stop();
+    w->join();
+  }
+  if (log_fd_ > 2) ::close(log_fd_);
+}
+
+void Gateway::note(const std::string& line) const {
+  std::string s = "banyan: " + line + "\n";
+  // stderr always (an operator runs it in a terminal or under systemd); the log file too.
+  (void)!::write(2, s.data(), s.size());
+  if (log_fd_ > 2) (void)!::write(log_fd_, s.data(), s.size());
+}
+
+std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::string& error) {
+  std::vector<ListenerInfo> out;
+  for (const config::ListenBinding& b : config_.listen) {
+    for (const plan::Listener& l : p.listeners()) {
+      if (p.str(l.address) != b.plan_address) continue;
+      ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https, nullptr};
+      if (info.https) {
+        info.tls = make_tls(p, error);
+        if (!info.tls) return {};
+        https_port_ = b.bind.port;
+      }
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+std::string Gateway::reload(const std::string& why) {
+  auto fail = [&](std::string reason) {
+    bump(metrics_.reloads_failed);
+    note("reload (" + why + ") refused; the previous plan keeps serving: " + reason);
+    return reason;
+  };
+  PlanLoad loaded = load_plan_or_routes(config_.plan_path);
+  if (!loaded.diagnostics.empty() && !loaded.error.empty()) note(loaded.diagnostics);
+  if (!loaded.plan) return fail(loaded.error);
+  std::vector<config::ConfigError> errs = config::check_against_plan(config_, *loaded.plan, config_path_);
+  if (!errs.empty()) {
+    std::string all;
+    for (const auto& e : errs) all += (all.empty() ? "" : "; ") + config::render(e);
+    return fail(all);
+  }
+  // Listeners stay bound across reloads: a plan that changes a listener's scheme needs a restart.
+  auto current = generation();
+  for (const plan::Listener& l : loaded.plan->listeners()) {
+    for (const plan::Listener& old : current->plan->listeners()) {
+      if (loaded.plan->str(l.address) == current->plan->str(old.address) && l.scheme != old.scheme)
+        return fail("listener " + std::string(loaded.plan->str(l.address)) +
+                    " changes between http and https; that takes a restart");
+    }
+  }
+  Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, config_.plan_path,
+                                         unix_ms_now());
+  if (!prepared.generation) return fail(prepared.error);
+  if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
+  current_.store(std::shared_ptr<const Generation>(std::move(prepared.generation)), std::memory_order_release);
+  seq_.fetch_add(1, std::memory_order_acq_rel);
+  bump(metrics_.reloads_ok);
+  auto g = generation();
+  note("reloaded (" + why + "): plan " + std::to_string(g->number) + " from " + g->source + ", " +
+       std::to_string(g->plan->routes().size()) + " routes, sources sha256 " + g->sha256.substr(0, 16));
+  return {};
+}
+
+std::string Gateway::plan_summary() const {
+  auto g = generation();
+  const plan::Plan& p = *g->plan;
+  std::string o = "{\"generation\":" + std::to_string(g->number) + ",\"source\":" + json_string(g->source) +
+                  ",\"sources_sha256\":\"" + g->sha256 + "\",\"loaded_unix_ms\":" + std::to_string(g->loaded_unix_ms) +
+                  ",\"plan_bytes\":" + std::to_string(p.size_bytes()) + ",\"routes\":[";
+  for (size_t i = 0; i < g->routes.size(); ++i) {
+    const plan::Route& r = p.routes()[i];
+    static constexpr const char* kAction[] = {"proxy", "redirect", "respond"};
+    o += std::string(i ? "," : "") + "{\"route\":" + json_string(g->routes[i].label) + ",\"at\":" +
+         json_string(g->routes[i].where) + ",\"action\":\"" + kAction[static_cast<int>(r.action)] + "\"";
+    if (r.action == plan::ActionKind::Proxy) o += ",\"upstream\":" + json_string(p.str(p.upstreams()[r.upstream].name));
+    o += "}";
+  }
+  o += "],\"upstreams\":[";
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  for (size_t i = 0; i < g->upstreams.size(); ++i) {
+    const PreparedUpstream& u = g->upstreams[i];
+    auto set = u.endpoints->current();
+    o += std::string(i ? "," : "") + "{\"name\":" + json_string(u.name) + ",\"servers\":[";
+    for (size_t s = 0; s < u.endpoints->servers().size(); ++s) {
+      const ServerSpec& sv = u.endpoints->servers()[s];
+      o += std::string(s ? "," : "") + json_string(sv.host + ":" + std::to_string(sv.port));
+    }
+    o += "],\"endpoints\":[";
+    for (size_t e = 0; e < set->size(); ++e) {
+      bool healthy = set->health[e].cooldown_until_ms.load() <= now_ms;
+      o += std::string(e ? "," : "") + "{\"address\":" + json_string(set->identities[e]) + ",\"weight\":" +
+           std::to_string(set->initial[e].weight) + ",\"backup\":" + (set->initial[e].backup ? "true" : "false") +
+           ",\"healthy\":" + (healthy ? "true" : "false") + "}";
+    }
+    o += "]";
+    if (!set->problem.empty()) o += ",\"problem\":" + json_string(set->problem);
+    o += "}";
+  }
+  o += "]}\n";
+  return o;
+}
+
+// --- admin ------------------------------------------------------------------
+
+awaitable<void> Gateway::admin_loop(tcp::acceptor& acceptor) {
+  for (;;) {
+    error_code ec;
+    tcp::socket s = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      if (!acceptor.is_open()) co_return;
+      continue;
+    }
+    asio::co_spawn(main_io_, admin_session(std::move(s)), asio::detached);
+  }
+}
+
+// One request per connection, parsed as strictly as the data plane's; answered with
+// Connection: close. Bounded: 8 KiB of head, 5 seconds.
+awaitable<void> Gateway::admin_session(tcp::socket socket) {
+  char buf[8192];
+  size_t have = 0;
+  std::array<plan::HeaderField, 32> fields;
+  http::RequestHead head;
+  http::Error err = http::Error::None;
+  http::Limits limits{2048, sizeof buf, fields.size()};
+  asio::steady_timer deadline(main_io_, std::chrono::seconds(5));
+  deadline.async_wait([&socket](error_code ec) {
+    if (!ec) socket.close(ec);
+  });
+  http::Parse r = http::Parse::Incomplete;
+  while (r == http::Parse::Incomplete && have < sizeof buf) {
+    error_code ec;
+    size_t n = co_await socket.async_read_some(asio::buffer(buf + have, sizeof buf - have),
+                                               asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    have += n;
+    r = http::parse_request({buf, have}, limits, fields, head, err);
+  }
+  int status = 200;
+  std::string body, type = "text/plain; charset=utf-8";
+  if (r != http::Parse::Complete) {
+    status = 400;
+    body = std::string("bad request: ") + std::string(http::describe(err)) + "\n";
+  } else if (head.path == "/healthz" && (head.method == "GET" || head.method == "HEAD")) {
+    body = stopping_ ? "draining\n" : "ok\n";
+    if (stopping_) status = 503;
+  } else if (head.path == "/metrics" && (head.method == "GET" || head.method == "HEAD")) {
+    body = metrics_.render(*generation());
+    type = "text/plain; version=0.0.4";
+  } else if (head.path == "/plan" && (head.method == "GET" || head.method == "HEAD")) {
+    body = plan_summary();
+    type = "application/json";
+  } else if (head.path == "/reload") {
+    if (head.method != "POST") {
+      status = 405;
+      body = "use POST /reload\n";
+    } else {
+      std::string why = reload("POST /reload");
+      if (why.empty()) {
+        body = "reloaded: plan " + std::to_string(generation()->number) + "\n";
+      } else {
+        status = 422;
+        body = "reload refused; the previous plan keeps serving: " + why + "\n";
+      }
+    }
+  } else {
+    status = 404;
+    body = "not found; the admin listener serves /metrics, /healthz, /plan and POST /reload\n";
+  }
+  static constexpr const char* kReason[] = {"OK", "Bad Request", "Not Found", "Method Not Allowed",
+                                            "Unprocessable Content", "Service Unavailable"};
+  const char* reason = status == 200   ? kReason[0]
+                       : status == 400 ? kReason[1]
+                       : status == 404 ? kReason[2]
+                       : status == 405 ? kReason[3]
+                       : status == 422 ? kReason[4]
+                                       : kReason[5];
+  std::string head_out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
+                         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
+  if (r == http::Parse::Complete && head.method == "HEAD") body.clear();
+  error_code ec;
+  std::array<asio::const_buffer, 2> b{asio::buffer(head_out), asio::buffer(body)};
+  co_await asio::async_write(socket, b, asio::redirect_error(use_awaitable, ec));
+  socket.shutdown(tcp::socket::shutdown_both, ec);
+  deadline.cancel();
+}
+
+// --- background work on the main thread ---------------------------------------
+
+// Polls the plan file once a second (robust to editors that replace the file and to
+// `banyanc compile`'s rename); a change is reloaded once it has been still for a poll.
+awaitable<void> Gateway::watch_plan_file() {
+  asio::steady_timer t(main_io_);
+  FileStamp seen = stamp_of(config_.plan_path), pending = seen;
+  while (!stopping_) {
+    t.expires_after(std::chrono::seconds(1));
+    error_code ec;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (stopping_) break;
+    FileStamp now = stamp_of(config_.plan_path);
+    if (now == seen) continue;
+    if (now != pending) {  // still changing (or just changed): wait a poll
+      pending = now;
+      continue;
+    }
+    seen = now;
+    if (now.size < 0) {
+      note("the plan file " + config_.plan_path + " is gone; the loaded plan keeps serving");
+      continue;
+    }
+    reload("the plan file changed");
+  }
+}
+
+awaitable<void> Gateway::re_resolve() {
+  asio::steady_timer t(main_io_);
+  std::vector<int64_t> due;  // steady ms per upstream of the generation we last looked at
+  uint64_t seen = 0;
+  while (!stopping_) {
+    t.expires_after(std::chrono::milliseconds(250));
+    error_code ec;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (stopping_) break;
+    auto g = generation();
+    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now().time_since_epoch())
+                      .count();
+    if (g->number != seen) {
+      seen = g->number;
+      due.assign(g->upstreams.size(), 0);
+      for (size_t i = 0; i < g->upstreams.size(); ++i)
+        if (int64_t every = g->upstreams[i].endpoints->resolve_every_ms(); every > 0) due[i] = now + every;
+    }
+    for (size_t i = 0; i < g->upstreams.size(); ++i) {
+      EndpointSource& src = *g->upstreams[i].endpoints;
+      if (src.resolve_every_ms() <= 0 || now < due[i]) continue;
+      due[i] = now + src.resolve_every_ms();
+      auto before = src.current();
+      std::string problem = src.resolve();
+      auto after = src.current();
+      if (after != before) {
+        std::string list;
+        for (const auto& id : after->identities) list += (list.empty() ? "" : ", ") + id;
+        note("upstream " + src.upstream() + " now resolves to " + (list.empty() ? "nothing" : list) +
+             (problem.empty() ? "" : " (" + problem + ")"));
+      }
+    }
+  }
+}
+
+void Gateway::shutdown(const char* why) {
+  if (stopping_) return;
+  stopping_ = true;
+  note(std::string("shutting down (") + why + "): draining for up to " +
+       std::to_string(config_.limits.drain_timeout_ms) + " ms");
+  for (auto& w : workers_) w->begin_drain();
+}
+
+int Gateway::run() {
+  if (config_.log_destination == config::LogDestination::Stdout) {
+    log_fd_ = 1;
+  } else if (config_.log_destination == config::LogDestination::File) {
+    log_fd_ = ::open(config_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd_ < 0) {
+      std::cerr << "banyan: cannot open the log file '" << config_.log_file << "': " << strerror(errno) << "\n";
+      return 2;
+    }
+  }
+
+  PlanLoad loaded = load_plan_or_routes(config_.plan_path);
+  if (!loaded.diagnostics.empty()) std::cerr << loaded.diagnostics;
+  if (!loaded.plan) {
+    std::cerr << "banyan: " << loaded.error << "\n";
+    return 1;
+  }
+  std::vector<config::ConfigError> errs = config::check_against_plan(config_, *loaded.plan, config_path_);
+  if (!errs.empty()) {
+    for (const auto& e : errs) std::cerr << config::render(e) << "\n";
+    return 2;
+  }
+  std::string error;
+  std::vector<ListenerInfo> listeners = listeners_for(*loaded.plan, error);
+  if (!error.empty()) {
+    std::cerr << "banyan: " << error << "\n";
+    return 1;
+  }
+  Prepared prepared = prepare_generation(std::move(loaded.plan), config_, nullptr, metrics_, config_.plan_path, unix_ms_now());
+  if (!prepared.generation) {
+    std::cerr << "banyan: " << prepared.error << "\n";
+    return 1;
+  }
+  if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
+  current_.store(std::shared_ptr<const Generation>(std::move(prepared.generation)));
+  seq_.store(1);
+
+  std::optional<tcp::acceptor> admin;
+  try {
+    for (uint32_t i = 0; i < config_.workers; ++i) {
+      workers_.push_back(std::make_unique<Worker>(*this, i));
+      workers_.back()->listen(listeners);
+    }
+    if (config_.admin) {
+      tcp::endpoint ep(config_.admin->host.empty() ? asio::ip::address(asio::ip::address_v4::any())
+                                                   : asio::ip::make_address(config_.admin->host),
+                       config_.admin->port);
+      admin.emplace(main_io_, ep, true);
+    }
+  } catch (const std::exception& e) {  // start-up, not the data plane: a bind failure is fatal and said plainly
+    std::cerr << "banyan: cannot listen: " << e.what() << "\n";
+    return 1;
+  }
+
+  asio::signal_set signals(main_io_, SIGHUP, SIGTERM, SIGINT);
+  std::function<void(error_code, int)> on_signal = [&](error_code ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      reload("SIGHUP");
+      signals.async_wait(on_signal);
+      return;
+    }
+    shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (admin) admin->close(ec);
+    // Drain: stop when every connection has closed or the deadline passes.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.limits.drain_timeout_ms);
+    asio::co_spawn(
+        main_io_,
+        [this, deadline]() -> awaitable<void> {
+          asio::steady_timer t(main_io_);
+          while (open_connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+            t.expires_after(std::chrono::milliseconds(20));
+            error_code e;
+            co_await t.async_wait(asio::redirect_error(use_awaitable, e));
+          }
+          if (open_connections_.load() > 0)
+            note("drain deadline passed with " + std::to_string(open_connections_.load()) + " connection(s) open; closing them");
+          for (auto& w : workers_) w->stop();
+          main_io_.stop();
+        },
+        asio::detached);
+  };
+  signals.async_wait(on_signal);
+
+  for (auto& w : workers_) w->start();
+  if (admin) asio::co_spawn(main_io_, admin_loop(*admin), asio::detached);
+  asio::co_spawn(main_io_, watch_plan_file(), asio::detached);
+  asio::co_spawn(main_io_, re_resolve(), asio::detached);
+
+  std::string where;
+  for (const ListenerInfo& l : listeners)
+    where += (where.empty() ? "" : ", ") + std::string(l.https ? "https://" : "http://") + config::to_string(l.bind) +
+             " (" + l.plan_address + ")";
+  auto g = generation();
+  note("serving " + g->source + " (" + std::to_string(g->plan->routes().size()) + " routes) on " + where + " with " +
+       std::to_string(config_.workers) + " worker(s)" +
+       (config_.admin ? "; admin on http://" + config::to_string(*config_.admin) : ""));
+
+  main_io_.run();
+  for (auto& w : workers_) w->join();
+  note("stopped");
+  return 0;
+}
+
+}  // namespace banyan::proxy

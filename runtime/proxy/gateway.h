@@ -1,0 +1,74 @@
+// The gateway process: the serving generation, the workers, and the main thread's
+// work (signals, the admin listener, plan reloads, DNS re-resolution, the plan-file
+// watch). A reload loads and prepares the new plan here, off every worker's request
+// path, and swaps one pointer; workers pick the new generation up at their next
+// request, and requests in flight finish on the one they started with.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <utility>
+#include <boost/asio/io_context.hpp>
+
+#include "runtime/config/config.h"
+#include "runtime/proxy/generation.h"
+#include "runtime/proxy/metrics.h"
+#include "runtime/proxy/worker.h"
+
+namespace banyan::proxy {
+
+class Gateway {
+ public:
+  // `config_path` is for messages (empty when the configuration was made in memory).
+  Gateway(config::GatewayConfig config, std::string config_path);
+  ~Gateway();
+
+  // Loads the plan, binds, serves until SIGTERM/SIGINT; the process's exit status.
+  int run();
+
+  std::shared_ptr<const Generation> generation() const { return current_.load(std::memory_order_acquire); }
+  uint64_t generation_seq() const { return seq_.load(std::memory_order_acquire); }
+  const config::GatewayConfig& config() const { return config_; }
+  Metrics& metrics() { return metrics_; }
+  const std::string& hostname() const { return hostname_; }
+  int log_fd() const { return log_fd_; }
+  bool log_json() const { return config_.log_format == config::LogFormat::Json; }
+  std::atomic<uint32_t>& open_connections() { return open_connections_; }
+  // The port clients reach the plan's https listener on in this environment (for
+  // `redirect https`): 0 when the plan has none.
+  uint16_t https_port() const { return https_port_; }
+
+  // Loads, prepares and swaps in the plan file; "" on success, else why the old plan
+  // stays. Main thread only.
+  std::string reload(const std::string& why);
+  // /plan: the serving plan in JSON.
+  std::string plan_summary() const;
+  // A line for the operator (stderr, or the log file), prefixed with the time.
+  void note(const std::string& line) const;
+
+ private:
+  boost::asio::awaitable<void> admin_loop(boost::asio::ip::tcp::acceptor& acceptor);
+  boost::asio::awaitable<void> admin_session(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> watch_plan_file();
+  boost::asio::awaitable<void> re_resolve();
+  void shutdown(const char* why);
+  std::vector<ListenerInfo> listeners_for(const plan::Plan& plan, std::string& error);
+
+  config::GatewayConfig config_;
+  std::string config_path_;
+  Metrics metrics_;
+  std::atomic<std::shared_ptr<const Generation>> current_;
+  std::atomic<uint64_t> seq_{0};
+  std::atomic<uint32_t> open_connections_{0};
+  std::string hostname_;
+  int log_fd_ = 2;
+  uint16_t https_port_ = 0;
+  boost::asio::io_context main_io_{1};
+  std::vector<std::unique_ptr<Worker>> workers_;
+  bool stopping_ = false;
+};
+
+}  // namespace banyan::proxy

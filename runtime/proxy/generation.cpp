@@ -1,0 +1,154 @@
+#include "runtime/proxy/generation.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "compiler/compile.h"
+
+namespace banyan::proxy {
+
+PlanLoad load_plan_or_routes(const std::string& path) {
+  PlanLoad out;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    out.error = "cannot open '" + path + "'";
+    return out;
+  }
+  char magic[sizeof plan::kMagic] = {};
+  in.read(magic, sizeof magic);
+  in.close();
+  if (std::string_view(magic, sizeof magic) == std::string_view(plan::kMagic, sizeof plan::kMagic)) {
+    plan::LoadResult r = plan::load_plan_file(path);
+    if (!r.plan) out.error = path + ": invalid plan: " + r.error;
+    out.plan = std::move(r.plan);
+    return out;
+  }
+  CompileOutcome c = compile_routes(path);
+  out.diagnostics = std::move(c.diagnostics);
+  if (c.status != 0) {
+    out.error = path + (c.status == 2 ? ": cannot be read" : ": the routes file has errors");
+    return out;
+  }
+  plan::LoadResult r = plan::load_plan(c.bytes);
+  if (!r.plan) out.error = path + ": the compiled plan does not load: " + r.error;
+  out.plan = std::move(r.plan);
+  return out;
+}
+
+namespace {
+
+std::string hex(const uint8_t* p, size_t n) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += kHex[p[i] >> 4];
+    s += kHex[p[i] & 15];
+  }
+  return s;
+}
+
+std::string route_label(const plan::Plan& p, const plan::Route& r) {
+  std::string label(p.str(p.sites()[r.site].name));
+  label += ' ';
+  label += p.str(r.pattern);
+  return label;
+}
+
+}  // namespace
+
+Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::GatewayConfig& config,
+                            const Generation* previous, Metrics& metrics, std::string source, int64_t now_unix_ms) {
+  Prepared out;
+  auto g = std::make_shared<Generation>();
+  const plan::Plan& p = *plan_ptr;
+  g->source = std::move(source);
+  g->sha256 = hex(p.header().source_sha256, sizeof p.header().source_sha256);
+  g->loaded_unix_ms = now_unix_ms;
+  g->number = previous ? previous->number + 1 : 1;
+
+  // Routes: templates parsed once. The loader has already refused templates that do
+  // not parse, so an error here is a bug in one of the two; say so rather than guess.
+  g->routes.resize(p.routes().size());
+  for (uint32_t i = 0; i < p.routes().size(); ++i) {
+    const plan::Route& r = p.routes()[i];
+    PreparedRoute& pr = g->routes[i];
+    std::vector<std::string_view> params;
+    for (const plan::GlobSegment& s : p.glob_segments().subspan(r.glob.first, r.glob.count))
+      if (s.kind == plan::SegmentKind::Param) params.push_back(p.str(s.text));
+    std::string error;
+    auto ops = [&](plan::Slice slice, std::vector<PreparedHeaderOp>& into) {
+      for (const plan::HeaderOp& op : p.header_ops().subspan(slice.first, slice.count)) {
+        PreparedHeaderOp h{p.str(op.name), op.kind, {}};
+        if (op.kind == plan::HeaderOpKind::Set && !plan::parse_template(p.str(op.value), params, h.value, error))
+          return false;
+        into.push_back(std::move(h));
+      }
+      return true;
+    };
+    bool ok = ops(r.request_headers, pr.request_headers) && ops(r.response_headers, pr.response_headers);
+    if (ok && r.action != plan::ActionKind::Proxy) ok = plan::parse_template(p.str(r.target), params, pr.target, error);
+    pr.label = route_label(p, r);
+    pr.where = std::string(p.str(r.source.file)) + ":" + std::to_string(r.source.line);
+    if (!ok) {
+      out.error = "route " + pr.label + " (" + pr.where + "): " + error;
+      return out;
+    }
+    pr.counters = metrics.route(pr.label);
+  }
+
+  // Upstreams: the plan's servers, or this environment's.
+  for (const plan::Upstream& u : p.upstreams()) {
+    PreparedUpstream pu;
+    pu.name = p.str(u.name);
+    pu.record = &u;
+    if (u.connect_timeout_ms >= 0) pu.connect_timeout_ms = u.connect_timeout_ms;
+    if (u.read_timeout_ms >= 0) pu.read_timeout_ms = u.read_timeout_ms;
+    if (u.retries >= 0) pu.retries = u.retries;
+    if (u.keepalive >= 0) pu.keepalive = u.keepalive;
+    if (u.has_passive_health) {
+      pu.passive_failures = u.passive_failures;
+      pu.passive_window_ms = u.passive_window_ms;
+      pu.passive_cooldown_ms = u.passive_cooldown_ms;
+    }
+    std::vector<ServerSpec> servers;
+    int64_t every = u.resolve_every_ms;
+    const config::UpstreamOverride* over = nullptr;
+    for (const auto& o : config.upstreams)
+      if (o.name == pu.name) over = &o;
+    if (over) {
+      for (const auto& s : over->servers) servers.push_back({s.host, s.port, 1, false, -1});
+      if (over->resolve_every_ms) every = *over->resolve_every_ms;
+    } else {
+      for (const plan::Server& s : p.servers().subspan(u.servers.first, u.servers.count))
+        servers.push_back({std::string(p.str(s.host)), s.port, s.weight, s.backup != 0, s.max_conns});
+    }
+    pu.endpoints = std::make_shared<EndpointSource>(std::string(pu.name), std::move(servers), every, config.hosts_file,
+                                                    u.balance == plan::Balance::Hash, !p.str(u.sticky_cookie).empty());
+    if (previous) {
+      for (const PreparedUpstream& old : previous->upstreams)
+        if (old.name == pu.name) pu.endpoints->inherit(*old.endpoints);
+    }
+    std::string problem = pu.endpoints->resolve();
+    if (!problem.empty()) out.warnings += "upstream " + std::string(pu.name) + ": " + problem + "\n";
+    pu.counters = metrics.upstream(pu.name);
+    g->upstreams.push_back(std::move(pu));
+  }
+
+  // Migrations without `start` begin when a plan naming them is first loaded; a
+  // reload keeps the moment the previous plan gave them.
+  for (const plan::Migration& m : p.migrations()) {
+    int64_t begin = m.start_ms >= 0 ? m.start_ms : now_unix_ms;
+    if (m.start_ms < 0 && previous) {
+      const plan::Plan& old = *previous->plan;
+      for (uint32_t j = 0; j < old.migrations().size(); ++j)
+        if (old.str(old.migrations()[j].name) == p.str(m.name)) begin = previous->migration_begin_ms[j];
+    }
+    g->migration_begin_ms.push_back(begin);
+  }
+
+  g->plan = std::move(plan_ptr);
+  out.generation = std::move(g);
+  return out;
+}
+
+}  // namespace banyan::proxy

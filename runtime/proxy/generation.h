@@ -1,0 +1,93 @@
+// A generation: one loaded plan made ready to serve. Everything a request needs that
+// can be computed once is computed here, off the request path: each route's header
+// templates parsed into parts, its label for logs and metrics, its counters; each
+// upstream's endpoints (resolved, with the configuration's per-environment servers)
+// and its timeouts with the runtime's defaults filled in; each migration's start.
+//
+// A generation is immutable once prepared and shared by the workers through a
+// shared_ptr: a request holds the generation it started on, so a reload never
+// changes the plan under a request in flight.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/config/config.h"
+#include "runtime/plan/plan.h"
+#include "runtime/plan/template.h"
+#include "runtime/proxy/endpoints.h"
+#include "runtime/proxy/metrics.h"
+
+namespace banyan::proxy {
+
+// The runtime's defaults where a plan leaves a value to it (-1 in the plan), after nginx.
+inline constexpr int64_t kDefaultConnectTimeoutMs = 60'000;  // proxy_connect_timeout
+inline constexpr int64_t kDefaultReadTimeoutMs = 60'000;     // proxy_read_timeout
+inline constexpr int32_t kDefaultRetries = 2;                // tries beyond the first, on other endpoints
+inline constexpr int32_t kDefaultKeepalive = 32;             // idle connections per endpoint and worker
+inline constexpr int32_t kDefaultPassiveFailures = 1;        // nginx max_fails=1
+inline constexpr int64_t kDefaultPassiveWindowMs = 10'000;   // nginx fail_timeout=10s
+inline constexpr int64_t kDefaultCooldownMs = 10'000;
+
+struct PreparedHeaderOp {
+  std::string_view name;
+  plan::HeaderOpKind kind;
+  std::vector<plan::TemplatePart> value;
+};
+
+struct PreparedRoute {
+  std::vector<PreparedHeaderOp> request_headers, response_headers;
+  std::vector<plan::TemplatePart> target;  // a redirect's location or a fixed response's body
+  std::string label;                       // "image-gallery.local /api/image"
+  std::string where;                       // "gallery.routes:52"
+  RouteCounters* counters = nullptr;
+};
+
+struct PreparedUpstream {
+  std::string_view name;
+  const plan::Upstream* record = nullptr;
+  std::shared_ptr<EndpointSource> endpoints;
+  UpstreamCounters* counters = nullptr;
+  int64_t connect_timeout_ms = kDefaultConnectTimeoutMs;
+  int64_t read_timeout_ms = kDefaultReadTimeoutMs;
+  int32_t retries = kDefaultRetries;
+  int32_t keepalive = kDefaultKeepalive;
+  int32_t passive_failures = kDefaultPassiveFailures;
+  int64_t passive_window_ms = kDefaultPassiveWindowMs;
+  int64_t passive_cooldown_ms = kDefaultCooldownMs;
+};
+
+struct Generation {
+  std::unique_ptr<plan::Plan> plan;
+  std::vector<PreparedRoute> routes;
+  std::vector<PreparedUpstream> upstreams;
+  std::vector<int64_t> migration_begin_ms;  // Unix ms
+  std::string source;                       // the file it came from
+  std::string sha256;                       // of the routes sources, hex
+  uint64_t number = 0;                      // 1 for the first plan, +1 per successful reload
+  int64_t loaded_unix_ms = 0;
+};
+
+// Reads a plan file, or compiles a routes file in memory. Empty `error` on success;
+// `diagnostics` carries the compiler's text for a routes file (warnings, or errors).
+struct PlanLoad {
+  std::unique_ptr<plan::Plan> plan;
+  std::string error;
+  std::string diagnostics;
+};
+PlanLoad load_plan_or_routes(const std::string& path);
+
+struct Prepared {
+  std::shared_ptr<Generation> generation;  // null on error
+  std::string error;
+  std::string warnings;  // names that do not resolve yet, one per line
+};
+
+// Prepares `plan` against the configuration; `previous` (may be null) lends its
+// migration start times and its endpoints' last good addresses.
+Prepared prepare_generation(std::unique_ptr<plan::Plan> plan, const config::GatewayConfig& config,
+                            const Generation* previous, Metrics& metrics, std::string source, int64_t now_unix_ms);
+
+}  // namespace banyan::proxy

@@ -1,0 +1,160 @@
+#include "runtime/proxy/metrics.h"
+
+#include <chrono>
+#include <cstdio>
+
+#include "runtime/proxy/generation.h"
+
+namespace banyan::proxy {
+
+void Histogram::observe(uint64_t micros) {
+  size_t i = 0;
+  while (i < kLatencyBounds.size() && static_cast<double>(micros) > kLatencyBounds[i] * 1e6) ++i;
+  bump(buckets[i]);
+  bump(sum_us, micros);
+  bump(count);
+}
+
+namespace {
+
+// A label value as Prometheus' text format escapes it.
+std::string escape_label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void histogram(std::string& out, const char* name, const std::string& labels, const Histogram& h) {
+  uint64_t cumulative = 0;
+  char buf[64];
+  for (size_t i = 0; i <= kLatencyBounds.size(); ++i) {
+    cumulative += h.buckets[i].load(std::memory_order_relaxed);
+    if (i < kLatencyBounds.size())
+      snprintf(buf, sizeof buf, "%g", kLatencyBounds[i]);
+    else
+      snprintf(buf, sizeof buf, "+Inf");
+    out += std::string(name) + "_bucket{" + labels + ",le=\"" + buf + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  snprintf(buf, sizeof buf, "%.6f", static_cast<double>(h.sum_us.load()) / 1e6);
+  out += std::string(name) + "_sum{" + labels + "} " + buf + "\n";
+  out += std::string(name) + "_count{" + labels + "} " + std::to_string(h.count.load()) + "\n";
+}
+
+}  // namespace
+
+RouteCounters* Metrics::route(std::string_view label) {
+  std::lock_guard lock(mutex_);
+  std::string escaped = escape_label(label);
+  for (auto& r : routes_)
+    if (r.label == escaped) return &r;
+  routes_.emplace_back().label = std::move(escaped);
+  return &routes_.back();
+}
+
+UpstreamCounters* Metrics::upstream(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  std::string escaped = escape_label(name);
+  for (auto& u : upstreams_)
+    if (u.name == escaped) return &u;
+  upstreams_.emplace_back().name = std::move(escaped);
+  return &upstreams_.back();
+}
+
+std::string Metrics::render(const Generation& current) const {
+  std::lock_guard lock(mutex_);
+  std::string o;
+  auto gauge = [&](const char* name, const char* help, const char* type, uint64_t v) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  gauge("banyan_connections_open", "Client connections open now.", "gauge", connections_open.load());
+  gauge("banyan_connections_accepted_total", "Client connections accepted.", "counter", connections_accepted.load());
+  gauge("banyan_connections_refused_total", "Client connections closed at once: the connection cap was reached.",
+        "counter", connections_refused.load());
+  gauge("banyan_requests_total", "Requests read.", "counter", requests.load());
+  gauge("banyan_bad_requests_total", "Requests refused by the parser (4xx/5xx before routing).", "counter",
+        bad_requests.load());
+  gauge("banyan_no_route_total", "Requests no route matched (404).", "counter", no_route.load());
+  o += "# HELP banyan_reloads_total Plan reloads by outcome.\n# TYPE banyan_reloads_total counter\n";
+  o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";
+  o += "banyan_reloads_total{outcome=\"failed\"} " + std::to_string(reloads_failed.load()) + "\n";
+  gauge("banyan_plan_generation", "Plans loaded since start (1 = the first).", "gauge", current.number);
+  gauge("banyan_plan_loaded_timestamp_seconds", "When the serving plan was loaded.", "gauge",
+        static_cast<uint64_t>(current.loaded_unix_ms / 1000));
+
+  static constexpr const char* kClass[] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  o += "# HELP banyan_route_responses_total Responses by route and status class.\n"
+       "# TYPE banyan_route_responses_total counter\n";
+  for (const auto& r : routes_)
+    for (int c = 1; c <= 5; ++c)
+      if (uint64_t v = r.by_class[c].load())
+        o += "banyan_route_responses_total{route=\"" + r.label + "\",class=\"" + kClass[c] + "\"} " +
+             std::to_string(v) + "\n";
+  o += "# HELP banyan_route_duration_seconds Time from the request's head to the response's last byte.\n"
+       "# TYPE banyan_route_duration_seconds histogram\n";
+  for (const auto& r : routes_)
+    if (r.latency.count.load()) histogram(o, "banyan_route_duration_seconds", "route=\"" + r.label + "\"", r.latency);
+
+  o += "# HELP banyan_upstream_responses_total Upstream responses by status class.\n"
+       "# TYPE banyan_upstream_responses_total counter\n";
+  for (const auto& u : upstreams_)
+    for (int c = 1; c <= 5; ++c)
+      if (uint64_t v = u.by_class[c].load())
+        o += "banyan_upstream_responses_total{upstream=\"" + u.name + "\",class=\"" + kClass[c] + "\"} " +
+             std::to_string(v) + "\n";
+  o += "# HELP banyan_upstream_errors_total Upstream failures by kind.\n# TYPE banyan_upstream_errors_total counter\n";
+  for (const auto& u : upstreams_) {
+    o += "banyan_upstream_errors_total{upstream=\"" + u.name + "\",kind=\"connect\"} " +
+         std::to_string(u.connect_failures.load()) + "\n";
+    o += "banyan_upstream_errors_total{upstream=\"" + u.name + "\",kind=\"timeout\"} " +
+         std::to_string(u.timeouts.load()) + "\n";
+    o += "banyan_upstream_errors_total{upstream=\"" + u.name + "\",kind=\"bad_response\"} " +
+         std::to_string(u.bad_responses.load()) + "\n";
+  }
+  o += "# HELP banyan_upstream_retries_total Requests tried again on another endpoint.\n"
+       "# TYPE banyan_upstream_retries_total counter\n";
+  for (const auto& u : upstreams_)
+    o += "banyan_upstream_retries_total{upstream=\"" + u.name + "\"} " + std::to_string(u.retries.load()) + "\n";
+  o += "# HELP banyan_upstream_connections_total Upstream connections opened, and requests that reused one.\n"
+       "# TYPE banyan_upstream_connections_total counter\n";
+  for (const auto& u : upstreams_) {
+    o += "banyan_upstream_connections_total{upstream=\"" + u.name + "\",kind=\"opened\"} " +
+         std::to_string(u.connections_opened.load()) + "\n";
+    o += "banyan_upstream_connections_total{upstream=\"" + u.name + "\",kind=\"reused\"} " +
+         std::to_string(u.connections_reused.load()) + "\n";
+  }
+  o += "# HELP banyan_upstream_duration_seconds Time from connecting to the upstream's last response byte.\n"
+       "# TYPE banyan_upstream_duration_seconds histogram\n";
+  for (const auto& u : upstreams_)
+    if (u.latency.count.load()) histogram(o, "banyan_upstream_duration_seconds", "upstream=\"" + u.name + "\"", u.latency);
+
+  // Endpoint health of the serving plan's upstreams.
+  o += "# HELP banyan_upstream_endpoint_healthy 1 when the endpoint takes requests, 0 while it cools down.\n"
+       "# TYPE banyan_upstream_endpoint_healthy gauge\n";
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch())
+                       .count();
+  for (const auto& pu : current.upstreams) {
+    auto set = pu.endpoints->current();
+    for (size_t i = 0; i < set->size(); ++i) {
+      bool healthy = set->health[i].cooldown_until_ms.load() <= now_ms;
+      o += "banyan_upstream_endpoint_healthy{upstream=\"" + escape_label(pu.name) + "\",endpoint=\"" +
+           set->identities[i] + "\"} " + (healthy ? "1" : "0") + "\n";
+    }
+  }
+  o += "# HELP banyan_upstream_resolve_ok 0 when a server name of the upstream failed to resolve last time.\n"
+       "# TYPE banyan_upstream_resolve_ok gauge\n";
+  for (const auto& pu : current.upstreams)
+    o += "banyan_upstream_resolve_ok{upstream=\"" + escape_label(pu.name) + "\"} " +
+         (pu.endpoints->current()->problem.empty() ? "1" : "0") + "\n";
+  return o;
+}
+
+}  // namespace banyan::proxy

@@ -1,0 +1,66 @@
+// The gateway's counters, rendered by the admin listener's /metrics in the Prometheus
+// text format. Counters are relaxed atomics shared by the workers (as Envoy's stats
+// are); a series is created when a plan naming it is prepared, never on the request
+// path, and lives as long as the process, so a reload never resets a counter.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace banyan::proxy {
+
+class Generation;
+
+// Latency buckets, in seconds (Prometheus' defaults).
+inline constexpr std::array<double, 11> kLatencyBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                          0.5,   1,    2.5,   5,    10};
+
+struct Histogram {
+  std::array<std::atomic<uint64_t>, kLatencyBounds.size() + 1> buckets{};  // the last one: +Inf
+  std::atomic<uint64_t> sum_us{0};
+  std::atomic<uint64_t> count{0};
+  void observe(uint64_t micros);
+};
+
+inline void bump(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+
+struct RouteCounters {
+  std::string label;                              // `route="site /path"` as Prometheus escapes it
+  std::array<std::atomic<uint64_t>, 6> by_class{};  // [1..5]: 1xx..5xx
+  Histogram latency;
+};
+
+struct UpstreamCounters {
+  std::string name;
+  std::array<std::atomic<uint64_t>, 6> by_class{};
+  std::atomic<uint64_t> connect_failures{0}, timeouts{0}, bad_responses{0}, retries{0};
+  std::atomic<uint64_t> connections_opened{0}, connections_reused{0};
+  Histogram latency;
+};
+
+class Metrics {
+ public:
+  RouteCounters* route(std::string_view label);
+  UpstreamCounters* upstream(std::string_view name);
+
+  std::atomic<uint64_t> connections_open{0}, connections_accepted{0}, connections_refused{0};
+  std::atomic<uint64_t> requests{0}, bad_requests{0}, no_route{0};
+  std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
+  std::atomic<int64_t> plan_loaded_unix{0};
+
+  // The whole exposition; `current` adds the endpoints of its upstreams and their health.
+  std::string render(const Generation& current) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<RouteCounters> routes_;  // a deque: addresses stay put as it grows
+  std::deque<UpstreamCounters> upstreams_;
+};
+
+}  // namespace banyan::proxy

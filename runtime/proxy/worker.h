@@ -1,0 +1,134 @@
+// A worker: one thread, one io_context, its own SO_REUSEPORT listening sockets (the
+// kernel spreads connections over the workers), and everything a request touches
+// that is not shared: each upstream's balancer state and in-flight counts, the idle
+// upstream connections (keep-alive pools), spare buffers, the access-log buffer.
+// Nothing here is locked: only the worker's thread touches it. What workers share
+// (the serving generation, endpoint sets, passive health, counters) is immutable or
+// atomic.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "runtime/balance/least_conn.h"
+#include "runtime/balance/rng.h"
+#include "runtime/balance/smooth_weighted.h"
+#include "runtime/proxy/access_log.h"
+#include "runtime/proxy/generation.h"
+
+namespace banyan::proxy {
+
+class Gateway;
+
+// An idle upstream connection, kept for the next request to the same endpoint.
+struct IdleConnection {
+  boost::asio::ip::tcp::socket socket;
+  std::chrono::steady_clock::time_point since;
+};
+
+// One upstream as this worker sees it; rebuilt when the generation or the upstream's
+// endpoint set changes (idle connections and counts of endpoints that stay are kept).
+struct WorkerUpstream {
+  std::shared_ptr<const EndpointSet> set;
+  uint64_t version = 0;
+  std::vector<balance::Endpoint> endpoints;
+  std::vector<std::vector<IdleConnection>> idle;  // per endpoint
+  std::optional<balance::SmoothWeighted> round_robin;
+  std::optional<balance::LeastConn> least_conn;
+};
+
+// Spare fixed-size buffers: an idle keep-alive connection gives its buffer back, so
+// it costs its socket and its session, not a request's buffers.
+class BufferPool {
+ public:
+  static constexpr size_t kSize = 16 << 10;
+  std::unique_ptr<char[]> get();
+  void put(std::unique_ptr<char[]> b);
+
+ private:
+  std::vector<std::unique_ptr<char[]>> spare_;
+};
+
+struct ListenerInfo {
+  std::string plan_address;  // ":80"
+  config::HostPort bind;
+  bool https = false;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // https listeners
+};
+
+// A session the worker can ask to finish (graceful shutdown).
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void drain() = 0;  // close when idle; after the current response otherwise
+};
+
+class Worker {
+ public:
+  Worker(Gateway& gateway, unsigned index);
+  ~Worker();
+
+  // Opens this worker's listening sockets (SO_REUSEPORT); throws on a bind failure
+  // (before any thread runs: start-up, not the data plane).
+  void listen(const std::vector<ListenerInfo>& listeners);
+  void start();             // runs the io_context on the worker's thread
+  void begin_drain();       // posted: stop accepting, drain sessions
+  void stop();              // stops the io_context
+  void join();
+
+  boost::asio::io_context& io() { return io_; }
+  Gateway& gateway() { return gateway_; }
+  unsigned index() const { return index_; }
+
+  // The generation this worker serves now (refreshed when the gateway swapped it).
+  const std::shared_ptr<const Generation>& generation();
+  // This worker's state of upstream `u` of generation `g` (renewed when its endpoint
+  // set changed). A request holds it until it ends, whatever reloads and DNS do.
+  std::shared_ptr<WorkerUpstream> upstream(const Generation& g, uint32_t u);
+
+  BufferPool& buffers() { return buffers_; }
+  AccessLog& log() { return log_; }
+  balance::Rng& rng() { return rng_; }
+  void next_request_id(char out[32]);
+
+  void add_session(SessionBase* s) { sessions_.insert(s); }
+  void remove_session(SessionBase* s) { sessions_.erase(s); }
+  bool draining() const { return draining_; }
+
+ private:
+  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor, const ListenerInfo& info);
+  boost::asio::awaitable<void> housekeeping();
+
+  Gateway& gateway_;
+  unsigned index_;
+  boost::asio::io_context io_{1};
+  std::thread thread_;
+  std::list<boost::asio::ip::tcp::acceptor> acceptors_;
+  std::vector<ListenerInfo> listeners_;
+  std::shared_ptr<const Generation> generation_;
+  uint64_t generation_seq_ = 0;
+  std::vector<std::shared_ptr<WorkerUpstream>> upstreams_;
+  BufferPool buffers_;
+  AccessLog log_;
+  balance::Rng rng_;
+  uint64_t request_prefix_ = 0, request_counter_ = 0;
+  std::unordered_set<SessionBase*> sessions_;
+  bool draining_ = false;
+};
+
+}  // namespace banyan::proxy
