@@ -116,15 +116,15 @@ TEST_CASE("a log file and ipv6 and every-interface addresses are read", "[config
 TEST_CASE("an unknown key or table names the closest allowed key and lists them", "[config]") {
   CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
         std::vector<std::string>{"gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
-                                 "the top are plan, workers, listen, admin, log, upstreams or limits)"});
+                                 "the top are plan, workers, listen, admin, log, upstreams, resolver or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limit]\nbody = \"1MiB\"\n") ==
         std::vector<std::string>{"gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
-                                 "the top are plan, workers, listen, admin, log, upstreams or limits)"});
+                                 "the top are plan, workers, listen, admin, log, upstreams, resolver or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limits]\n  header_timout = \"1s\"\n") ==
         std::vector<std::string>{
             "gateway.toml:3:3: limits.header_timout: unknown key 'header_timout'; did you mean 'header_timeout'? (the "
             "keys in [limits] are request_line, header_bytes, header_count, body, header_timeout, body_timeout, "
-            "idle_timeout or connections)"});
+            "idle_timeout, drain_timeout or connections)"});
   CHECK(errors_of("plan = \"g.plan\"\n[log]\nzzz = 1\n") ==
         std::vector<std::string>{
             "gateway.toml:3:1: log.zzz: unknown key 'zzz' (the keys in [log] are format or destination)"});
