@@ -314,6 +314,7 @@ class Session final : public SessionBase {
   std::array<uint32_t, 16> tried_{};  // endpoints this request tried (retries go elsewhere)
   uint32_t tried_count_ = 0;
   bool sticky_matched_ = false;
+  int64_t connect_ms_ = 0, read_ms_ = 0;  // this request's, the route's or its upstream's
 
   // per request, for the log
   Clock::time_point started_;
@@ -726,7 +727,9 @@ uint32_t Session<Stream>::pick(const Generation& g, const PreparedUpstream& pu, 
 template <class Stream>
 void Session<Stream>::record_failure(const PreparedUpstream& pu, const EndpointSet& set, uint32_t i,
                                      std::string_view why) {
-  if (pu.passive_failures <= 0) return;
+  // Like nginx, an upstream with one endpoint never takes it out: there is nowhere
+  // else to send the request, and refusing it outright helps nobody.
+  if (pu.passive_failures <= 0 || set.size() <= 1) return;
   EndpointHealth& h = set.health[i];
   int64_t now = ms_since_epoch(Clock::now());
   if (now - h.window_start_ms.load(std::memory_order_relaxed) > pu.passive_window_ms) {
@@ -762,12 +765,12 @@ awaitable<bool> Session<Stream>::connect(const PreparedUpstream& pu, WorkerUpstr
     co_return true;
   }
   upstream_.emplace(worker_.io());
-  set_deadline(Phase::Connect, pu.connect_timeout_ms);
+  set_deadline(Phase::Connect, connect_ms_);
   error_code ec;
   co_await upstream_->async_connect(wu.set->addresses[i], asio::redirect_error(use_awaitable, ec));
   if (ec) {
     a.failure = expired_ ? Failure::Timeout : Failure::Connect;
-    a.detail = expired_ ? "connect timed out after " + std::to_string(pu.connect_timeout_ms) + " ms" : "connect: " + ec.message();
+    a.detail = expired_ ? "connect timed out after " + std::to_string(connect_ms_) + " ms" : "connect: " + ec.message();
     drop_upstream();
     co_return false;
   }
@@ -801,7 +804,11 @@ template <class Stream>
 awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& route, const PreparedRoute& pr,
                                        uint32_t upstream_index) {
   const plan::Plan& p = *g.plan;
+  // The route's timeouts and retries win over its upstream's.
   const PreparedUpstream& pu = g.upstreams[upstream_index];
+  connect_ms_ = route.connect_timeout_ms >= 0 ? route.connect_timeout_ms : pu.connect_timeout_ms;
+  read_ms_ = route.read_timeout_ms >= 0 ? route.read_timeout_ms : pu.read_timeout_ms;
+  const int32_t retries = route.retries >= 0 ? route.retries : pu.retries;
   std::shared_ptr<WorkerUpstream> wu_holder = worker_.upstream(g, upstream_index);
   WorkerUpstream& wu = *wu_holder;
   upstream_set_ = wu.set;
@@ -899,7 +906,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   tried_count_ = 0;
   sticky_matched_ = false;
   Attempt last;
-  const int max_tries = 1 + std::clamp(pu.retries, 0, 14);
+  const int max_tries = 1 + std::clamp(retries, 0, 14);
   Clock::time_point upstream_started = Clock::now();
   bool body_sent = false;
   uint32_t ep = balance::kNoEndpoint;
@@ -950,7 +957,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
 
     // Send the head, and the body when it is already here.
     error_code ec;
-    set_deadline(Phase::UpstreamWrite, pu.read_timeout_ms);
+    set_deadline(Phase::UpstreamWrite, read_ms_);
     size_t body_now = has_body && head_.framing == http::Framing::Length
                           ? static_cast<size_t>(std::min<uint64_t>(head_.content_length, in_.size()))
                           : 0;
@@ -985,7 +992,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
             break;
           }
           size_t take = static_cast<size_t>(std::min<uint64_t>(left, in_.size()));
-          set_deadline(Phase::UpstreamWrite, pu.read_timeout_ms);
+          set_deadline(Phase::UpstreamWrite, read_ms_);
           co_await asio::async_write(*upstream_, asio::buffer(in_.view().data(), take),
                                      asio::redirect_error(use_awaitable, ec));
           if (ec) {
@@ -1019,7 +1026,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
             scratch_ += "\r\n";
             std::array<asio::const_buffer, 3> cb{asio::buffer(scratch_), asio::buffer(s.data.data(), s.data.size()),
                                                  asio::buffer("\r\n", 2)};
-            set_deadline(Phase::UpstreamWrite, pu.read_timeout_ms);
+            set_deadline(Phase::UpstreamWrite, read_ms_);
             co_await asio::async_write(*upstream_, cb, asio::redirect_error(use_awaitable, ec));
             if (ec) {
               failed = true;
@@ -1092,13 +1099,13 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
         if (up_.end == up_.cap && up_.begin == 0) up_.grow(limits_.header_bytes + 1);
       }
       size_t n = 0;
-      if (!co_await read_upstream(n, ec, pu.read_timeout_ms)) break;
+      if (!co_await read_upstream(n, ec, read_ms_)) break;
     }
     if (!got_head) {
       bool nothing = up_.size() == 0 && perr == http::Error::None;
       if (expired_) {
         a.failure = Failure::Timeout;
-        a.detail = "no response within " + std::to_string(pu.read_timeout_ms) + " ms";
+        a.detail = "no response within " + std::to_string(read_ms_) + " ms";
         bump(pu.counters->timeouts);
       } else if (perr != http::Error::None) {
         a.failure = Failure::BadResponse;
@@ -1240,7 +1247,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     left -= take;
     while (left > 0) {
       size_t n = 0;
-      if (!co_await read_upstream(n, ec, pu.read_timeout_ms)) break;
+      if (!co_await read_upstream(n, ec, read_ms_)) break;
       take = static_cast<size_t>(std::min<uint64_t>(left, up_.size()));
       if (!co_await write_client(asio::buffer(up_.view().data(), take))) {
         drop_upstream();
@@ -1305,7 +1312,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       if (consumed == 0 || up_.size() == 0) {
         if (up_.end == up_.cap && up_.begin == 0) up_.grow(up_.cap * 2);
         size_t n = 0;
-        if (!co_await read_upstream(n, ec, pu.read_timeout_ms)) {
+        if (!co_await read_upstream(n, ec, read_ms_)) {
           if (!chunked && !expired_ && (ec == asio::error::eof || n == 0)) {
             done = true;  // the end of a close-delimited body
             break;

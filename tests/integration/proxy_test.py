@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Proxying through the real gateway: host and path routing, rewrite, redirect, fixed
+responses, forwarded headers, HEAD, keep-alive and pipelining, streamed bodies both
+ways, Expect: 100-continue, body limits, and the 502/503/504 answers.
+
+usage: proxy_test.py BANYAN BANYAN_ORIGIN
+"""
+import hashlib
+import os
+import re
+import sys
+
+from harness import Harness, check, curl, expect_eq, get, raw, statuses
+
+ROUTES = r"""
+listen http :80
+
+upstream app {
+  server "127.0.0.1:1"
+}
+upstream iotd {
+  server "127.0.0.1:1"
+}
+upstream dead {
+  server "127.0.0.1:1"
+  server "127.0.0.1:2"
+}
+upstream slow {
+  server "127.0.0.1:1"
+}
+
+site "gallery.test" {
+  route = /api/image {
+    to iotd
+    rewrite /image
+    request_header Host $host
+    response_header X-Proxy $hostname
+    response_header X-Upstream $upstream_addr
+  }
+  route /users/:id/** {
+    to app
+    rewrite /v2/:id/**
+  }
+  route /echo {
+    to app
+    request_header X-Request-Id $request_id
+    request_header X-User $cookie_user
+    response_header X-Status $upstream_status
+    response_header X-Route $route
+  }
+  route /old/:page { redirect 301 "https://gallery.test/new/$page" }
+  route = /hello { respond 200 "hello $remote_addr\n" }
+  route /limited {
+    to app
+    max_body 1KiB
+  }
+  route /dead { to dead }
+  route /delay {
+    to slow
+    read_timeout 300ms
+  }
+  route / {
+    to app
+    response_header X-Upstream $upstream_addr
+  }
+}
+
+site "other.test" {
+  route / { respond 200 "other site\n" }
+}
+"""
+
+
+def main():
+    with Harness(sys.argv) as h:
+        app = h.origin("app")
+        iotd = h.origin("iotd")
+        slow = h.origin("slow")
+        gw = h.gateway(
+            ROUTES,
+            upstreams={"app": app.addrs, "iotd": iotd.addrs, "dead": ["127.0.0.1:1", "127.0.0.1:2"], "slow": slow.addrs},
+            extra='[limits]\nbody = "64MiB"\n',
+        )
+        host = ["-H", "Host: gallery.test"]
+
+        def routing_by_host_and_path():
+            s, hd, body = get(gw.url("/"), *host)
+            expect_eq(s, 200, "status of /")
+            expect_eq(body, f"app (app@{app.addrs[0]}) answered GET /\n", "body of /")
+            expect_eq(hd["x-upstream"], app.addrs[0], "X-Upstream")
+            s, _, body = get(gw.url("/"), "-H", "Host: OTHER.test:80")
+            expect_eq((s, body), (200, "other site\n"), "another site by Host (any case, with a port)")
+            s, _, body = get(gw.url("/"), "-H", "Host: nowhere.test")
+            expect_eq(s, 404, "a host no site answers")
+            check("no route" in body, f"404 body says why: {body!r}")
+
+        def rewrite_to_iotd():
+            s, hd, body = get(gw.url("/api/image"), *host)
+            expect_eq((s, body), (200, f"iotd (iotd@{iotd.addrs[0]}) answered GET /image\n"), "/api/image")
+            expect_eq(hd["x-upstream"], iotd.addrs[0], "X-Upstream of iotd")
+            check(hd["x-proxy"] != "", "X-Proxy carries the gateway's host name")
+            s, _, body = get(gw.url("/api/image?size=2"), *host)
+            expect_eq(body, f"iotd (iotd@{iotd.addrs[0]}) answered GET /image?size=2\n", "the query survives a rewrite")
+
+        def rewrite_with_captures():
+            s, _, body = get(gw.url("/users/7/photos/1"), *host)
+            expect_eq(body, f"app (app@{app.addrs[0]}) answered GET /v2/7/photos/1\n", "rewrite /v2/:id/**")
+            s, _, body = get(gw.url("/users/7"), *host)
+            expect_eq(body, f"app (app@{app.addrs[0]}) answered GET /v2/7\n", "** empty")
+
+        def normalised_path_is_forwarded():
+            s, _, body = get(gw.url("/a/./b/../c//d%7e"), "--path-as-is", *host)
+            expect_eq(body, f"app (app@{app.addrs[0]}) answered GET /a/c/d~\n", "normalised path upstream")
+            s, _, body = get(gw.url("/users/..%2Fadmin"), "--path-as-is", *host)
+            expect_eq(s, 400, "an encoded dot-segment is refused")
+
+        def redirect_and_respond():
+            s, hd, _ = get(gw.url("/old/about"), *host)
+            expect_eq((s, hd.get("location")), (301, "https://gallery.test/new/about"), "redirect with a capture")
+            s, _, body = get(gw.url("/hello"), *host)
+            expect_eq((s, body), (200, "hello 127.0.0.1\n"), "fixed response with $remote_addr")
+
+        def forwarded_headers():
+            out, rc = curl(
+                "-i", gw.url("/echo?x=1"), *host, "-H", "Connection: keep-alive, X-Drop", "-H", "X-Drop: secret",
+                "-H", "Keep-Alive: timeout=5", "-H", "TE: trailers", "-H", "Proxy-Connection: keep-alive",
+                "-H", "X-Forwarded-For: 9.9.9.9", "-H", "X-Forwarded-Host: evil.test", "-H", "X-Keep: 1",
+                "-H", "Cookie: user=ann; other=1",
+            )
+            check(rc == 0, "curl /echo")
+            head, _, body = out.replace("\r\n", "\n").partition("\n\n")
+            seen = body.lower()
+            for gone in ("x-drop", "keep-alive", "\nte:", "proxy-connection", "evil.test"):
+                check(gone not in seen, f"{gone!r} must not reach the upstream:\n{body}")
+            check("get /echo?x=1 http/1.1" in seen, f"request line upstream: {body}")
+            for want in ("x-forwarded-for: 9.9.9.9, 127.0.0.1", "x-forwarded-proto: http",
+                         "x-forwarded-host: gallery.test", "via: 1.1 banyan", "x-keep: 1", "host: gallery.test",
+                         "x-user: ann"):
+                check(want in seen, f"{want!r} upstream:\n{body}")
+            check(re.search(r"x-request-id: [0-9a-f]{32}\n", seen), f"$request_id upstream:\n{body}")
+            check("x-status: 200" in head.lower(), f"$upstream_status in the response: {head}")
+            check("x-route: gallery.test /echo" in head.lower(), f"$route in the response: {head}")
+
+        def head_requests():
+            s, hd, body = get(gw.url("/bytes/1000"), "-I", *host)
+            expect_eq((s, hd.get("content-length"), body), (200, "1000", ""), "HEAD keeps Content-Length, no body")
+
+        def pipelined_keep_alive():
+            reqs = b"".join(
+                f"GET /p{i} HTTP/1.1\r\nHost: gallery.test\r\n\r\n".encode() for i in range(5)
+            ) + b"GET /last HTTP/1.1\r\nHost: gallery.test\r\nConnection: close\r\n\r\n"
+            ans = raw(gw.port, reqs)
+            expect_eq(statuses(ans), [200] * 6, "six pipelined answers")
+            order = re.findall(rb"answered GET (/\w+)", ans)
+            expect_eq(order, [b"/p0", b"/p1", b"/p2", b"/p3", b"/p4", b"/last"], "answered in order")
+
+        def streamed_bodies():
+            path = os.path.join(h.dir, "upload.bin")
+            with open(path, "wb") as f:
+                f.write(os.urandom(3 << 20))
+            digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
+            for framing in ([], ["-H", "Transfer-Encoding: chunked"]):
+                out, rc = curl(gw.url("/upload"), *host, *framing, "--data-binary", f"@{path}")
+                check(rc == 0 and f"body-sha256: {digest}" in out, f"upload {framing}: {out[:300]}")
+            out, rc = curl(gw.url("/upload"), *host, "-H", "Expect: 100-continue", "--data-binary", f"@{path}",
+                           "-w", "%{http_code}")
+            check(rc == 0 and f"body-sha256: {digest}" in out, f"upload with Expect: 100-continue: {out[:300]}")
+            for q in ("", "?chunked=1"):
+                out, rc = curl(gw.url(f"/bytes/50000000{q}"), *host, "-o", "/dev/null", "-w", "%{size_download}")
+                expect_eq((rc, out), (0, "50000000"), f"50 MB download{q}")
+
+        def body_limits():
+            big = b"x" * 2048
+            out, rc = curl("-i", gw.url("/limited"), *host, "--data-binary", "@-", data=big)
+            check(out.startswith("HTTP/1.1 413"), f"Content-Length over max_body: {out[:200]}")
+            out, rc = curl("-i", gw.url("/limited"), *host, "-H", "Transfer-Encoding: chunked", "--data-binary", "@-",
+                           data=big)
+            check(out.startswith("HTTP/1.1 413"), f"chunked over max_body: {out[:200]}")
+            out, rc = curl("-i", gw.url("/limited"), *host, "--data-binary", "@-", data=b"x" * 100)
+            check(out.startswith("HTTP/1.1 200"), f"under max_body: {out[:200]}")
+
+        def upstream_errors():
+            s, _, body = get(gw.url("/dead"), *host)
+            expect_eq(s, 502, "every endpoint refuses")
+            check("upstream dead" in body and "connect" in body and "/dead" in body, f"502 names the cause: {body!r}")
+            s, _, body = get(gw.url("/dead"), *host)
+            expect_eq(s, 503, "both endpoints cool down after failing")
+            check("no usable endpoint" in body, f"503 body: {body!r}")
+            s, _, body = get(gw.url("/delay/3000"), *host)
+            expect_eq(s, 504, "read_timeout 300ms")
+            check("gateway timeout" in body, f"504 body: {body!r}")
+            s, _, _ = get(gw.url("/delay/10"), *host)
+            expect_eq(s, 200, "a one-endpoint upstream is never taken out (as nginx)")
+
+        def metrics_and_plan():
+            s, text = gw.admin("/metrics")
+            expect_eq(s, 200, "/metrics")
+            check('banyan_route_responses_total{route="gallery.test /",class="2xx"}' in text, "route counter")
+            check('banyan_upstream_errors_total{upstream="dead",kind="connect"}' in text, "upstream errors")
+            check(re.search(r'banyan_upstream_endpoint_healthy\{upstream="dead",endpoint="127.0.0.1:1"\} 0', text),
+                  "endpoint health")
+            s, text = gw.admin("/plan")
+            check(s == 200 and '"name":"app"' in text and app.addrs[0] in text, f"/plan: {text[:300]}")
+            expect_eq(gw.admin("/healthz"), (200, "ok\n"), "/healthz")
+
+        def access_log_lines():
+            lines = gw.access_log()
+            check(lines, "the access log has lines")
+            one = [l for l in lines if l["path"] == "/api/image"][0]
+            for key in ("time", "request_id", "method", "host", "path", "status", "bytes_out", "duration_us", "route",
+                        "upstream_addr", "retries"):
+                check(key in one, f"access log line has {key}: {one}")
+            expect_eq((one["status"], one["upstream_addr"], one["route"]), (200, iotd.addrs[0], "gallery.test /api/image"),
+                      "access log values")
+
+        h.case("routing by host and path", routing_by_host_and_path)
+        h.case("rewrite to iotd", rewrite_to_iotd)
+        h.case("rewrite with captures", rewrite_with_captures)
+        h.case("the normalised path is forwarded", normalised_path_is_forwarded)
+        h.case("redirect and fixed responses", redirect_and_respond)
+        h.case("forwarded headers", forwarded_headers)
+        h.case("HEAD", head_requests)
+        h.case("pipelined keep-alive requests", pipelined_keep_alive)
+        h.case("streamed bodies", streamed_bodies)
+        h.case("body limits", body_limits)
+        h.case("upstream errors", upstream_errors)
+        h.case("metrics, plan, healthz", metrics_and_plan)
+        h.case("access log", access_log_lines)
+
+
+if __name__ == "__main__":
+    main()
