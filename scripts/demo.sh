@@ -1,36 +1,66 @@
 #!/usr/bin/env bash
-# The README's first command: the main job. Until the runtime lands (issue 5) this
-# builds banyanc and runs it on the bundled example the way a team's CI would:
-# check every routes file, prove they are formatted, compile the plan, show its decision
-# tree and why a request goes where it goes, and show what a mistake looks like.
+# The README's first command: the main job. Builds banyan, banyanc and the demo
+# services; checks and compiles the image-gallery routes the way a team's CI would;
+# then starts the demo services (three "monolith" replicas and "iotd", from
+# demo/origin.cpp) and the gateway on examples/image-gallery/gallery.routes with
+# examples/image-gallery/demo.toml, prints the curl lines to try, and serves until
+# Ctrl-C, which stops everything it started.
+#   DEMO_SECONDS=N  serve for N seconds instead of until Ctrl-C (for scripted checks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release -j"${JOBS:-2}" --target banyanc
-banyanc=build/release/compiler/banyanc
+cmake --build build/release -j"${JOBS:-2}" --target banyanc banyan banyan-origin
+bin=build/release
 example=examples/image-gallery
 
 echo "== banyanc check $example/*.routes"
-"$banyanc" check "$example"/*.routes && echo "clean: every route file checks"
-echo
+"$bin/compiler/banyanc" check "$example"/*.routes && echo "clean: every route file checks"
 echo "== banyanc fmt --check $example/*.routes"
-"$banyanc" fmt --check "$example"/*.routes && echo "formatted: fmt would change nothing"
+"$bin/compiler/banyanc" fmt --check "$example"/*.routes && echo "formatted: fmt would change nothing"
 echo
-plans=$(mktemp -d)
-trap 'rm -rf "$plans"' EXIT
-echo "== banyanc compile $example/migration.routes -o migration.plan"
-"$banyanc" compile "$example/migration.routes" -o "$plans/migration.plan"
-echo "wrote $(wc -c <"$plans/migration.plan") bytes"
-echo
-echo "== banyanc explain migration.plan (the decision tree and every setting the runtime will load)"
-"$banyanc" explain "$plans/migration.plan"
-echo
-echo "== banyanc route migration.plan GET https://image-gallery.local/api/image"
-"$banyanc" route "$plans/migration.plan" GET https://image-gallery.local/api/image
-echo
-echo "== banyanc route migration.plan GET https://image-gallery.local/api/images/7 -H 'Cookie: session=abc'"
-"$banyanc" route "$plans/migration.plan" GET https://image-gallery.local/api/images/7 -H 'Cookie: session=abc'
-echo
-echo "== and a file with five mistakes (banyanc check, exit status 1 expected)"
-"$banyanc" check tests/golden/diagnostics/five_mistakes.routes || echo "(exit status $?)"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  echo "demo stopped"
+}
+trap stop INT TERM EXIT
+
+"$bin/demo/banyan-origin" --name monolith --listen 127.0.0.1:9001 --listen 127.0.0.1:9002 --listen 127.0.0.1:9003 &
+pids+=($!)
+"$bin/demo/banyan-origin" --name iotd --listen 127.0.0.1:9011 &
+pids+=($!)
+"$bin/runtime/banyan" run --config "$example/demo.toml" &
+gateway=$!
+pids+=($gateway)
+
+for _ in $(seq 100); do
+  curl -s -o /dev/null --max-time 1 http://127.0.0.1:9901/healthz && break
+  kill -0 "$gateway" 2>/dev/null || { echo "the gateway did not start" >&2; exit 1; }
+  sleep 0.1
+done
+
+cat <<'TRY'
+
+The gateway serves the image-gallery tutorial on this machine. Try:
+
+  curl -i http://localhost:8080/             # plain HTTP is redirected to HTTPS (301), as in the tutorial
+  curl -ik --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/
+                                             # X-Upstream alternates over the three monolith replicas; HSTS is set
+  curl -ik --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/api/image
+                                             # reaches iotd, the path rewritten to /image
+  curl -s http://127.0.0.1:9901/metrics      # Prometheus metrics;  /plan  the loaded plan;  /healthz
+  kill -HUP <gateway pid>  or  curl -X POST http://127.0.0.1:9901/reload    # reload without dropping a request
+
+Access log lines appear below. Ctrl-C stops the gateway and the demo services.
+TRY
+echo "(gateway pid $gateway)"
+
+if [[ -n ${DEMO_SECONDS:-} ]]; then
+  sleep "$DEMO_SECONDS"
+else
+  wait "$gateway"
+fi
