@@ -16,6 +16,7 @@
 //   /half            Content-Length: 100 with 10 bytes, then close
 //   /bad/CASE        a raw malformed response, then close (cases in answer_bad)
 //   /die             "bye", then this replica stops accepting and drops its connections
+//   /upgrade         with an Upgrade header: 101, then every byte echoed; without: 426
 //   anything else    200 "NAME (IDENTITY) answered METHOD TARGET"
 // Every normal answer carries X-Served-By: IDENTITY. --log appends each request head
 // exactly as received (the bytes the parser consumed) followed by "\n---\n".
@@ -397,6 +398,27 @@ awaitable<After> answer_die(Connection& c, const Request& req) {
   co_return After::close;
 }
 
+// /upgrade: with an Upgrade header, 101 Switching Protocols and then an echo of every
+// byte until the peer closes (what a WebSocket server looks like to a proxy).
+awaitable<After> answer_upgrade(Connection& c, const Request& req) {
+  auto it = req.find(http::field::upgrade);
+  if (it == req.end()) co_return co_await send_text(c, req, 426, "upgrade required\n");
+  std::string head = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " +
+                     std::string(sv(it->value())) + "\r\nX-Served-By: " + c.listener.identity + "\r\n\r\n";
+  co_await write_raw(c, head);
+  beast::error_code ec;
+  if (c.buffer.size() > 0) {  // bytes that came with the request
+    co_await asio::async_write(c.socket, c.buffer.data(), asio::redirect_error(asio::use_awaitable, ec));
+    c.buffer.consume(c.buffer.size());
+  }
+  while (!ec) {
+    std::size_t n = co_await c.socket.async_read_some(asio::buffer(c.piece), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || n == 0) break;
+    co_await asio::async_write(c.socket, asio::buffer(c.piece.data(), n), asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return After::close;
+}
+
 // ---- the connection ----
 
 awaitable<After> dispatch(Connection& c, const Request& req, const BodyStats& body) {
@@ -414,6 +436,7 @@ awaitable<After> dispatch(Connection& c, const Request& req, const BodyStats& bo
   if (path == "/close" || path == "/reset" || path == "/half") co_return co_await answer_broken_connection(c, path);
   if (starts_with(path, "/bad/")) co_return co_await answer_bad(c, req, path.substr(5));
   if (path == "/die") co_return co_await answer_die(c, req);
+  if (path == "/upgrade") co_return co_await answer_upgrade(c, req);
   co_return co_await answer_default(c, req);
 }
 

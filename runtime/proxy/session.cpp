@@ -112,6 +112,13 @@ bool header_var_equals(std::string_view field, std::string_view var) {
   return true;
 }
 
+// "h2c" anywhere in an Upgrade value, any case: HTTP/2 cleartext is never upgraded to.
+bool mentions_h2c(std::string_view v) {
+  for (size_t i = 0; i + 3 <= v.size(); ++i)
+    if ((v[i] | 0x20) == 'h' && v[i + 1] == '2' && (v[i + 2] | 0x20) == 'c') return true;
+  return false;
+}
+
 bool is_idempotent(std::string_view m) {
   return m == "GET" || m == "HEAD" || m == "PUT" || m == "DELETE" || m == "OPTIONS" || m == "TRACE";
 }
@@ -176,7 +183,7 @@ struct Buffer {
 };
 
 // What the watchdog cuts when a deadline passes, and what the session answers then.
-enum class Phase : uint8_t { Idle, Head, Body, Connect, UpstreamWrite, UpstreamRead, ClientWrite, Closing };
+enum class Phase : uint8_t { Idle, Head, Body, Connect, UpstreamWrite, UpstreamRead, ClientWrite, Tunnel, Closing };
 
 // Why an exchange with one endpoint failed.
 enum class Failure : uint8_t { None, Connect, Write, ResetBeforeResponse, Timeout, BadResponse, ClientGone, BodyTooLarge, ClientBody };
@@ -263,11 +270,20 @@ class Session final : public SessionBase {
     co_return n;
   }
 
+  // An idle connection keeps its socket and this object, not a request's buffers.
+  void release_request_memory() {
+    in_.release(worker_.buffers());
+    up_.release(worker_.buffers());
+    worker_.fields().put(std::move(fields_));
+    worker_.fields().put(std::move(up_fields_));
+  }
   awaitable<bool> serve_one();
   awaitable<bool> read_head();
   awaitable<void> respond(int status, std::string_view body, std::string_view extra_fields = {});
   awaitable<bool> proxy(const Generation& g, const plan::Route& route, const PreparedRoute& pr, uint32_t upstream_index);
   awaitable<void> linger();
+  awaitable<bool> tunnel(const PreparedUpstream& pu, const PreparedRoute& pr);
+  awaitable<void> pump_to_upstream(std::shared_ptr<Session> self);
   void log_request(const Generation* g, const PreparedRoute* pr);
   std::string_view variable(const plan::TemplatePart& p);
   void expand(const std::vector<plan::TemplatePart>& parts, std::string& out) {
@@ -287,6 +303,7 @@ class Session final : public SessionBase {
     upstream_.reset();
   }
 
+  std::weak_ptr<Session> weak_self_;  // for the tunnel's second coroutine
   Worker& worker_;
   Gateway& gw_;
   const config::Limits& limits_;
@@ -315,6 +332,8 @@ class Session final : public SessionBase {
   uint32_t tried_count_ = 0;
   bool sticky_matched_ = false;
   int64_t connect_ms_ = 0, read_ms_ = 0;  // this request's, the route's or its upstream's
+  bool tunnel_open_ = false, pump_done_ = true;
+  asio::steady_timer* tunnel_done_ = nullptr;
 
   // per request, for the log
   Clock::time_point started_;
@@ -329,7 +348,7 @@ class Session final : public SessionBase {
 
 template <class Stream>
 awaitable<void> Session<Stream>::run(std::shared_ptr<Session> self) {
-  (void)self;
+  weak_self_ = self;
   worker_.add_session(this);
   asio::co_spawn(worker_.io(), watchdog(self), asio::detached);
 
@@ -349,8 +368,7 @@ awaitable<void> Session<Stream>::run(std::shared_ptr<Session> self) {
     error_code ec;
     stream_.lowest_layer().close(ec);
   }
-  in_.release(worker_.buffers());
-  up_.release(worker_.buffers());
+  release_request_memory();
   worker_.remove_session(this);
   gw_.open_connections().fetch_sub(1, std::memory_order_relaxed);
   gw_.metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
@@ -373,7 +391,7 @@ awaitable<void> Session<Stream>::linger() {
 
 template <class Stream>
 awaitable<bool> Session<Stream>::read_head() {
-  if (!fields_) fields_ = std::make_unique<plan::HeaderField[]>(hl_.header_count);
+  if (!fields_) fields_ = worker_.fields().get();
   bool first_byte_seen = in_.size() > 0;
   Clock::time_point head_deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
   for (;;) {
@@ -400,12 +418,11 @@ awaitable<bool> Session<Stream>::read_head() {
     if (!first_byte_seen) {
       // Idle between requests: hold no buffer while nothing arrives (plain TCP).
       if constexpr (std::is_same_v<Stream, tcp::socket>) {
-        in_.release(worker_.buffers());
-        fields_.reset();
+        release_request_memory();
         set_deadline(Phase::Idle, limits_.idle_timeout_ms);
         co_await stream_.async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
         if (ec || closing_) co_return false;
-        fields_ = std::make_unique<plan::HeaderField[]>(hl_.header_count);
+        fields_ = worker_.fields().get();
       }
       in_.acquire(worker_.buffers());
       head_deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
@@ -896,13 +913,24 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   } else if (head_.framing == http::Framing::Chunked) {
     out_ += "Transfer-Encoding: chunked\r\n";
   }
+  // `allow upgrade` (WebSocket): the one hop-by-hop pair a route may let through.
+  // Never h2c: this gateway speaks HTTP/1.1 to both sides.
+  std::string_view upgrade_to;
+  const bool upgrading = route.allow_upgrade && head_.upgrade && !has_body &&
+                         http::connection_lists(head_.fields, "upgrade") &&
+                         plan::find_header(head_.fields, "upgrade", upgrade_to) && !upgrade_to.empty() &&
+                         !mentions_h2c(upgrade_to);
+  if (upgrading) {
+    append_field(out_, "Connection", "upgrade");
+    append_field(out_, "Upgrade", upgrade_to);
+  }
   out_ += "\r\n";
 
   // A body that is already here whole can be sent again to another endpoint.
   const bool replayable_body = !has_body || (head_.framing == http::Framing::Length && head_.content_length <= in_.size());
 
   up_.acquire(worker_.buffers());
-  if (!up_fields_) up_fields_ = std::make_unique<plan::HeaderField[]>(hl_.header_count);
+  if (!up_fields_) up_fields_ = worker_.fields().get();
   tried_count_ = 0;
   sticky_matched_ = false;
   Attempt last;
@@ -910,6 +938,19 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   Clock::time_point upstream_started = Clock::now();
   bool body_sent = false;
   uint32_t ep = balance::kNoEndpoint;
+  // The endpoint's in-flight count covers the whole exchange, response body included
+  // (least_conn reads it); `wu_holder` keeps the array alive until then.
+  struct ActiveCount {
+    balance::Endpoint* e = nullptr;
+    void hold(balance::Endpoint* next) {
+      if (e) e->active--;
+      e = next;
+      e->active++;
+    }
+    ~ActiveCount() {
+      if (e) e->active--;
+    }
+  } active;
 
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0) {
@@ -939,12 +980,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     upstream_addr_ = wu.set->identities[ep];
     Attempt a;
     a.endpoint = ep;
-    wu.endpoints[ep].active++;
-    struct Release {
-      balance::Endpoint* e;
-      ~Release() { e->active--; }
-    };
-    Release release{&wu.endpoints[ep]};  // not across a retry: the loop body's scope ends first
+    active.hold(&wu.endpoints[ep]);
 
     if (!co_await connect(pu, wu, ep, a)) {
       bump(pu.counters->connect_failures);
@@ -1086,8 +1122,9 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
         if (r == http::Parse::Failed) break;
         if (r == http::Parse::Complete) {
           if (rhead_.status >= 100 && rhead_.status < 200) {
-            if (rhead_.status == 101) {  // only a route that opts in forwards Upgrade, and that is not built yet
-              perr = http::Error::BadStatusLine;
+            if (rhead_.status == 101) {  // only after an Upgrade the route lets through
+              if (!upgrading) perr = http::Error::BadStatusLine;
+              got_head = upgrading;
               break;
             }
             up_.consume(rhead_.head_bytes);
@@ -1152,6 +1189,8 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     break;
   }
   if (!upstream_) co_return false;
+
+  if (rhead_.status == 101) co_return co_await tunnel(pu, pr);
 
   // The response head to the client, re-serialised.
   status_ = rhead_.status;
@@ -1337,6 +1376,80 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   else
     drop_upstream();
   co_return true;
+}
+
+// After a 101 on a route with `allow upgrade`: the response head to the client, then
+// bytes both ways until either side closes or the connection idles for
+// limits.idle_timeout. The client-to-upstream direction is a second coroutine; this
+// one returns only when both have stopped (the buffers are the session's).
+template <class Stream>
+awaitable<bool> Session<Stream>::tunnel(const PreparedUpstream& pu, const PreparedRoute& pr) {
+  status_ = 101;
+  bump(pu.counters->by_class[1]);
+  out_.assign("HTTP/1.1 101 Switching Protocols\r\n");
+  std::string_view upgrade;
+  for (const plan::HeaderField& f : rhead_.fields) {
+    if (http::is_hop_by_hop(f.name) || http::connection_lists(rhead_.fields, f.name)) continue;
+    bool replaced = false;
+    for (const PreparedHeaderOp& op : pr.response_headers) replaced = replaced || http::iequals(op.name, f.name);
+    if (!replaced) append_field(out_, f.name, f.value);
+  }
+  for (const PreparedHeaderOp& op : pr.response_headers) {
+    if (op.kind != plan::HeaderOpKind::Set) continue;
+    scratch_.clear();
+    expand(op.value, scratch_);
+    if (!scratch_.empty()) append_field(out_, op.name, scratch_);
+  }
+  if (plan::find_header(rhead_.fields, "upgrade", upgrade)) append_field(out_, "Upgrade", upgrade);
+  out_ += "Connection: upgrade\r\n\r\n";
+  std::array<asio::const_buffer, 2> b{asio::buffer(out_), asio::buffer(up_.view().data(), up_.size())};
+  if (!co_await write_client(b)) co_return false;
+  up_.consume(up_.size());
+
+  tunnel_open_ = true;
+  pump_done_ = false;
+  asio::steady_timer done(worker_.io(), Clock::time_point::max());
+  tunnel_done_ = &done;
+  asio::co_spawn(worker_.io(), pump_to_upstream(weak_self_.lock()), asio::detached);
+  error_code ec;
+  while (tunnel_open_) {  // upstream -> client
+    set_deadline(Phase::Tunnel, limits_.idle_timeout_ms);
+    up_.begin = up_.end = 0;
+    size_t n = co_await upstream_->async_read_some(up_.tail(), asio::redirect_error(use_awaitable, ec));
+    if (ec || n == 0) break;
+    set_deadline(Phase::Tunnel, limits_.idle_timeout_ms);
+    size_t w = co_await asio::async_write(stream_, asio::buffer(up_.data.get(), n), asio::redirect_error(use_awaitable, ec));
+    bytes_out_ += w;
+    if (ec) break;
+  }
+  tunnel_open_ = false;
+  cancel_all();
+  while (!pump_done_) co_await done.async_wait(asio::redirect_error(use_awaitable, ec));
+  tunnel_done_ = nullptr;
+  drop_upstream();
+  co_return false;
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::pump_to_upstream(std::shared_ptr<Session> self) {
+  (void)self;
+  error_code ec;
+  if (in_.size() > 0) {  // bytes the client sent after the upgrade request
+    co_await asio::async_write(*upstream_, asio::buffer(in_.view().data(), in_.size()), asio::redirect_error(use_awaitable, ec));
+    in_.consume(in_.size());
+  }
+  while (!ec && tunnel_open_) {
+    in_.begin = in_.end = in_.pinned;
+    size_t n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    if (ec || n == 0) break;
+    bytes_in_ += n;
+    set_deadline(Phase::Tunnel, limits_.idle_timeout_ms);
+    co_await asio::async_write(*upstream_, asio::buffer(in_.data.get() + in_.pinned, n), asio::redirect_error(use_awaitable, ec));
+  }
+  tunnel_open_ = false;
+  cancel_all();
+  pump_done_ = true;
+  if (tunnel_done_) tunnel_done_->cancel();
 }
 
 // The data plane does not throw; if something below does anyway (a bug, or

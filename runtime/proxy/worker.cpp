@@ -30,6 +30,17 @@ void BufferPool::put(std::unique_ptr<char[]> b) {
   if (spare_.size() < 64) spare_.push_back(std::move(b));  // a burst's buffers beyond that go back to malloc
 }
 
+std::unique_ptr<plan::HeaderField[]> FieldPool::get() {
+  if (spare_.empty()) return std::make_unique_for_overwrite<plan::HeaderField[]>(count_);
+  auto f = std::move(spare_.back());
+  spare_.pop_back();
+  return f;
+}
+
+void FieldPool::put(std::unique_ptr<plan::HeaderField[]> f) {
+  if (f && spare_.size() < 64) spare_.push_back(std::move(f));
+}
+
 namespace {
 uint64_t random_seed() {
   std::random_device rd;
@@ -38,7 +49,11 @@ uint64_t random_seed() {
 }  // namespace
 
 Worker::Worker(Gateway& gateway, unsigned index)
-    : gateway_(gateway), index_(index), log_(gateway.log_fd(), gateway.log_json()), rng_(random_seed()) {
+    : gateway_(gateway),
+      index_(index),
+      fields_(gateway.config().limits.header_count),
+      log_(gateway.log_fd(), gateway.log_json()),
+      rng_(random_seed()) {
   request_prefix_ = rng_.next();
 }
 

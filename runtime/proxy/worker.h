@@ -29,6 +29,7 @@
 #include "runtime/balance/rng.h"
 #include "runtime/balance/smooth_weighted.h"
 #include "runtime/proxy/access_log.h"
+#include "runtime/plan/matcher.h"
 #include "runtime/proxy/generation.h"
 
 namespace banyan::proxy {
@@ -62,6 +63,20 @@ class BufferPool {
 
  private:
   std::vector<std::unique_ptr<char[]>> spare_;
+};
+
+// Spare field arrays for parsed heads (limits.header_count entries each), kept like
+// the buffers: a request borrows two, an idle connection holds none.
+class FieldPool {
+ public:
+  explicit FieldPool(size_t count) : count_(count) {}
+  std::unique_ptr<plan::HeaderField[]> get();
+  void put(std::unique_ptr<plan::HeaderField[]> f);
+  size_t count() const { return count_; }
+
+ private:
+  size_t count_;
+  std::vector<std::unique_ptr<plan::HeaderField[]>> spare_;
 };
 
 struct ListenerInfo {
@@ -102,6 +117,7 @@ class Worker {
   std::shared_ptr<WorkerUpstream> upstream(const Generation& g, uint32_t u);
 
   BufferPool& buffers() { return buffers_; }
+  FieldPool& fields() { return fields_; }
   AccessLog& log() { return log_; }
   balance::Rng& rng() { return rng_; }
   void next_request_id(char out[32]);
@@ -124,6 +140,7 @@ class Worker {
   uint64_t generation_seq_ = 0;
   std::vector<std::shared_ptr<WorkerUpstream>> upstreams_;
   BufferPool buffers_;
+  FieldPool fields_;
   AccessLog log_;
   balance::Rng rng_;
   uint64_t request_prefix_ = 0, request_counter_ = 0;

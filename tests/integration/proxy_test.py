@@ -59,6 +59,11 @@ site "gallery.test" {
     to slow
     read_timeout 300ms
   }
+  route /ws {
+    to app
+    rewrite /**
+    allow upgrade
+  }
   route / {
     to app
     response_header X-Upstream $upstream_addr
@@ -192,6 +197,29 @@ def main():
             s, _, _ = get(gw.url("/delay/10"), *host)
             expect_eq(s, 200, "a one-endpoint upstream is never taken out (as nginx)")
 
+        def upgrade_where_a_route_opts_in():
+            import socket as so
+            with so.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
+                s.sendall(b"GET /ws/upgrade HTTP/1.1\r\nHost: gallery.test\r\nConnection: Upgrade\r\n"
+                          b"Upgrade: websocket\r\n\r\n")
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += s.recv(4096)
+                check(head.startswith(b"HTTP/1.1 101 "), f"101 through the gateway: {head!r}")
+                check(b"Upgrade: websocket" in head, f"Upgrade in the 101: {head!r}")
+                rest = head.split(b"\r\n\r\n", 1)[1]
+                for msg in (b"ping", b"x" * 100000):
+                    s.sendall(msg)
+                    got = rest
+                    while len(got) < len(msg):
+                        got += s.recv(65536)
+                    rest = b""
+                    expect_eq(got, msg, "bytes echoed through the tunnel")
+            # A route that does not opt in, and h2c anywhere: the origin sees no Upgrade (and answers 426).
+            for path, up in (("/upgrade", "websocket"), ("/ws/upgrade", "h2c")):
+                s, _, body = get(gw.url(path), *host, "-H", "Connection: Upgrade", "-H", f"Upgrade: {up}")
+                expect_eq(s, 426, f"{path} with Upgrade: {up} is not upgraded")
+
         def metrics_and_plan():
             s, text = gw.admin("/metrics")
             expect_eq(s, 200, "/metrics")
@@ -224,6 +252,7 @@ def main():
         h.case("streamed bodies", streamed_bodies)
         h.case("body limits", body_limits)
         h.case("upstream errors", upstream_errors)
+        h.case("Upgrade where a route opts in", upgrade_where_a_route_opts_in)
         h.case("metrics, plan, healthz", metrics_and_plan)
         h.case("access log", access_log_lines)
 
