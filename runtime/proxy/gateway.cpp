@@ -20,6 +20,7 @@
 #include "runtime/http/fields.h"
 #include "runtime/http/parse.h"
 #include "runtime/proxy/access_log.h"
+#include "runtime/proxy/tls.h"
 
 namespace banyan::proxy {
 
@@ -54,49 +55,6 @@ FileStamp stamp_of(const std::string& path) {
           static_cast<int64_t>(st.st_ino)};
 }
 
-int ssl_version(plan::TlsVersion v) {
-  switch (v) {
-    case plan::TlsVersion::V1_0: return TLS1_VERSION;
-    case plan::TlsVersion::V1_1: return TLS1_1_VERSION;
-    case plan::TlsVersion::V1_2: return TLS1_2_VERSION;
-    case plan::TlsVersion::V1_3: return TLS1_3_VERSION;
-  }
-  return TLS1_2_VERSION;
-}
-
-// One TLS context per listener, from the plan's first `tls` block. (Several
-// certificates chosen by SNI is not built yet; the plan says which site uses which.)
-std::shared_ptr<asio::ssl::context> make_tls(const plan::Plan& p, std::string& error) {
-  if (p.tls().empty()) {
-    error = "an https listener needs a `tls` block in the plan";
-    return nullptr;
-  }
-  const plan::Tls& t = p.tls()[0];
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  error_code ec;
-  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression, ec);
-  SSL_CTX* raw = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(raw, ssl_version(t.min_version));
-  SSL_CTX_set_max_proto_version(raw, ssl_version(t.max_version));
-  SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION);
-  std::string ciphers(p.str(t.ciphers));
-  if (!ciphers.empty() && SSL_CTX_set_cipher_list(raw, ciphers.c_str()) != 1) {
-    error = "tls " + std::string(p.str(t.name)) + ": OpenSSL refuses the cipher list '" + ciphers + "'";
-    return nullptr;
-  }
-  ctx->use_certificate_chain_file(std::string(p.str(t.certificate)), ec);
-  if (ec) {
-    error = "tls " + std::string(p.str(t.name)) + ": certificate '" + std::string(p.str(t.certificate)) + "': " + ec.message();
-    return nullptr;
-  }
-  ctx->use_private_key_file(std::string(p.str(t.key)), asio::ssl::context::pem, ec);
-  if (ec) {
-    error = "tls " + std::string(p.str(t.name)) + ": key '" + std::string(p.str(t.key)) + "': " + ec.message();
-    return nullptr;
-  }
-  return ctx;
-}
-
 std::string json_string(std::string_view s) {
   std::string out = "\"";
   append_json_escaped(out, s);
@@ -129,10 +87,12 @@ std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::strin
   for (const config::ListenBinding& b : config_.listen) {
     for (const plan::Listener& l : p.listeners()) {
       if (p.str(l.address) != b.plan_address) continue;
-      ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https, nullptr};
+      ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https};
       if (info.https) {
-        info.tls = make_tls(p, error);
-        if (!info.tls) return {};
+        if (p.tls().empty()) {
+          error = "listener " + b.plan_address + " is https but the plan has no `tls` block";
+          return {};
+        }
         https_port_ = b.bind.port;
       }
       out.push_back(std::move(info));
@@ -168,8 +128,14 @@ std::string Gateway::reload(const std::string& why) {
   Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, config_.plan_path,
                                          unix_ms_now());
   if (!prepared.generation) return fail(prepared.error);
+  std::shared_ptr<const Generation> next = std::move(prepared.generation);
+  std::string tls_error;
+  std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, tls_error);
+  if (!tls_error.empty()) return fail(tls_error);
+  if (https_port_ != 0 && !tls) return fail("the https listener needs a `tls` block");
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
-  current_.store(std::shared_ptr<const Generation>(std::move(prepared.generation)), std::memory_order_release);
+  tls_.store(std::move(tls), std::memory_order_release);
+  current_.store(std::move(next), std::memory_order_release);
   seq_.fetch_add(1, std::memory_order_acq_rel);
   bump(metrics_.reloads_ok);
   auto g = generation();
@@ -409,7 +375,13 @@ int Gateway::run() {
     return 1;
   }
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
-  current_.store(std::shared_ptr<const Generation>(std::move(prepared.generation)));
+  std::shared_ptr<const Generation> first = std::move(prepared.generation);
+  tls_.store(make_tls_contexts(first, error));
+  if (!error.empty()) {
+    std::cerr << "banyan: " << error << "\n";
+    return 1;
+  }
+  current_.store(std::move(first));
   seq_.store(1);
 
   std::optional<tcp::acceptor> admin;

@@ -16,6 +16,7 @@
 #include "runtime/config/config.h"
 #include "runtime/proxy/generation.h"
 #include "runtime/proxy/metrics.h"
+#include "runtime/proxy/tls.h"
 #include "runtime/proxy/worker.h"
 
 namespace banyan::proxy {
@@ -30,6 +31,8 @@ class Gateway {
   int run();
 
   std::shared_ptr<const Generation> generation() const { return current_.load(std::memory_order_acquire); }
+  // The TLS contexts of the serving plan (null without `tls` blocks); swapped with it.
+  std::shared_ptr<const TlsContexts> tls() const { return tls_.load(std::memory_order_acquire); }
   uint64_t generation_seq() const { return seq_.load(std::memory_order_acquire); }
   const config::GatewayConfig& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
@@ -61,6 +64,7 @@ class Gateway {
   std::string config_path_;
   Metrics metrics_;
   std::atomic<std::shared_ptr<const Generation>> current_;
+  std::atomic<std::shared_ptr<const TlsContexts>> tls_;
   std::atomic<uint64_t> seq_{0};
   std::atomic<uint32_t> open_connections_{0};
   std::string hostname_;

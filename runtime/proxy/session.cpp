@@ -216,6 +216,7 @@ class Session final : public SessionBase {
 
   // `self` keeps the session alive for as long as the coroutine runs.
   awaitable<void> run(std::shared_ptr<Session> self);
+  void keep(std::shared_ptr<const TlsContexts> tls) { tls_ = std::move(tls); }  // for the handshake's SNI callback
   void drain() override {
     closing_ = true;
     if (phase_ == Phase::Idle) cancel_all();
@@ -304,6 +305,7 @@ class Session final : public SessionBase {
   }
 
   std::weak_ptr<Session> weak_self_;  // for the tunnel's second coroutine
+  std::shared_ptr<const TlsContexts> tls_;
   Worker& worker_;
   Gateway& gw_;
   const config::Limits& limits_;
@@ -1476,7 +1478,10 @@ void start_session(Worker& worker, tcp::socket socket, const ListenerInfo& liste
   socket.set_option(tcp::no_delay(true), ec);
   if (listener.https) {
     using TlsStream = asio::ssl::stream<tcp::socket>;
-    auto s = std::make_shared<Session<TlsStream>>(worker, TlsStream(std::move(socket), *listener.tls), listener, peer);
+    std::shared_ptr<const TlsContexts> tls = worker.gateway().tls();
+    if (!tls) return;  // a plan without `tls` cannot be serving an https listener; be safe anyway
+    auto s = std::make_shared<Session<TlsStream>>(worker, TlsStream(std::move(socket), tls->first()), listener, peer);
+    s->keep(std::move(tls));
     asio::co_spawn(worker.io(), s->run(s), on_exit(worker));
   } else {
     auto s = std::make_shared<Session<tcp::socket>>(worker, std::move(socket), listener, peer);

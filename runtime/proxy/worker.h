@@ -22,7 +22,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "runtime/balance/least_conn.h"
@@ -83,7 +82,6 @@ struct ListenerInfo {
   std::string plan_address;  // ":80"
   config::HostPort bind;
   bool https = false;
-  std::shared_ptr<boost::asio::ssl::context> tls;  // https listeners
 };
 
 // A session the worker can ask to finish (graceful shutdown).

@@ -84,6 +84,7 @@ class Gateway:
         self.log_path = os.path.join(h.dir, f"{name}.access.log")
         listen = listen or {":80": self.port}
         self.ports = dict(listen)
+        self.port = next(iter(listen.values()))  # the one url() and readiness use
         toml = [f'plan = "{self.routes_path}"', f"workers = {workers}", "[listen]"]
         toml += [f'"{k}" = "127.0.0.1:{v}"' for k, v in listen.items()]
         toml += ["[admin]", f'address = "127.0.0.1:{self.admin_port}"']

@@ -1,0 +1,29 @@
+// TLS termination: one OpenSSL context per `tls` block of the plan, built when a plan
+// is loaded (a certificate that does not load refuses the plan, at start or reload).
+// Every https listener starts a handshake on the first block's context; the client's
+// SNI name then picks the site it names (the matcher's host rules), and that site's
+// block, as nginx picks a server block by server_name.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <utility>
+#include <boost/asio/ssl/context.hpp>
+
+#include "runtime/proxy/generation.h"
+
+namespace banyan::proxy {
+
+struct TlsContexts {
+  std::shared_ptr<const Generation> generation;  // whose plan the SNI callback reads
+  std::vector<std::unique_ptr<boost::asio::ssl::context>> by_record;  // indexed like plan.tls()
+  boost::asio::ssl::context& first() const { return *by_record.front(); }
+};
+
+// Null when the plan has no `tls` block (no https listener can serve), or on error
+// (`error` says which block and file).
+std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation, std::string& error);
+
+}  // namespace banyan::proxy
