@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# proxy_bench.sh - Banyan and nginx side by side as reverse proxies, on loopback:
+#   bash bench/proxy_bench.sh            # prints per-run lines, then a markdown table
+#   bash bench/proxy_bench.sh --readme   # also writes the table into README.md (proxy-bench markers)
+# Both proxies run one worker on CPU 0 (taskset) in front of the same origin (nginx, one worker:
+# `return 200` with a 100-byte body at /small, a static 10 KiB file at /10k), which shares CPU 1 with
+# the load generator (wrk -t1). Both keep 64 idle upstream connections and write a JSON access log
+# to a file. Each scenario (small and 10k, keep-alive and a new connection per request) is measured
+# REPS times, alternating Banyan and nginx; the table gives medians over the repetitions and the
+# median of same-repetition ratios banyan/nginx. Server CPU per request is the proxy's own
+# utime+stime (/proc/PID/stat, all its processes) over the run, divided by the requests served.
+# Env: REPS (3), DUR (8s), CONNS (50), WARM (1s), SUT_CPU/GEN_CPU (0/1), BANYAN_BIN, KEEP (0: keep
+# the temp dir). Needs nginx, wrk, taskset, setsid, curl, python3 (bench/setup.sh installs them).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+REPS=${REPS:-3}; DUR=${DUR:-8s}; CONNS=${CONNS:-50}; WARM=${WARM:-1s}
+SUT_CPU=${SUT_CPU:-0}; GEN_CPU=${GEN_CPU:-1}; KEEP=${KEEP:-0}
+BANYAN_BIN=${BANYAN_BIN:-$root/build/release/runtime/banyan}
+README_MODE=0; [ "${1:-}" = --readme ] && README_MODE=1
+ORIGIN_PORT=18180; NGINX_PORT=18181; BANYAN_PORT=18182
+
+for t in nginx wrk taskset setsid curl python3 awk; do
+  command -v "$t" >/dev/null || { echo "proxy_bench: missing $t (run bench/setup.sh)" >&2; exit 2; }
+done
+[ -x "$BANYAN_BIN" ] || { echo "proxy_bench: no $BANYAN_BIN (cmake --build build/release --target banyan)" >&2; exit 2; }
+for p in $ORIGIN_PORT $NGINX_PORT $BANYAN_PORT; do
+  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "proxy_bench: 127.0.0.1:$p is in use" >&2; exit 2; }
+done
+
+RUN=$(mktemp -d -t proxy-bench.XXXXXX)
+mkdir -p "$RUN"/{www,logs,raw,tmp}
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# ---- processes: each in its own session, stopped by process group at exit
+declare -A PGID=()
+start_bg() {  # name cpu cmd...
+  local name=$1 cpu=$2; shift 2
+  setsid taskset -c "$cpu" "$@" >"$RUN/logs/$name.out" 2>&1 </dev/null &
+  PGID[$name]=$!
+}
+stop_bg() {
+  local g=${PGID[$1]:-}; [ -z "$g" ] && return 0
+  kill -TERM -- "-$g" 2>/dev/null
+  for _ in $(seq 50); do kill -0 -- "-$g" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL -- "-$g" 2>/dev/null; wait "$g" 2>/dev/null; unset "PGID[$1]"
+}
+cleanup() { local n; for n in "${!PGID[@]}"; do stop_bg "$n"; done; [ "$KEEP" = 1 ] || rm -rf "$RUN"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+wait_port() {  # port pgid
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || return 1; sleep 0.1
+  done; return 1
+}
+# user+system ticks of every process in a process group
+cpu_ticks() { cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" '{ sub(/^.*\) /, ""); if ($3 == g) s += $12 + $13 } END { print s + 0 }'; }
+core_busy() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+
+# ---- configuration
+SMALL="origin-small-response-0123456789abcdefghijklmnopqrstuvwxyz-0123456789abcdefghijklmnopqrstuvwxyz-ok!"  # + \n = 100 B
+head -c 10240 < <(yes 'abcdefghijklmnopqrstuvwxyz0123456789' | tr -d '\n') > "$RUN/www/10k"
+nginx_main() {  # name
+  cat <<EOT
+worker_processes 1;
+daemon off;
+master_process on;
+user root;
+pid $RUN/$1.pid;
+error_log $RUN/logs/$1.error.log warn;
+worker_rlimit_nofile 16384;
+events { worker_connections 8192; }
+EOT
+}
+nginx_http() {  # name
+  cat <<EOT
+    default_type text/plain;
+    sendfile on; tcp_nopush on; tcp_nodelay on;
+    keepalive_timeout 65s; keepalive_requests 1000000;
+    server_tokens off;
+    client_body_temp_path $RUN/tmp/$1-body; proxy_temp_path $RUN/tmp/$1-proxy;
+    fastcgi_temp_path $RUN/tmp/$1-fcgi; uwsgi_temp_path $RUN/tmp/$1-uwsgi; scgi_temp_path $RUN/tmp/$1-scgi;
+EOT
+}
+{ nginx_main origin; echo "http {"; nginx_http origin; cat <<EOT
+    access_log off;
+    server {
+        listen 127.0.0.1:$ORIGIN_PORT reuseport backlog=4096;
+        location = /small { return 200 "$SMALL\n"; }
+        location = /10k { root $RUN/www; }
+        location / { return 200 "$SMALL\n"; }
+    }
+}
+EOT
+} > "$RUN/origin.conf"
+# The proxy logs what Banyan's JSON access log holds, to a file.
+{ nginx_main nginx; echo "http {"; nginx_http nginx; cat <<EOT
+    log_format bench escape=json '{"time":"\$time_iso8601","request_id":"\$request_id","client":"\$remote_addr",'
+        '"method":"\$request_method","host":"\$host","path":"\$uri","status":\$status,"bytes_in":\$request_length,'
+        '"bytes_out":\$bytes_sent,"duration":\$request_time,"upstream_addr":"\$upstream_addr"}';
+    access_log $RUN/logs/nginx-access.log bench;
+    upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; keepalive_requests 1000000; }
+    server {
+        listen 127.0.0.1:$NGINX_PORT reuseport backlog=4096;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+        }
+    }
+}
+EOT
+} > "$RUN/nginx.conf"
+cat > "$RUN/bench.routes" <<EOT
+listen http :80
+upstream origin {
+  server "127.0.0.1:$ORIGIN_PORT"
+  keepalive 64
+}
+site default {
+  route / { to origin }
+}
+EOT
+cat > "$RUN/gateway.toml" <<EOT
+plan = "bench.routes"
+workers = 1
+[listen]
+":80" = "127.0.0.1:$BANYAN_PORT"
+[log]
+format = "json"
+destination = "$RUN/logs/banyan-access.log"
+EOT
+
+# ---- start
+for n in origin nginx; do
+  nginx -t -q -c "$RUN/$n.conf" -e "$RUN/logs/$n.stderr.log" || { log "nginx config $n is invalid"; exit 3; }
+done
+start_bg origin "$GEN_CPU" nginx -c "$RUN/origin.conf" -e "$RUN/logs/origin.stderr.log"
+wait_port $ORIGIN_PORT "${PGID[origin]}" || { log "origin did not start"; cat "$RUN/logs/origin"* >&2; exit 3; }
+start_bg nginx "$SUT_CPU" nginx -c "$RUN/nginx.conf" -e "$RUN/logs/nginx.stderr.log"
+start_bg banyan "$SUT_CPU" "$BANYAN_BIN" run --config "$RUN/gateway.toml"
+wait_port $NGINX_PORT "${PGID[nginx]}" || { log "nginx did not start"; cat "$RUN/logs/nginx"* >&2; exit 3; }
+wait_port $BANYAN_PORT "${PGID[banyan]}" || { log "banyan did not start"; cat "$RUN/logs/banyan.out" >&2; exit 3; }
+declare -A PORT=([banyan]=$BANYAN_PORT [nginx]=$NGINX_PORT)
+for p in banyan nginx; do
+  for want in "small 100" "10k 10240"; do
+    set -- $want
+    got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:${PORT[$p]}/$1")
+    [ "$got" = "200 $2" ] || { log "$p /$1 answered '$got', want '200 $2'"; exit 3; }
+  done
+done
+log "run dir $RUN; nginx $(nginx -v 2>&1 | sed 's#.*/##'); $(nproc) cpus; proxies on cpu$SUT_CPU, wrk + origin on cpu$GEN_CPU; $REPS reps x $DUR, $CONNS connections"
+
+# ---- measure
+RESULTS=$RUN/results.tsv
+printf 'rep\tscenario\tproxy\trps\tp50_ms\tp99_ms\tcpu_us\trequests\terrors\tnon2xx\tsut_pct\tother_pct\n' > "$RESULTS"
+measure() {  # rep scenario proxy path [wrk args]
+  local rep=$1 scen=$2 proxy=$3 path=$4; shift 4
+  local url="http://127.0.0.1:${PORT[$proxy]}$path" g=${PGID[$proxy]} out="$RUN/raw/$scen.$proxy.r$rep.txt"
+  kill -0 "$g" 2>/dev/null || { log "$proxy is no longer running (see $RUN/logs/$proxy.out)"; KEEP=1; exit 4; }
+  [ "$WARM" != 0 ] && taskset -c "$GEN_CPU" wrk -t1 -c"$CONNS" -d"$WARM" "$@" "$url" >/dev/null 2>&1
+  local t0 t1 c0 c1
+  c0=$(core_busy "$SUT_CPU"); t0=$(cpu_ticks "$g")
+  taskset -c "$GEN_CPU" wrk -t1 -c"$CONNS" -d"$DUR" --timeout 5s --latency "$@" "$url" >"$out" 2>&1
+  t1=$(cpu_ticks "$g"); c1=$(core_busy "$SUT_CPU")
+  awk -v rep="$rep" -v scen="$scen" -v proxy="$proxy" -v dt=$((t1 - t0)) -v c0="$c0" -v c1="$c1" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    / requests in / { reqs = $1 }
+    /^Requests\/sec:/ { rps = $2 }
+    /^ +50% / { p50 = ms($2) }
+    /^ +99% / { p99 = ms($2) }
+    /Socket errors:/ { gsub(/,/, ""); errs = $4 + $6 + $8 + $10 }
+    /Non-2xx or 3xx responses:/ { non2xx = $NF }
+    END { split(c0, a, " "); split(c1, b, " "); busy = b[1] - a[1]; total = b[2] - a[2]
+          sut = total > 0 ? 100 * dt / total : 0; other = total > 0 ? 100 * (busy - dt) / total : 0; if (other < 0) other = 0
+          printf "%s\t%s\t%s\t%.0f\t%.3f\t%.3f\t%.2f\t%d\t%d\t%d\t%.0f\t%.0f\n", rep, scen, proxy, rps, p50, p99,
+                 (reqs > 0 ? dt * 10000 / reqs : 0), reqs, errs, non2xx, sut, other }' "$out" | tee -a "$RESULTS" |
+    awk -F'\t' '{ printf "  r%s %-14s %-6s %7s rps  p50 %7.3f ms  p99 %7.3f ms  cpu %6.2f us/req  sut %3s%%  other %3s%%%s\n",
+                  $1, $2, $3, $4, $5, $6, $7, $11, $12, ($9 + $10 > 0 ? "  socket_errors=" $9 " non2xx=" $10 : "") }' >&2
+}
+CLOSE=(-H "Connection: close")
+for rep in $(seq 1 "$REPS"); do
+  log "repetition $rep/$REPS"
+  for proxy in banyan nginx; do measure "$rep" small-ka "$proxy" /small; done
+  for proxy in banyan nginx; do measure "$rep" 10k-ka "$proxy" /10k; done
+  for proxy in banyan nginx; do measure "$rep" small-newconn "$proxy" /small "${CLOSE[@]}"; done
+  for proxy in banyan nginx; do measure "$rep" 10k-newconn "$proxy" /10k "${CLOSE[@]}"; done
+done
+
+# ---- summary: medians over reps, ratios = median of same-rep banyan/nginx ratios
+TABLE=$RUN/table.md
+python3 - "$RESULTS" "$here" "$REPS" "$DUR" "$CONNS" > "$TABLE" <<'PY'
+import csv, statistics, sys
+sys.path.insert(0, sys.argv[2])
+from readme import machine
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+names = {"small-ka": "100 B, keep-alive", "10k-ka": "10 KiB, keep-alive",
+         "small-newconn": "100 B, new connection", "10k-newconn": "10 KiB, new connection"}
+by = {}
+for r in rows:
+    by.setdefault((r["scenario"], r["proxy"]), {})[r["rep"]] = r
+med = statistics.median
+def m(s, p, k): return med(float(r[k]) for r in by[(s, p)].values())
+def ratio(s, k):
+    b, n = by[(s, "banyan")], by[(s, "nginx")]
+    v = [float(b[i][k]) / float(n[i][k]) for i in b if i in n and float(n[i][k]) > 0]
+    return med(v) if v else float("nan")
+print("| scenario | req/s banyan | req/s nginx | req/s ratio | p50 banyan | p50 nginx | p99 banyan | p99 nginx "
+      "| p99 ratio | CPU µs/req banyan | CPU µs/req nginx | CPU ratio |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+bad = []
+for s in names:
+    if (s, "banyan") not in by or (s, "nginx") not in by:
+        continue
+    print(f"| {names[s]} | {m(s, 'banyan', 'rps'):,.0f} | {m(s, 'nginx', 'rps'):,.0f} | {ratio(s, 'rps'):.2f} "
+          f"| {m(s, 'banyan', 'p50_ms'):.2f} ms | {m(s, 'nginx', 'p50_ms'):.2f} ms "
+          f"| {m(s, 'banyan', 'p99_ms'):.2f} ms | {m(s, 'nginx', 'p99_ms'):.2f} ms | {ratio(s, 'p99_ms'):.2f} "
+          f"| {m(s, 'banyan', 'cpu_us'):.1f} | {m(s, 'nginx', 'cpu_us'):.1f} | {ratio(s, 'cpu_us'):.2f} |")
+    for p in ("banyan", "nginx"):
+        e = sum(int(r["errors"]) + int(r["non2xx"]) for r in by[(s, p)].values())
+        if e:
+            bad.append(f"{p} {names[s]}: {e} socket errors or non-2xx responses")
+other = med(float(r["other_pct"]) for r in rows)
+print()
+print(f"Measured by `bench/proxy_bench.sh --readme` on {machine()}: {sys.argv[3]} alternating repetitions of "
+      f"{sys.argv[4]} per proxy and scenario, `wrk -t1 -c{sys.argv[5]}`; the proxies (one worker each, JSON access "
+      f"log to a file, 64 idle upstream connections) on one core, wrk and the nginx origin on the other. Values are "
+      f"medians over the repetitions; ratios are banyan/nginx, the median of same-repetition ratios (req/s above 1 "
+      f"and p99 or CPU below 1 favour Banyan). CPU µs/req is the proxy's own user+system time per request. Other "
+      f"tenants used a median {other:.0f}% of the proxies' core while this ran.")
+for b in bad:
+    print(f"\nWarning: {b}.")
+PY
+echo
+echo "== proxy_bench: banyan vs nginx ($REPS reps x $DUR, wrk -t1 -c$CONNS); raw: $RESULTS =="
+cat "$TABLE"
+
+if [ "$README_MODE" = 1 ]; then
+  python3 - "$root/README.md" "$TABLE" <<'PY'
+import sys
+path, table = sys.argv[1], open(sys.argv[2]).read().strip()
+s = open(path).read()
+begin, end = "<!-- proxy-bench:begin -->", "<!-- proxy-bench:end -->"
+if begin not in s or end not in s:
+    sys.exit("README.md has no proxy-bench markers")
+a, b = s.index(begin) + len(begin), s.index(end)
+open(path, "w").write(s[:a] + "\n" + table + "\n" + s[b:])
+PY
+  log "README.md: proxy-bench section rewritten"
+fi
