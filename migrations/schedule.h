@@ -24,6 +24,12 @@ struct Step {
   bool hold = false;
 };
 
+// When the shift begins for a migration that begins at `start_ms`: after its shadow
+// period when it shadows for a limited time (shadow_duration_ms > 0), else at once.
+inline int64_t shift_begin(int64_t start_ms, uint32_t shadow_basis_points, int64_t shadow_duration_ms) {
+  return start_ms + (shadow_basis_points > 0 && shadow_duration_ms > 0 ? shadow_duration_ms : 0);
+}
+
 // The weight of the new upstream at `now_ms` for a shift that begins at `begin_ms`.
 uint32_t weight_at(std::span<const Step> steps, int64_t begin_ms, int64_t now_ms);
 

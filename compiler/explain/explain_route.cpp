@@ -99,7 +99,7 @@ void migration_text(const Plan& p, const Migration& m, const RequestView& req, c
   std::vector<migrations::Step> steps;
   for (const ShiftStep& s : p.shift_steps().subspan(m.steps.first, m.steps.count))
     steps.push_back({s.basis_points, s.duration_ms, s.hold != 0});
-  int64_t begin = start + (m.shadow_duration_ms > 0 && m.shadow_basis_points ? m.shadow_duration_ms : 0);
+  int64_t begin = migrations::shift_begin(start, m.shadow_basis_points, m.shadow_duration_ms);
   if (m.bucket == BucketSource::RequestId) {
     uint32_t w = migrations::weight_at(steps, begin, now);
     out += "  side      drawn per request (bucket request_id): " + percent(w) + " land on " + to + " now\n";

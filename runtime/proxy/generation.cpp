@@ -137,13 +137,17 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
   // Migrations without `start` begin when a plan naming them is first loaded; a
   // reload keeps the moment the previous plan gave them.
   for (const plan::Migration& m : p.migrations()) {
-    int64_t begin = m.start_ms >= 0 ? m.start_ms : now_unix_ms;
+    PreparedMigration pm;
+    pm.begin_ms = m.start_ms >= 0 ? m.start_ms : now_unix_ms;
     if (m.start_ms < 0 && previous) {
       const plan::Plan& old = *previous->plan;
       for (uint32_t j = 0; j < old.migrations().size(); ++j)
-        if (old.str(old.migrations()[j].name) == p.str(m.name)) begin = previous->migration_begin_ms[j];
+        if (old.str(old.migrations()[j].name) == p.str(m.name)) pm.begin_ms = previous->migrations[j].begin_ms;
     }
-    g->migration_begin_ms.push_back(begin);
+    pm.shift_begin_ms = migrations::shift_begin(pm.begin_ms, m.shadow_basis_points, m.shadow_duration_ms);
+    for (const plan::ShiftStep& st : p.shift_steps().subspan(m.steps.first, m.steps.count))
+      pm.steps.push_back({st.basis_points, st.duration_ms, st.hold != 0});
+    g->migrations.push_back(std::move(pm));
   }
 
   g->plan = std::move(plan_ptr);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "migrations/schedule.h"
 #include "runtime/config/config.h"
 #include "runtime/plan/plan.h"
 #include "runtime/plan/template.h"
@@ -59,11 +60,17 @@ struct PreparedUpstream {
   int64_t passive_cooldown_ms = kDefaultCooldownMs;
 };
 
+struct PreparedMigration {
+  std::vector<migrations::Step> steps;  // the shift, as migrations::weight_at reads it
+  int64_t begin_ms = 0;        // Unix ms: `start`, or when a plan naming it was first loaded
+  int64_t shift_begin_ms = 0;  // after a time-limited shadow, the shift begins when it ends
+};
+
 struct Generation {
   std::unique_ptr<plan::Plan> plan;
   std::vector<PreparedRoute> routes;
   std::vector<PreparedUpstream> upstreams;
-  std::vector<int64_t> migration_begin_ms;  // Unix ms
+  std::vector<PreparedMigration> migrations;
   std::string source;                       // the file it came from
   std::string sha256;                       // of the routes sources, hex
   uint64_t number = 0;                      // 1 for the first plan, +1 per successful reload

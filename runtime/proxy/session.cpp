@@ -381,6 +381,7 @@ awaitable<void> Session<Stream>::run(std::shared_ptr<Session> self) {
 template <class Stream>
 awaitable<void> Session<Stream>::linger() {
   error_code ec;
+  if (!in_.data) co_return;
   if constexpr (std::is_same_v<Stream, tcp::socket>) stream_.shutdown(tcp::socket::shutdown_send, ec);
   set_deadline(Phase::Closing, 2000);
   size_t total = 0;
@@ -573,12 +574,11 @@ awaitable<bool> Session<Stream>::serve_one() {
   const Generation& g = *gen;
   const plan::Plan& p = *g.plan;
 
-  auto finish_local = [&](int status) -> bool {  // answered by the gateway; the request body, if any, is unread
-    (void)status;
-    bool body_pending = head_.framing == http::Framing::Chunked ||
-                        (head_.framing == http::Framing::Length && head_.content_length > 0);
-    return !body_pending;
-  };
+  // Answered by the gateway itself: a request body is left unread, so the connection
+  // closes after the answer (lingering, so the answer is not lost to a reset).
+  const bool body_pending = head_.framing == http::Framing::Chunked ||
+                            (head_.framing == http::Framing::Length && head_.content_length > 0);
+  const bool keep_alive_if_local = keep_alive_ && !body_pending;
 
   // The request target: only what a proxy serves. CONNECT and `*` are not ours.
   if (head_.method == "CONNECT" || head_.path.empty()) {
@@ -616,10 +616,10 @@ awaitable<bool> Session<Stream>::serve_one() {
       }
       scratch_ += head_.target;
       scratch_ += "\r\n";
-      keep_alive_ = keep_alive_ && finish_local(l.redirect_status);
-      std::string fields = scratch_;
-      co_await respond(l.redirect_status, {}, fields);
+      keep_alive_ = keep_alive_if_local;
+      co_await respond(l.redirect_status, {}, scratch_);
       log_request(&g, nullptr);
+      if (body_pending) co_await linger();
       co_return keep_alive_;
     }
     break;
@@ -628,7 +628,7 @@ awaitable<bool> Session<Stream>::serve_one() {
   plan::RequestView view{head_.method, head_.host, path_, head_.query, head_.fields};
   if (!plan::match(p, view, match_)) {
     bump(gw_.metrics().no_route);
-    keep_alive_ = keep_alive_ && finish_local(404);
+    keep_alive_ = keep_alive_if_local;
     error_ = "no route";
     scratch_ = "not found: no route for ";
     scratch_ += head_.host;
@@ -636,6 +636,7 @@ awaitable<bool> Session<Stream>::serve_one() {
     scratch_ += '\n';
     co_await respond(404, scratch_);
     log_request(&g, nullptr);
+    if (body_pending) co_await linger();
     co_return keep_alive_;
   }
   const plan::Route& route = p.routes()[match_.route];
@@ -655,16 +656,19 @@ awaitable<bool> Session<Stream>::serve_one() {
   }
 
   if (route.action == plan::ActionKind::Redirect || route.action == plan::ActionKind::Respond) {
-    keep_alive_ = keep_alive_ && finish_local(route.status);
-    std::string text;
-    expand(pr.target, text);
+    keep_alive_ = keep_alive_if_local;
+    scratch_.clear();
     if (route.action == plan::ActionKind::Redirect) {
-      std::string fields = "Location: " + text + "\r\n";
-      co_await respond(route.status, {}, fields);
+      scratch_ = "Location: ";
+      expand(pr.target, scratch_);
+      scratch_ += "\r\n";
+      co_await respond(route.status, {}, scratch_);
     } else {
-      co_await respond(route.status, text);
+      expand(pr.target, scratch_);
+      co_await respond(route.status, scratch_);
     }
     log_request(&g, &pr);
+    if (body_pending) co_await linger();
     co_return keep_alive_;
   }
 
@@ -672,13 +676,8 @@ awaitable<bool> Session<Stream>::serve_one() {
   uint32_t upstream_index = route.upstream;
   if (match_.migration != plan::kNone) {
     const plan::Migration& m = p.migrations()[match_.migration];
-    std::span<const plan::ShiftStep> steps = p.shift_steps().subspan(m.steps.first, m.steps.count);
-    std::array<migrations::Step, 32> buf{};
-    size_t n = std::min(steps.size(), buf.size());
-    for (size_t i = 0; i < n; ++i) buf[i] = {steps[i].basis_points, steps[i].duration_ms, steps[i].hold != 0};
-    int64_t begin = g.migration_begin_ms[match_.migration];
-    if (m.shadow_duration_ms > 0) begin += m.shadow_duration_ms;
-    uint32_t weight = migrations::weight_at({buf.data(), n}, begin, unix_ms_now());
+    const PreparedMigration& pm = g.migrations[match_.migration];
+    uint32_t weight = migrations::weight_at(pm.steps, pm.shift_begin_ms, unix_ms_now());
     std::string_view key;
     bool have = false;
     std::string_view bk = p.str(m.bucket_key);
