@@ -160,7 +160,11 @@ printf 'rep\tscenario\tproxy\trps\tp50_ms\tp99_ms\tcpu_us\trequests\terrors\tnon
 measure() {  # rep scenario proxy path [wrk args]
   local rep=$1 scen=$2 proxy=$3 path=$4; shift 4
   local url="http://127.0.0.1:${PORT[$proxy]}$path" g=${PGID[$proxy]} out="$RUN/raw/$scen.$proxy.r$rep.txt"
-  kill -0 "$g" 2>/dev/null || { log "$proxy is no longer running (see $RUN/logs/$proxy.out)"; KEEP=1; exit 4; }
+  if ! kill -0 "$g" 2>/dev/null; then
+    log "$proxy is no longer running (see $RUN/logs/$proxy.out; kept)"
+    grep -q 'SIGTERM' "$RUN/logs/$proxy.out" 2>/dev/null && log "it was sent a SIGTERM from outside this script (a pkill by name?)"
+    KEEP=1; exit 4
+  fi
   [ "$WARM" != 0 ] && taskset -c "$GEN_CPU" wrk -t1 -c"$CONNS" -d"$WARM" "$@" "$url" >/dev/null 2>&1
   local t0 t1 c0 c1
   c0=$(core_busy "$SUT_CPU"); t0=$(cpu_ticks "$g")
