@@ -76,6 +76,36 @@ site "other.test" {
 """
 
 
+MIGRATIONS = r"""
+listen http :80
+upstream app {
+  server "127.0.0.1:1"
+}
+upstream iotd {
+  server "127.0.0.1:1"
+}
+site "m.test" {
+  route / { to app }
+}
+migration "all moved" {
+  move /done/** from app to iotd
+  shift 100%
+  start "2020-01-01T00:00:00Z"
+}
+migration "half way" {
+  move /half/** from app to iotd
+  shift 50% hold
+  bucket header "X-User"
+  start "2020-01-01T00:00:00Z"
+}
+migration "not yet" {
+  move /later/** from app to iotd
+  shift 100%
+  start "2099-01-01T00:00:00Z"
+}
+"""
+
+
 def main():
     with Harness(sys.argv) as h:
         app = h.origin("app")
@@ -255,6 +285,25 @@ def main():
         h.case("Upgrade where a route opts in", upgrade_where_a_route_opts_in)
         h.case("metrics, plan, healthz", metrics_and_plan)
         h.case("access log", access_log_lines)
+
+        mg = h.gateway(MIGRATIONS, name="migrations", upstreams={"app": app.addrs, "iotd": iotd.addrs})
+
+        def migration_splits():
+            def side(path, *args):
+                return get(mg.url(path), "-H", "Host: m.test", *args)[2].split(" ")[0]
+
+            expect_eq({side("/done/1") for _ in range(3)}, {"iotd"}, "a finished shift sends everything to the new side")
+            expect_eq({side("/later/1") for _ in range(3)}, {"app"}, "before start, everything stays")
+            expect_eq(side("/other"), "app", "paths the migration does not move")
+            sides = {}
+            for user in range(40):
+                got = {side("/half/x", "-H", f"X-User: u{user}") for _ in range(2)}
+                expect_eq(len(got), 1, f"user u{user} stays on one side")
+                sides[user] = got.pop()
+            moved = sum(1 for v in sides.values() if v == "iotd")
+            check(8 <= moved <= 32, f"about half of 40 users moved at 50%: {moved}")
+
+        h.case("migration traffic split", migration_splits)
 
 
 if __name__ == "__main__":
