@@ -409,7 +409,14 @@ int Gateway::run() {
       signals.async_wait(on_signal);
       return;
     }
+    if (stopping_) {  // a second SIGTERM/SIGINT: stop now, whatever is in flight
+      note("stopping now (second signal)");
+      for (auto& w : workers_) w->stop();
+      main_io_.stop();
+      return;
+    }
     shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    signals.async_wait(on_signal);
     if (admin) admin->close(ec);
     // Drain: stop when every connection has closed or the deadline passes.
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.limits.drain_timeout_ms);
