@@ -10,40 +10,14 @@
 #include <cstdlib>
 #include <new>
 
+#include "tests/support/counting_new.h"
+
 #include "compiler/check_pipeline.h"
 #include "compiler/emit/emit_plan.h"
 #include "runtime/plan/matcher.h"
 
-namespace {
-std::atomic<bool> counting{false};
-std::atomic<long> allocations{0};
-}  // namespace
-
-// Every replaceable form that the sized and unsized, array and nothrow news and
-// deletes pair up with, so each pair allocates and frees the same way (ASan checks).
-namespace {
-void* counted(std::size_t n) noexcept {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(n ? n : 1);
-}
-}  // namespace
-
-void* operator new(std::size_t n) {
-  if (void* p = counted(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-  if (void* p = counted(n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+using banyan::testing::allocations;
+using banyan::testing::counting;
 
 int main(int argc, char** argv) {
   using namespace banyan;
