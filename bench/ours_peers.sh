@@ -87,5 +87,8 @@ workers = ${OURS_THREADS:-1}
 [log]
 format = "json"
 destination = "$access_log"
+# As the harness's nginx-tls peer: no session tickets (ssl_session_tickets off, NumTickets 0).
+[tls]
+session_tickets = false
 EOT
 exec "$BANYAN_BIN" run --config "$dir/gateway-$BENCH_SCENARIO.toml"

@@ -99,6 +99,12 @@ class Reader {
     return std::nullopt;
   }
 
+  std::optional<bool> boolean(const toml::node& n, const std::string& key) {
+    if (auto b = n.as_boolean()) return b->get();
+    error(n.source(), key, "must be true or false, not " + type_name(n));
+    return std::nullopt;
+  }
+
   std::optional<int64_t> integer(const toml::node& n, const std::string& key, int64_t lo, int64_t hi) {
     auto i = n.as_integer();
     if (i && i->get() >= lo && i->get() <= hi) return i->get();
@@ -168,7 +174,7 @@ bool overlaps(const HostPort& a, const HostPort& b) {
 }
 
 void Reader::read(const toml::table& root, GatewayConfig& c) {
-  only_keys(root, "", {"plan", "workers", "listen", "admin", "log", "upstreams", "resolver", "limits"});
+  only_keys(root, "", {"plan", "workers", "listen", "admin", "log", "upstreams", "resolver", "tls", "limits"});
 
   if (auto n = root.get("plan")) {
     if (auto s = string(*n, "plan", "\"gallery.plan\"")) {
@@ -213,6 +219,13 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
       only_keys(*t, "resolver", {"hosts_file"});
       if (auto h = t->get("hosts_file"))
         if (auto s = string(*h, "resolver.hosts_file", "\"hosts\"")) c.hosts_file = resolve(*s);
+    }
+  }
+  if (auto n = root.get("tls")) {
+    if (auto t = table(*n, "tls", "[tls] session_tickets = false")) {
+      only_keys(*t, "tls", {"session_tickets"});
+      if (auto b = t->get("session_tickets"))
+        if (auto v = boolean(*b, "tls.session_tickets")) c.tls_session_tickets = *v;
     }
   }
   if (auto n = root.get("limits"))

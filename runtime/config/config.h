@@ -78,6 +78,10 @@ struct GatewayConfig {
   // A hosts(5)-format file consulted before DNS, re-read on every resolution: names
   // this environment maps itself (and the tests' way to move a name between addresses).
   std::string hosts_file;
+  // TLS 1.3 session tickets (resumption without a shared cache), as nginx's
+  // ssl_session_tickets: on unless this environment turns them off (replicas that do
+  // not share a ticket key gain little from them).
+  bool tls_session_tickets = true;
   Limits limits;
 };
 

@@ -76,10 +76,10 @@ Gateway::~Gateway() {
 }
 
 void Gateway::note(const std::string& line) const {
+  // stderr (a terminal, or systemd's journal), never the access log: that file holds
+  // one JSON object per line and nothing else.
   std::string s = "banyan: " + line + "\n";
-  // stderr always (an operator runs it in a terminal or under systemd); the log file too.
   (void)!::write(2, s.data(), s.size());
-  if (log_fd_ > 2) (void)!::write(log_fd_, s.data(), s.size());
 }
 
 std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::string& error) {
@@ -130,7 +130,7 @@ std::string Gateway::reload(const std::string& why) {
   if (!prepared.generation) return fail(prepared.error);
   std::shared_ptr<const Generation> next = std::move(prepared.generation);
   std::string tls_error;
-  std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, tls_error);
+  std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, config_.tls_session_tickets, tls_error);
   if (!tls_error.empty()) return fail(tls_error);
   if (https_port_ != 0 && !tls) return fail("the https listener needs a `tls` block");
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
@@ -376,7 +376,7 @@ int Gateway::run() {
   }
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
   std::shared_ptr<const Generation> first = std::move(prepared.generation);
-  tls_.store(make_tls_contexts(first, error));
+  tls_.store(make_tls_contexts(first, config_.tls_session_tickets, error));
   if (!error.empty()) {
     std::cerr << "banyan: " << error << "\n";
     return 1;

@@ -49,7 +49,7 @@ class Gateway {
   std::string reload(const std::string& why);
   // /plan: the serving plan in JSON.
   std::string plan_summary() const;
-  // A line for the operator (stderr, or the log file), prefixed with the time.
+  // A line for the operator, on stderr (never in the access log).
   void note(const std::string& line) const;
 
  private:

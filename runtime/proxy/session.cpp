@@ -1470,10 +1470,8 @@ auto on_exit(Worker& worker) {
 
 }  // namespace
 
-void start_session(Worker& worker, tcp::socket socket, const ListenerInfo& listener) {
+void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer, const ListenerInfo& listener) {
   error_code ec;
-  tcp::endpoint peer = socket.remote_endpoint(ec);
-  if (ec) return;  // reset before we looked: nothing to serve
   socket.set_option(tcp::no_delay(true), ec);
   if (listener.https) {
     using TlsStream = asio::ssl::stream<tcp::socket>;

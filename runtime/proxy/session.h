@@ -13,6 +13,7 @@
 
 namespace banyan::proxy {
 
-void start_session(Worker& worker, boost::asio::ip::tcp::socket socket, const ListenerInfo& listener);
+void start_session(Worker& worker, boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer,
+                   const ListenerInfo& listener);
 
 }  // namespace banyan::proxy

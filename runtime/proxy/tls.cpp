@@ -35,7 +35,8 @@ int on_server_name(SSL* ssl, int* /*alert*/, void* arg) {
 
 }  // namespace
 
-std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation, std::string& error) {
+std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation, bool session_tickets,
+                                                     std::string& error) {
   const plan::Plan& p = *generation->plan;
   if (p.tls().empty()) return nullptr;
   auto set = std::make_shared<TlsContexts>();
@@ -50,6 +51,13 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
     SSL_CTX_set_min_proto_version(raw, ssl_version(t.min_version));
     SSL_CTX_set_max_proto_version(raw, ssl_version(t.max_version));
     SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION);
+    // No server-side session cache (it would be per worker and per process); resumption
+    // is by stateless tickets, when the configuration allows them.
+    SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
+    if (!session_tickets) {
+      SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
+      SSL_CTX_set_num_tickets(raw, 0);
+    }
     std::string ciphers(p.str(t.ciphers));
     if (!ciphers.empty() && SSL_CTX_set_cipher_list(raw, ciphers.c_str()) != 1) {
       error = "tls " + name + ": OpenSSL refuses the cipher list '" + ciphers + "'";

@@ -24,6 +24,7 @@ struct TlsContexts {
 
 // Null when the plan has no `tls` block (no https listener can serve), or on error
 // (`error` says which block and file).
-std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation, std::string& error);
+std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation, bool session_tickets,
+                                                     std::string& error);
 
 }  // namespace banyan::proxy

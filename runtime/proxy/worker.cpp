@@ -113,7 +113,8 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const Listene
   const uint32_t cap = gateway_.config().limits.connections;
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket s = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    tcp::endpoint peer;  // from accept(2) itself: no getpeername per connection
+    tcp::socket s = co_await acceptor.async_accept(peer, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       // EMFILE and friends: wait a little rather than spin.
@@ -128,7 +129,7 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const Listene
       continue;  // closed by the socket's destructor
     }
     bump(gateway_.metrics().connections_open);
-    start_session(*this, std::move(s), info);
+    start_session(*this, std::move(s), peer, info);
   }
 }
 

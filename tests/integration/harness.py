@@ -130,7 +130,7 @@ class Gateway:
     def access_log(self):
         time.sleep(0.3)  # the workers flush every 200 ms
         with open(self.log_path) as f:
-            return [json.loads(line) for line in f if line.startswith("{")]
+            return [json.loads(line) for line in f]  # every line one JSON object, nothing else
 
     def signal(self, sig):
         self.proc.send_signal(sig)

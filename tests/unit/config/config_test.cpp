@@ -113,13 +113,23 @@ TEST_CASE("a log file and ipv6 and every-interface addresses are read", "[config
   CHECK(r.config->log_file == "conf/logs/gw.log");
 }
 
+TEST_CASE("tls.session_tickets and resolver.hosts_file", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\n[tls]\nsession_tickets = \"no\"\n") ==
+        std::vector<std::string>{"gateway.toml:3:19: tls.session_tickets: must be true or false, not a string"});
+  auto r = banyan::config::parse_config("plan = \"g.plan\"\n[tls]\nsession_tickets = false\n[resolver]\nhosts_file = \"h\"\n",
+                                        "conf/gateway.toml");
+  REQUIRE(r.config);
+  CHECK_FALSE(r.config->tls_session_tickets);
+  CHECK(r.config->hosts_file == "conf/h");
+}
+
 TEST_CASE("an unknown key or table names the closest allowed key and lists them", "[config]") {
   CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
         std::vector<std::string>{"gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
-                                 "the top are plan, workers, listen, admin, log, upstreams, resolver or limits)"});
+                                 "the top are plan, workers, listen, admin, log, upstreams, resolver, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limit]\nbody = \"1MiB\"\n") ==
         std::vector<std::string>{"gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
-                                 "the top are plan, workers, listen, admin, log, upstreams, resolver or limits)"});
+                                 "the top are plan, workers, listen, admin, log, upstreams, resolver, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limits]\n  header_timout = \"1s\"\n") ==
         std::vector<std::string>{
             "gateway.toml:3:3: limits.header_timout: unknown key 'header_timout'; did you mean 'header_timeout'? (the "
