@@ -323,6 +323,7 @@ class Session final : public SessionBase {
   http::ResponseHead rhead_;
   std::string path_, out_, scratch_, host_lower_;
   std::string peer_ip_, peer_port_, server_port_;
+  std::array<char, 1024> first_bytes_;  // an idle connection's next bytes (a typical request head fits)
   char request_id_[32];
   plan::MatchResult match_;
   const PreparedRoute* route_ = nullptr;
@@ -419,18 +420,26 @@ awaitable<bool> Session<Stream>::read_head() {
     }
     error_code ec;
     if (!first_byte_seen) {
-      // Idle between requests: hold no buffer while nothing arrives (plain TCP).
+      // Idle between requests: hold no request buffer while nothing arrives (plain
+      // TCP). The first bytes land in a small array of the session's (a read, not a
+      // readiness wait: Asio re-arms epoll for every wait, not for a read).
       if constexpr (std::is_same_v<Stream, tcp::socket>) {
         release_request_memory();
         set_deadline(Phase::Idle, limits_.idle_timeout_ms);
-        co_await stream_.async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
-        if (ec || closing_) co_return false;
+        size_t n = co_await stream_.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
+        if (ec || n == 0 || closing_) co_return false;
         fields_ = worker_.fields().get();
+        in_.acquire(worker_.buffers());
+        std::memcpy(in_.data.get(), first_bytes_.data(), n);
+        in_.end = n;
+        bytes_in_ += n;
+        head_deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
+      } else {
+        in_.acquire(worker_.buffers());
+        head_deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
+        size_t n = co_await read_client(Phase::Idle, limits_.idle_timeout_ms, ec);
+        if (ec || n == 0) co_return false;  // closed, reset or idle too long: nothing to answer
       }
-      in_.acquire(worker_.buffers());
-      head_deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
-      size_t n = co_await read_client(Phase::Idle, limits_.idle_timeout_ms, ec);
-      if (ec || n == 0) co_return false;  // closed, reset or idle too long: nothing to answer
       first_byte_seen = true;
       continue;
     }
