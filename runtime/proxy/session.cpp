@@ -1286,6 +1286,17 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     upstream_clean = up_.size() == 0;
   } else if (rhead_.framing == http::Framing::Length) {
     uint64_t left = rhead_.content_length;
+    if (up_.size() < left) {
+      // The rest of a small body is often already in the socket: take it without
+      // waiting, so head and body leave in one write (one segment, one syscall).
+      up_.compact();
+      size_t room = up_.cap - up_.end;
+      if (room > 0) {
+        ssize_t n = ::recv(upstream_->native_handle(), up_.data.get() + up_.end,
+                           static_cast<size_t>(std::min<uint64_t>(room, left - up_.size())), MSG_DONTWAIT);
+        if (n > 0) up_.end += static_cast<size_t>(n);
+      }
+    }
     size_t take = static_cast<size_t>(std::min<uint64_t>(left, up_.size()));
     std::array<asio::const_buffer, 2> b{asio::buffer(out_), asio::buffer(up_.view().data(), take)};
     if (!co_await write_client(b)) {
