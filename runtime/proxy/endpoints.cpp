@@ -146,6 +146,9 @@ std::string EndpointSource::resolve() {
       set->health[i].window_start_ms.store(old->health[j].window_start_ms.load());
       set->health[i].cooldown_until_ms.store(old->health[j].cooldown_until_ms.load());
       set->health[i].ejections.store(old->health[j].ejections.load());
+      set->health[i].down.store(old->health[j].down.load());
+      set->health[i].probe_fails.store(old->health[j].probe_fails.load());
+      set->health[i].probe_passes.store(old->health[j].probe_passes.load());
     }
   }
   std::vector<std::string_view> ids(set->identities.begin(), set->identities.end());

@@ -38,6 +38,14 @@ struct EndpointHealth {
   std::atomic<int64_t> window_start_ms{0};  // steady-clock ms
   std::atomic<int64_t> cooldown_until_ms{0};
   std::atomic<uint64_t> ejections{0};
+  // Active checks (`health`): down after `fails` failed probes in a row, up again
+  // after `passes` good ones. Written by the main thread's prober only.
+  std::atomic<bool> down{false};
+  std::atomic<uint32_t> probe_fails{0}, probe_passes{0};
+
+  bool healthy(int64_t now_ms) const {
+    return !down.load(std::memory_order_relaxed) && cooldown_until_ms.load(std::memory_order_relaxed) <= now_ms;
+  }
 };
 
 struct EndpointSet {

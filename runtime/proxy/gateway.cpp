@@ -20,6 +20,7 @@
 #include "runtime/http/fields.h"
 #include "runtime/http/parse.h"
 #include "runtime/proxy/access_log.h"
+#include "runtime/proxy/health_check.h"
 #include "runtime/proxy/tls.h"
 
 namespace banyan::proxy {
@@ -172,7 +173,7 @@ std::string Gateway::plan_summary() const {
     }
     o += "],\"endpoints\":[";
     for (size_t e = 0; e < set->size(); ++e) {
-      bool healthy = set->health[e].cooldown_until_ms.load() <= now_ms;
+      bool healthy = set->health[e].healthy(now_ms);
       o += std::string(e ? "," : "") + "{\"address\":" + json_string(set->identities[e]) + ",\"weight\":" +
            std::to_string(set->initial[e].weight) + ",\"backup\":" + (set->initial[e].backup ? "true" : "false") +
            ",\"healthy\":" + (healthy ? "true" : "false") + "}";
@@ -442,6 +443,7 @@ int Gateway::run() {
   if (admin) asio::co_spawn(main_io_, admin_loop(*admin), asio::detached);
   asio::co_spawn(main_io_, watch_plan_file(), asio::detached);
   asio::co_spawn(main_io_, re_resolve(), asio::detached);
+  asio::co_spawn(main_io_, run_health_checks(*this, main_io_, stopping_), asio::detached);
 
   std::string where;
   for (const ListenerInfo& l : listeners)

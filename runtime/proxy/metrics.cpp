@@ -136,7 +136,7 @@ std::string Metrics::render(const Generation& current) const {
     if (u.latency.count.load()) histogram(o, "banyan_upstream_duration_seconds", "upstream=\"" + u.name + "\"", u.latency);
 
   // Endpoint health of the serving plan's upstreams.
-  o += "# HELP banyan_upstream_endpoint_healthy 1 when the endpoint takes requests, 0 while it cools down.\n"
+  o += "# HELP banyan_upstream_endpoint_healthy 1 when the endpoint takes requests; 0 while it cools down or fails its health checks.\n"
        "# TYPE banyan_upstream_endpoint_healthy gauge\n";
   int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now().time_since_epoch())
@@ -144,7 +144,7 @@ std::string Metrics::render(const Generation& current) const {
   for (const auto& pu : current.upstreams) {
     auto set = pu.endpoints->current();
     for (size_t i = 0; i < set->size(); ++i) {
-      bool healthy = set->health[i].cooldown_until_ms.load() <= now_ms;
+      bool healthy = set->health[i].healthy(now_ms);
       o += "banyan_upstream_endpoint_healthy{upstream=\"" + escape_label(pu.name) + "\",endpoint=\"" +
            set->identities[i] + "\"} " + (healthy ? "1" : "0") + "\n";
     }

@@ -716,7 +716,7 @@ uint32_t Session<Stream>::pick(const Generation& g, const PreparedUpstream& pu, 
   int64_t now = ms_since_epoch(Clock::now());
   for (size_t i = 0; i < set.size(); ++i) {
     balance::Endpoint& e = wu.endpoints[i];
-    bool cooling = set.health[i].cooldown_until_ms.load(std::memory_order_relaxed) > now;
+    bool cooling = !set.health[i].healthy(now);
     bool full = set.max_conns[i] >= 0 && e.active >= static_cast<uint32_t>(set.max_conns[i]);
     e.usable = !cooling && !full && std::find(tried_.begin(), tried_.begin() + tried_count_, i) == tried_.begin() + tried_count_;
   }

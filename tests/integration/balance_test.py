@@ -41,6 +41,7 @@ def main():
         m = h.origin("m", replicas=3)
         a, b, c = m.addrs
         spare = h.origin("spare", replicas=3)
+        probed = h.origin("probed", replicas=2)
         gw = h.gateway(routes({
             "rr": servers(m.addrs),
             "weighted": servers(m.addrs, {a: " weight 5"}),
@@ -52,6 +53,7 @@ def main():
             "pinned": servers(m.addrs) + '\n  sticky cookie "srv" ttl 1h',
             "standby": servers([a]) + f'\n  server "{b}" backup',
             "dying": servers(spare.addrs) + "\n  retries 2",
+            "checked": servers(probed.addrs) + "\n  health GET /healthz every 1s timeout 500ms fails 1 passes 1",
         }), workers=1)
 
         def round_robin():
@@ -127,6 +129,23 @@ def main():
                   "the dead endpoint is marked unhealthy")
             check(re.search(r'banyan_upstream_retries_total\{upstream="dying"\} [1-9]', text), "a retry was counted")
 
+        def active_health_checks():
+            import time
+            p1, p2 = probed.addrs
+            out, rc = curl(f"http://{p2}/die")
+            expect_eq((rc, out), (0, "bye\n"), "replica p2 dies")
+            deadline = time.time() + 5
+            down = False
+            while time.time() < deadline and not down:  # no proxied request yet: only the probes can tell
+                s, text = gw.admin("/metrics")
+                down = f'banyan_upstream_endpoint_healthy{{upstream="checked",endpoint="{p2}"}} 0' in text
+                time.sleep(0.2)
+            check(down, "the health check marks the dead endpoint down")
+            check('banyan_upstream_errors_total{upstream="checked",kind="connect"} 0' in text,
+                  "no request failed on the way")
+            expect_eq({served_by(gw, "/checked")[0] for _ in range(6)}, {p1}, "traffic goes to the live one")
+            check(f"endpoint {p2} is down" in gw.stderr(), "the gateway says so")
+
         h.case("round robin", round_robin)
         h.case("weighted round robin", weighted_round_robin)
         h.case("least connections", least_conn)
@@ -135,6 +154,7 @@ def main():
         h.case("sticky cookies", sticky_cookies)
         h.case("backups", backups)
         h.case("an endpoint dies mid-test", endpoint_dies_mid_test)
+        h.case("active health checks", active_health_checks)
 
 
 if __name__ == "__main__":

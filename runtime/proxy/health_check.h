@@ -1,0 +1,20 @@
+// Active health checks (`health [METHOD] PATH [every D] [timeout D] [expect ...]
+// [fails N] [passes N]`): the main thread probes every endpoint of every upstream that
+// asks for it, on its interval, and marks an endpoint down after `fails` failed probes
+// in a row and up again after `passes` good ones (EndpointHealth::down, which the
+// workers' picks read). A probe is one HTTP/1.1 request on a new connection, bounded
+// by the timeout; its answer is held to the status line only.
+#pragma once
+
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace banyan::proxy {
+
+class Gateway;
+
+// Runs until the gateway stops; re-reads the serving generation every tick.
+boost::asio::awaitable<void> run_health_checks(Gateway& gateway, boost::asio::io_context& io, const bool& stopping);
+
+}  // namespace banyan::proxy
