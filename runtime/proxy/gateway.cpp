@@ -79,7 +79,14 @@ Gateway::~Gateway() {
 void Gateway::note(const std::string& line) const {
   // stderr (a terminal, or systemd's journal), never the access log: that file holds
   // one JSON object per line and nothing else.
-  std::string s = "banyan: " + line + "\n";
+  std::string s;
+  size_t start = 0;
+  while (start <= line.size()) {  // every line prefixed, so each reads alone in a journal
+    size_t end = line.find('\n', start);
+    if (end == std::string::npos) end = line.size();
+    s += "banyan: " + line.substr(start, end - start) + "\n";
+    start = end + 1;
+  }
   (void)!::write(2, s.data(), s.size());
 }
 
