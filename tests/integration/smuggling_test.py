@@ -166,6 +166,25 @@ def main():
                     pass
                 check(time.time() - t < 4, f"body timeout took {time.time() - t:.1f}s")
 
+        def connection_cap():
+            capped = h.gateway(ROUTES, name="capped", upstreams={"app": app.addrs}, extra="[limits]\nconnections = 3\n")
+            held = [socket.create_connection(("127.0.0.1", capped.port), timeout=5) for _ in range(3)]
+            time.sleep(0.2)
+            with socket.create_connection(("127.0.0.1", capped.port), timeout=5) as extra:
+                extra.settimeout(3)
+                try:
+                    got = extra.recv(10)
+                except ConnectionResetError:
+                    got = b""
+                expect_eq(got, b"", "a connection over the cap is closed at once")
+            for s_ in held:
+                s_.close()
+            time.sleep(0.2)
+            ans = raw(capped.port, f"GET / HTTP/1.1\r\n{H}Connection: close\r\n\r\n".encode())
+            expect_eq(statuses(ans), [200], "served again below the cap")
+            s_, text = capped.admin("/metrics")
+            check("banyan_connections_refused_total 1" in text, "the refusal is counted")
+
         h.case("refused heads (status, close, origin saw nothing)", head_cases)
         h.case("refused chunked bodies", body_cases)
         h.case("a body is never a request", body_is_never_a_request)
@@ -173,6 +192,7 @@ def main():
         h.case("absolute-form", absolute_form_routes_by_its_authority)
         h.case("upstream responses are held to the same rules (502)", upstream_strictness)
         h.case("slow clients are cut off", slow_clients_are_cut_off)
+        h.case("the connection cap", connection_cap)
 
 
 if __name__ == "__main__":
