@@ -47,9 +47,10 @@ cat <<'TRY'
 
 The gateway serves the image-gallery tutorial on this machine. Try:
 
-  curl -i http://localhost:8080/             # plain HTTP is redirected to HTTPS (301), as in the tutorial
-  curl -ik --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/
-                                             # X-Upstream alternates over the three monolith replicas; HSTS is set
+  curl -ikL --resolve image-gallery.local:8080:127.0.0.1 --resolve image-gallery.local:8443:127.0.0.1 \
+       http://image-gallery.local:8080/      # 301 to HTTPS, as in the tutorial, then the page; run it a few
+                                             # times: X-Upstream alternates over the three monolith replicas
+  curl -i http://localhost:8080/             # the redirect alone
   curl -ik --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/api/image
                                              # reaches iotd, the path rewritten to /image
   curl -s http://127.0.0.1:9901/metrics      # Prometheus metrics;  /plan  the loaded plan;  /healthz
