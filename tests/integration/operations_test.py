@@ -11,6 +11,7 @@ import http.client
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -208,6 +209,15 @@ site "o.test" {{
             check("keeping its last 2 address(es)" in g3.stderr() or "keeping its last 2" in plan,
                   f"the failure keeps the last good set and says so: {plan}")
 
+        def bad_configuration_exits_2():
+            bad = os.path.join(h.dir, "bad.toml")
+            write(bad, f'plan = "{gw.routes_path}"\nworker = 2\n[limits]\nheader_timeout = 10\n')
+            r = subprocess.run([h.banyan_bin, "run", "--config", bad], capture_output=True, text=True, timeout=20)
+            expect_eq(r.returncode, 2, "exit status for a bad configuration")
+            check(f"{bad}:2:1: worker: unknown key 'worker'; did you mean 'workers'?" in r.stderr, r.stderr)
+            check(f"{bad}:4:18: limits.header_timeout: must be a string" in r.stderr, r.stderr)
+
+        h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("reload under load drops nothing", reload_under_load)
         h.case("a bad plan at reload keeps the old one", bad_plan_keeps_the_old_one)
         h.case("the plan file is watched", watch_reloads_on_change)
