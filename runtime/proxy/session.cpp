@@ -946,7 +946,6 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   Attempt last;
   const int max_tries = 1 + std::clamp(retries, 0, 14);
   Clock::time_point upstream_started = Clock::now();
-  bool body_sent = false;
   uint32_t ep = balance::kNoEndpoint;
   // The endpoint's in-flight count covers the whole exchange, response body included
   // (least_conn reads it); `wu_holder` keeps the array alive until then.
@@ -997,7 +996,6 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       if (a.failure == Failure::Timeout) bump(pu.counters->timeouts);
       record_failure(pu, *wu.set, ep, a.detail);
       last = std::move(a);
-      if (!replayable_body && body_sent) break;
       continue;
     }
 
@@ -1015,13 +1013,11 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       drop_upstream();
       if (!a.reused) record_failure(pu, *wu.set, ep, a.detail);
       last = std::move(a);
-      if (replayable_body) continue;
-      break;
+      continue;  // nothing of a streamed body was read from the client yet: another endpoint can take it
     }
 
     if (has_body && !replayable_body) {
       // Stream the rest of the body from the client.
-      body_sent = true;
       if (head_.expect_continue && in_.size() == 0) {
         static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
         if (!co_await write_client(asio::buffer(k100.data(), k100.size()))) co_return false;
@@ -1198,7 +1194,12 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     if (has_body && replayable_body) in_.consume(static_cast<size_t>(head_.content_length));
     break;
   }
-  if (!upstream_) co_return false;
+  if (!upstream_) {  // not reached today (every failure above answers or retries); a guard, not a silent close
+    keep_alive_ = false;
+    error_ = "upstream failed";
+    co_await respond(502, "bad gateway: the upstream exchange failed\n");
+    co_return false;
+  }
 
   if (rhead_.status == 101) co_return co_await tunnel(pu, pr);
 
