@@ -20,6 +20,7 @@
 #include "runtime/http/fields.h"
 #include "runtime/http/parse.h"
 #include "runtime/proxy/access_log.h"
+#include "runtime/proxy/clock.h"
 #include "runtime/proxy/health_check.h"
 #include "runtime/proxy/tls.h"
 
@@ -33,10 +34,6 @@ using boost::system::error_code;
 
 namespace {
 
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string machine_hostname() {
   char buf[256] = {};
@@ -92,10 +89,11 @@ void Gateway::note(const std::string& line) const {
 
 std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::string& error) {
   std::vector<ListenerInfo> out;
-  for (const config::ListenBinding& b : config_.listen) {
+  for (uint32_t i = 0; i < config_.listen.size(); ++i) {
+    const config::ListenBinding& b = config_.listen[i];
     for (const plan::Listener& l : p.listeners()) {
       if (p.str(l.address) != b.plan_address) continue;
-      ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https};
+      ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https, i};
       if (info.https) {
         if (p.tls().empty()) {
           error = "listener " + b.plan_address + " is https but the plan has no `tls` block";
@@ -167,9 +165,7 @@ std::string Gateway::plan_summary() const {
     o += "}";
   }
   o += "],\"upstreams\":[";
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_ms = steady_ms();
   for (size_t i = 0; i < g->upstreams.size(); ++i) {
     const PreparedUpstream& u = g->upstreams[i];
     auto set = u.endpoints->current();
@@ -315,9 +311,7 @@ awaitable<void> Gateway::re_resolve() {
     co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
     if (stopping_) break;
     auto g = generation();
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now().time_since_epoch())
-                      .count();
+    int64_t now = steady_ms();
     if (g->number != seen) {
       seen = g->number;
       due.assign(g->upstreams.size(), 0);

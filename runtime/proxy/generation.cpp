@@ -168,6 +168,13 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
   unbuilt(shadowed, "migration(s) with `shadow`", "no traffic is shadowed (the shift is applied)");
   unbuilt(rollback, "migration(s) with `rollback`", "nothing is rolled back automatically");
 
+  for (const config::ListenBinding& b : config.listen) {
+    const plan::Listener* found = nullptr;
+    for (const plan::Listener& l : p.listeners())
+      if (p.str(l.address) == b.plan_address) found = &l;
+    g->listeners.push_back(found);
+  }
+
   g->plan = std::move(plan_ptr);
   out.generation = std::move(g);
   return out;

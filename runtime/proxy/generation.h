@@ -71,6 +71,9 @@ struct Generation {
   std::vector<PreparedRoute> routes;
   std::vector<PreparedUpstream> upstreams;
   std::vector<PreparedMigration> migrations;
+  // The plan's listener each `listen` binding of the configuration serves (by index;
+  // null when this plan has none by that address), found once instead of per request.
+  std::vector<const plan::Listener*> listeners;
   std::string source;                       // the file it came from
   std::string sha256;                       // of the routes sources, hex
   uint64_t number = 0;                      // 1 for the first plan, +1 per successful reload

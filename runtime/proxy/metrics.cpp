@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "runtime/proxy/clock.h"
 #include "runtime/proxy/generation.h"
 
 namespace banyan::proxy {
@@ -138,9 +139,7 @@ std::string Metrics::render(const Generation& current) const {
   // Endpoint health of the serving plan's upstreams.
   o += "# HELP banyan_upstream_endpoint_healthy 1 when the endpoint takes requests; 0 while it cools down or fails its health checks.\n"
        "# TYPE banyan_upstream_endpoint_healthy gauge\n";
-  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now().time_since_epoch())
-                       .count();
+  int64_t now_ms = steady_ms();
   for (const auto& pu : current.upstreams) {
     auto set = pu.endpoints->current();
     for (size_t i = 0; i < set->size(); ++i) {

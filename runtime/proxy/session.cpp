@@ -27,6 +27,7 @@
 #include "runtime/plan/matcher.h"
 #include "runtime/plan/normalize_path.h"
 #include "runtime/plan/rewrite.h"
+#include "runtime/proxy/clock.h"
 #include "runtime/proxy/gateway.h"
 
 namespace banyan::proxy {
@@ -38,15 +39,6 @@ using asio::awaitable;
 using asio::use_awaitable;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
-
-int64_t ms_since_epoch(Clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-int64_t unix_ms_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view reason_phrase(int status) {
   switch (status) {
@@ -186,10 +178,9 @@ struct Buffer {
 enum class Phase : uint8_t { Idle, Head, Body, Connect, UpstreamWrite, UpstreamRead, ClientWrite, Tunnel, Closing };
 
 // Why an exchange with one endpoint failed.
-enum class Failure : uint8_t { None, Connect, Write, ResetBeforeResponse, Timeout, BadResponse, ClientGone, BodyTooLarge, ClientBody };
+enum class Failure : uint8_t { None, Connect, Write, ResetBeforeResponse, Timeout, BadResponse, BodyTooLarge, ClientBody };
 
 struct Attempt {
-  uint32_t endpoint = balance::kNoEndpoint;
   Failure failure = Failure::None;
   bool reused = false;
   std::string detail;
@@ -285,7 +276,7 @@ class Session final : public SessionBase {
   awaitable<void> linger();
   awaitable<bool> tunnel(const PreparedUpstream& pu, const PreparedRoute& pr);
   awaitable<void> pump_to_upstream(std::shared_ptr<Session> self);
-  void log_request(const Generation* g, const PreparedRoute* pr);
+  void log_request(const PreparedRoute* pr);
   std::string_view variable(const plan::TemplatePart& p);
   void expand(const std::vector<plan::TemplatePart>& parts, std::string& out) {
     plan::expand_template(parts, out, [this](const plan::TemplatePart& p) { return variable(p); });
@@ -412,7 +403,7 @@ awaitable<bool> Session<Stream>::read_head() {
         scratch_ += http::describe(err);
         scratch_ += '\n';
         co_await respond(http::status_for(err), scratch_);
-        log_request(nullptr, nullptr);
+        log_request(nullptr);
         co_await linger();
         co_return false;
       }
@@ -451,7 +442,7 @@ awaitable<bool> Session<Stream>::read_head() {
         keep_alive_ = false;
         error_ = "request head not complete within the header timeout";
         co_await respond(408, "request timeout: the request head did not arrive in time\n");
-        log_request(nullptr, nullptr);
+        log_request(nullptr);
       }
       co_return false;
     }
@@ -531,8 +522,7 @@ std::string_view Session<Stream>::variable(const plan::TemplatePart& p) {
 }
 
 template <class Stream>
-void Session<Stream>::log_request(const Generation* g, const PreparedRoute* pr) {
-  (void)g;
+void Session<Stream>::log_request(const PreparedRoute* pr) {
   uint64_t us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started_).count());
   if (pr && status_ >= 100 && status_ < 600) {
@@ -594,7 +584,7 @@ awaitable<bool> Session<Stream>::serve_one() {
     keep_alive_ = false;
     error_ = "CONNECT and asterisk-form targets are not proxied";
     co_await respond(head_.method == "CONNECT" ? 405 : 400, "this gateway does not serve CONNECT or '*' requests\n");
-    log_request(&g, nullptr);
+    log_request(nullptr);
     co_return false;
   }
   path_.resize(head_.path.size());
@@ -606,32 +596,27 @@ awaitable<bool> Session<Stream>::serve_one() {
     scratch_ += plan::describe(np.error);
     scratch_ += '\n';
     co_await respond(400, scratch_);
-    log_request(&g, nullptr);
+    log_request(nullptr);
     co_return false;
   }
   path_.resize(np.length);
 
   // `listen http :80 { redirect https }`: every request on it goes to the https listener.
-  for (const plan::Listener& l : p.listeners()) {
-    if (p.str(l.address) != listener_.plan_address) continue;
-    if (l.redirect_https) {
-      route_ = nullptr;
-      scratch_ = "Location: https://";
-      std::string_view h = variable({plan::Var::Host, {}});
-      scratch_ += h;
-      if (gw_.https_port() != 443 && gw_.https_port() != 0) {
-        scratch_ += ':';
-        append_number(scratch_, gw_.https_port());
-      }
-      scratch_ += head_.target;
-      scratch_ += "\r\n";
-      keep_alive_ = keep_alive_if_local;
-      co_await respond(l.redirect_status, {}, scratch_);
-      log_request(&g, nullptr);
-      if (body_pending) co_await linger();
-      co_return keep_alive_;
+  if (const plan::Listener* l = g.listeners[listener_.binding]; l && l->redirect_https) {
+    route_ = nullptr;
+    scratch_ = "Location: https://";
+    scratch_ += variable({plan::Var::Host, {}});
+    if (gw_.https_port() != 443 && gw_.https_port() != 0) {
+      scratch_ += ':';
+      append_number(scratch_, gw_.https_port());
     }
-    break;
+    scratch_ += head_.target;
+    scratch_ += "\r\n";
+    keep_alive_ = keep_alive_if_local;
+    co_await respond(l->redirect_status, {}, scratch_);
+    log_request(nullptr);
+    if (body_pending) co_await linger();
+    co_return keep_alive_;
   }
 
   plan::RequestView view{head_.method, head_.host, path_, head_.query, head_.fields};
@@ -644,7 +629,7 @@ awaitable<bool> Session<Stream>::serve_one() {
     scratch_ += path_;
     scratch_ += '\n';
     co_await respond(404, scratch_);
-    log_request(&g, nullptr);
+    log_request(nullptr);
     if (body_pending) co_await linger();
     co_return keep_alive_;
   }
@@ -659,7 +644,7 @@ awaitable<bool> Session<Stream>::serve_one() {
     scratch_ = "content too large: the body is " + std::to_string(head_.content_length) + " bytes; this route takes at most " +
                std::to_string(max_body) + "\n";
     co_await respond(413, scratch_);
-    log_request(&g, &pr);
+    log_request(&pr);
     co_await linger();
     co_return false;
   }
@@ -676,7 +661,7 @@ awaitable<bool> Session<Stream>::serve_one() {
       expand(pr.target, scratch_);
       co_await respond(route.status, scratch_);
     }
-    log_request(&g, &pr);
+    log_request(&pr);
     if (body_pending) co_await linger();
     co_return keep_alive_;
   }
@@ -701,7 +686,7 @@ awaitable<bool> Session<Stream>::serve_one() {
     if (migrations::lands_on_new(migrations::bucket_of(p.str(m.name), key), weight)) upstream_index = m.to;
   }
   bool ok = co_await proxy(g, route, pr, upstream_index);
-  log_request(&g, &pr);
+  log_request(&pr);
   co_return ok && keep_alive_;
 }
 
@@ -709,11 +694,10 @@ awaitable<bool> Session<Stream>::serve_one() {
 
 template <class Stream>
 uint32_t Session<Stream>::pick(const Generation& g, const PreparedUpstream& pu, WorkerUpstream& wu) {
-  (void)g;
   const EndpointSet& set = *wu.set;
   const plan::Plan& p = *g.plan;
   const plan::Upstream& u = *pu.record;
-  int64_t now = ms_since_epoch(Clock::now());
+  int64_t now = steady_ms();
   for (size_t i = 0; i < set.size(); ++i) {
     balance::Endpoint& e = wu.endpoints[i];
     bool cooling = !set.health[i].healthy(now);
@@ -758,7 +742,7 @@ void Session<Stream>::record_failure(const PreparedUpstream& pu, const EndpointS
   // else to send the request, and refusing it outright helps nobody.
   if (pu.passive_failures <= 0 || set.size() <= 1) return;
   EndpointHealth& h = set.health[i];
-  int64_t now = ms_since_epoch(Clock::now());
+  int64_t now = steady_ms();
   if (now - h.window_start_ms.load(std::memory_order_relaxed) > pu.passive_window_ms) {
     h.window_start_ms.store(now, std::memory_order_relaxed);
     h.failures.store(0, std::memory_order_relaxed);
@@ -988,7 +972,6 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     tried_[tried_count_++] = ep;
     upstream_addr_ = wu.set->identities[ep];
     Attempt a;
-    a.endpoint = ep;
     active.hold(&wu.endpoints[ep]);
 
     if (!co_await connect(pu, wu, ep, a)) {

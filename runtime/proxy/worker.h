@@ -82,6 +82,7 @@ struct ListenerInfo {
   std::string plan_address;  // ":80"
   config::HostPort bind;
   bool https = false;
+  uint32_t binding = 0;  // its index in the configuration's `listen` (Generation::listeners)
 };
 
 // A session the worker can ask to finish (graceful shutdown).
