@@ -7,42 +7,12 @@
 #include "compiler/cli/commands.h"
 #include "compiler/diag/render.h"
 #include "compiler/format/format_file.h"
+#include "compiler/format/line_diff.h"
 #include "compiler/parse/parse_file.h"
 #include "compiler/source/file_reader.h"
 
 namespace banyan::cli {
 namespace {
-
-std::vector<std::string> split_lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find('\n', start);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-// One hunk from the first differing line to the last: enough to see what fmt would
-// change, and linear in the file's size (no quadratic diff on a huge file).
-std::string unified_diff(const std::string& path, const std::string& before, const std::string& after) {
-  auto a = split_lines(before), b = split_lines(after);
-  size_t prefix = 0;
-  while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
-  size_t suffix = 0;
-  while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
-         a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix])
-    ++suffix;
-  std::string out = "--- " + path + "\n+++ " + path + " (formatted)\n";
-  size_t na = a.size() - prefix - suffix, nb = b.size() - prefix - suffix;
-  out += "@@ -" + std::to_string(prefix + 1) + "," + std::to_string(na) + " +" + std::to_string(prefix + 1) + "," +
-         std::to_string(nb) + " @@\n";
-  for (size_t i = prefix; i < prefix + na; ++i) out += "-" + a[i] + "\n";
-  for (size_t i = prefix; i < prefix + nb; ++i) out += "+" + b[i] + "\n";
-  return out;
-}
 
 bool write_atomically(const std::string& path, const std::string& text) {
   std::string tmp = path + ".banyanc-fmt.tmp";
@@ -100,7 +70,7 @@ int fmt_command(const std::vector<std::string>& args) {
       std::cout << formatted;
     } else if (check) {
       if (formatted != *text) {
-        std::cout << unified_diff(path, *text, formatted);
+        std::cout << format::unified_diff(*text, formatted, path, path + " (formatted)");
         status = std::max(status, 1);
       }
     } else if (formatted != *text && !write_atomically(path, formatted)) {

@@ -75,6 +75,21 @@ expect_status 0 "formatting a formatted file changes nothing" -- "$banyanc" fmt 
 cmp -s "$work/messy.routes" "$work/once.routes" || { echo "FAIL: fmt is not idempotent"; failures=$((failures + 1)); }
 expect_status 1 "fmt refuses a file with syntax errors" -- "$banyanc" fmt "$work/bad.routes"
 
+# The diff --check shows is the one GNU diff -u shows (past its two header lines):
+# two hunks far apart, and a last line without its newline.
+{ printf 'upstream a {\n   server "a:80"\n}\n'; for i in $(seq 1 12); do printf 'upstream u%s {\n  server "u:80"\n}\n' "$i"; done
+  printf 'site "h" {\n  route / { to a }\n}'; } >"$work/two.routes"
+expect_status 1 "fmt --check shows the unformatted places" -- "$banyanc" fmt --check "$work/two.routes"
+mv "$work/out" "$work/ours.diff"
+"$banyanc" fmt --stdout "$work/two.routes" >"$work/two.formatted"
+diff -u "$work/two.routes" "$work/two.formatted" >"$work/gnu.diff"
+if [ "$(grep -c '^@@' "$work/ours.diff")" -eq 2 ] && cmp -s <(tail -n +3 "$work/ours.diff") <(tail -n +3 "$work/gnu.diff"); then
+  echo "ok: fmt --check's diff is GNU diff's"
+else
+  echo "FAIL: fmt --check's diff differs from diff -u:"; diff "$work/ours.diff" "$work/gnu.diff" | head -20
+  failures=$((failures + 1))
+fi
+
 # The plan: compile every example twice (same bytes), explain it both ways, route a
 # request through the plan file, and refuse a plan with one byte flipped.
 for f in "$ex"/*.routes; do
