@@ -64,11 +64,31 @@ std::string article(const std::string& what) {
   return std::string("in ") + (vowel ? "an " : "a ") + what;
 }
 
-std::string describe_type(const antlr4::dfa::Vocabulary& v, size_t type) {
+// A QUANTITY token is a duration or a size; the statement being parsed says which.
+enum class Quantity { Duration, Size, Either };
+
+Quantity quantity_wanted(antlr4::ParserRuleContext* ctx) {
+  if (dynamic_cast<RoutesParser::ZoneMemoryContext*>(ctx) || dynamic_cast<RoutesParser::ZoneDiskContext*>(ctx) ||
+      dynamic_cast<RoutesParser::ZoneMaxEntryContext*>(ctx) || dynamic_cast<RoutesParser::RMaxBodyContext*>(ctx))
+    return Quantity::Size;
+  if (dynamic_cast<RoutesParser::ThresholdContext*>(ctx)) return Quantity::Either;
+  return Quantity::Duration;
+}
+
+std::string describe_quantity(Quantity q) {
+  switch (q) {
+    case Quantity::Size: return "a size (like 64MiB)";
+    case Quantity::Either: return "a duration or size (like 500ms or 1MiB)";
+    case Quantity::Duration: break;
+  }
+  return "a duration (like 5s)";
+}
+
+std::string describe_type(const antlr4::dfa::Vocabulary& v, size_t type, antlr4::ParserRuleContext* ctx) {
   switch (type) {
     case RoutesParser::STRING: return "a string";
     case RoutesParser::PERCENT: return "a percentage";
-    case RoutesParser::QUANTITY: return "a duration or size (like 5s or 64MiB)";
+    case RoutesParser::QUANTITY: return describe_quantity(quantity_wanted(ctx));
     case RoutesParser::TLS_VERSION: return "a TLS version (TLS1.2 or TLS1.3)";
     case RoutesParser::INT: return "a number";
     case RoutesParser::ADDRESS: return "an address (like :80)";
@@ -120,7 +140,7 @@ void SyntaxErrorStrategy::explain(antlr4::Parser* parser, Token* found, const In
   for (size_t type : expected.toList()) {
     std::string word;
     if (is_keyword_type(vocab, type, &word)) keywords.push_back(word);
-    else if (type != Token::EPSILON) others.push_back(describe_type(vocab, type));
+    else if (type != Token::EPSILON) others.push_back(describe_type(vocab, type, parser->getContext()));
   }
   std::sort(keywords.begin(), keywords.end());
   const bool at_statement = keywords.size() >= 3 || (expected.contains(close) && !keywords.empty()) ||
@@ -156,28 +176,52 @@ void SyntaxErrorStrategy::explain(antlr4::Parser* parser, Token* found, const In
     return;
   }
 
+  Token* previous = parser->getTokenStream()->LT(-1);
+  const bool has_previous = ReaderContext::is_real(previous) && previous->getTokenIndex() < found->getTokenIndex() &&
+                            previous->getType() != Token::EOF;
+  std::string after;
+  if (has_previous) {
+    std::string prev = previous->getText();
+    if (prev.size() > 40) prev = prev.substr(0, 37) + "...";
+    after = " after '" + prev + "'";
+  }
+
+  // A bare number where only a duration or size fits: it needs a unit.
+  const bool wants_quantity = expected.contains(static_cast<size_t>(RoutesParser::QUANTITY));
+  const bool size = quantity_wanted(parser->getContext()) == Quantity::Size;
+  const std::string unit = size ? "MiB" : "s";
+  if (wants_quantity && found->getType() == RoutesParser::INT &&
+      !expected.contains(static_cast<size_t>(RoutesParser::INT))) {
+    ctx_.report(diag::Code::UnexpectedToken, range,
+                std::string("expected ") + (size ? "a size" : "a duration") + after + ", found number " +
+                    found->getText() + "; give it a unit, like " + found->getText() + unit);
+    return;
+  }
+  // `valid 200 10`: the 10 was read as one more status, and the duration is missing.
+  std::string hint;
+  if (wants_quantity && has_previous && previous->getType() == RoutesParser::INT) {
+    long n = std::strtol(previous->getText().c_str(), nullptr, 10);
+    if (n < 100 || n > 599)
+      hint = "; if " + previous->getText() + " is the " + (size ? "size" : "duration") + ", give it a unit, like " +
+             previous->getText() + unit;
+  }
+
   std::vector<std::string> choices = others;
   for (auto& k : keywords) choices.push_back("'" + k + "'");
   if (choices.size() > 8) {
     choices.resize(8);
     choices.push_back("...");
   }
-  std::string msg = "expected " + join_choices(choices);
-  Token* previous = parser->getTokenStream()->LT(-1);
-  if (ReaderContext::is_real(previous) && previous->getTokenIndex() < found->getTokenIndex() &&
-      previous->getType() != Token::EOF) {
-    std::string prev = previous->getText();
-    if (prev.size() > 40) prev = prev.substr(0, 37) + "...";
-    msg += " after '" + prev + "'";
-  }
-  msg += ", found " + describe_found(vocab, found);
+  std::string msg = "expected " + join_choices(choices) + after;
   // Something missing at the end of a line belongs there, not on the next line.
-  if (ReaderContext::is_real(previous) && previous->getTokenIndex() < found->getTokenIndex() &&
-      (found->getType() == Token::EOF || found->getLine() > previous->getLine())) {
+  if (has_previous && (found->getType() == Token::EOF || found->getLine() > previous->getLine())) {
     auto r = ctx_.range_of(previous);
     range = {r.file, r.end, r.end};
+    msg += found->getType() == Token::EOF ? ", found the end of the file" : ", found the end of the line";
+  } else {
+    msg += ", found " + describe_found(vocab, found);
   }
-  ctx_.report(diag::Code::UnexpectedToken, range, msg);
+  ctx_.report(diag::Code::UnexpectedToken, range, msg + hint);
 }
 
 void SyntaxErrorStrategy::report_unclosed_block(antlr4::Parser* parser, Token* found) {
