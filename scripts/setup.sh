@@ -8,6 +8,9 @@ packages=(
   cmake g++ make pkg-config
   # the routes language: ANTLR tool 4.7.2 (pulls in Java) and C++ runtime 4.9
   antlr4 libantlr4-runtime-dev
+  # Debian's antlr4 CMake package links -luuid without depending on uuid-dev (seen on a
+  # fresh debootstrap of bookworm: "cannot find -luuid")
+  uuid-dev
   # libraries
   libboost1.74-dev libssl-dev libtomlplusplus-dev libre2-dev libxxhash-dev catch2 zlib1g-dev libbrotli-dev
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
