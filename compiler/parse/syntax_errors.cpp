@@ -206,6 +206,29 @@ void SyntaxErrorStrategy::explain(antlr4::Parser* parser, Token* found, const In
              previous->getText() + unit;
   }
 
+  // A value that must be quoted, written bare (`server app:80`), or a name quoted
+  // (`to "app"`): show the other spelling.
+  if (expected.contains(static_cast<size_t>(RoutesParser::STRING)) && others.size() == 1 && keywords.empty() &&
+      found->getType() != Token::EOF && !(has_previous && found->getLine() > previous->getLine())) {
+    std::string bare = found->getText();
+    for (size_t k = 2;; ++k) {  // the tokens that touch it: `app` `:80`
+      Token* next = parser->getTokenStream()->LT(static_cast<ssize_t>(k));
+      Token* before = parser->getTokenStream()->LT(static_cast<ssize_t>(k - 1));
+      if (!ReaderContext::is_real(next) || next->getType() == Token::EOF || next->getStartIndex() != before->getStopIndex() + 1)
+        break;
+      bare += next->getText();
+    }
+    if (bare.find('"') == std::string::npos && bare.size() <= 80) hint = "; quote it: \"" + bare + "\"";
+  }
+  if (expected.contains(static_cast<size_t>(RoutesParser::IDENT)) && found->getType() == RoutesParser::STRING) {
+    std::string inner = found->getText().substr(1, found->getText().size() - 2);
+    bool is_name = !inner.empty() && (std::isalpha(static_cast<unsigned char>(inner[0])) || inner[0] == '_') &&
+                   std::all_of(inner.begin(), inner.end(), [](unsigned char c) {
+                     return std::isalnum(c) || c == '_' || c == '-';
+                   });
+    if (is_name) hint = "; names are not quoted: " + inner;
+  }
+
   std::vector<std::string> choices = others;
   for (auto& k : keywords) choices.push_back("'" + k + "'");
   if (choices.size() > 8) {
