@@ -17,7 +17,8 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
   if (!out.read_ok) return out;
   out.ast = std::move(loaded.ast);
 
-  sema::Context cx{out.ast, sm, reader, options.now_unix.value_or(static_cast<int64_t>(std::time(nullptr)))};
+  sema::Context cx{out.ast, sm, reader, options.now_unix.value_or(static_cast<int64_t>(std::time(nullptr))),
+                   loaded.root, loaded.syntax_ok};
   static constexpr sema::Pass kPasses[] = {
       sema::check_duplicate_names,
       sema::resolve_names,
@@ -25,6 +26,7 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
       sema::check_values,
       sema::check_caching,
       sema::check_routing,
+      sema::check_unused,
   };
   for (sema::Pass pass : kPasses) pass(cx, sink);
   parse::apply_annotations(loaded.annotations, sink);

@@ -18,6 +18,7 @@ struct LoadResult {
   ast::File ast;
   bool read_ok = false;    // the root file could be read at all (else: exit 2)
   bool syntax_ok = false;  // every file lexed and parsed without error
+  source::FileId root = source::kNoFile;  // the file named on the command line
   std::vector<Annotation> annotations;  // `# banyan:allow` comments of every file
 };
 

@@ -240,7 +240,9 @@ void SyntaxErrorStrategy::explain(antlr4::Parser* parser, Token* found, const In
   if (has_previous && (found->getType() == Token::EOF || found->getLine() > previous->getLine())) {
     auto r = ctx_.range_of(previous);
     range = {r.file, r.end, r.end};
-    msg += found->getType() == Token::EOF ? ", found the end of the file" : ", found the end of the line";
+    if (found->getType() == Token::EOF) msg += ", found the end of the file";
+    else if (found->getLine() == previous->getLine() + 1) msg += ", found " + describe_found(vocab, found) + " on the next line";
+    else msg += ", found " + describe_found(vocab, found) + " on line " + std::to_string(found->getLine());
   } else {
     msg += ", found " + describe_found(vocab, found);
   }

@@ -18,6 +18,8 @@ struct Context {
   const source::SourceManager& sm;  // to find the file a declaration was written in
   source::FileReader& reader;       // for files the routes name (certificates, keys)
   int64_t now_unix = 0;             // "now" for certificate expiry (fixed in tests)
+  source::FileId root = source::kNoFile;  // the file checked, as opposed to the files it includes
+  bool syntax_ok = true;                  // false: some declarations or references were lost
 };
 
 using Pass = void (*)(const Context& cx, diag::DiagnosticSink& sink);
@@ -45,5 +47,10 @@ void check_caching(const Context& cx, diag::DiagnosticSink& sink);
 // migrations move one request, schedules, shadowing opt-ins, rollback thresholds).
 // Lives in compiler/analysis/ with the route model it builds.
 void check_routing(const Context& cx, diag::DiagnosticSink& sink);
+
+// Last, and only on a file with no errors: an upstream, cache zone or tls block of the
+// checked file that nothing names. Not in included files (they may be shared), nor
+// when no file has a site (a file of declarations for others to include).
+void check_unused(const Context& cx, diag::DiagnosticSink& sink);
 
 }  // namespace banyan::sema

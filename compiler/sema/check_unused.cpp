@@ -1,0 +1,47 @@
+// Declarations nothing refers to: an upstream no route or migration sends to, a cache
+// zone no route caches in, a tls block no site serves. Warnings, and only on a file
+// that is otherwise free of errors: after an error some references may be lost (a
+// second `to` in a route is dropped with B0212), and "unused" would be a guess.
+#include <string>
+#include <vector>
+
+#include "compiler/sema/passes.h"
+
+namespace banyan::sema {
+namespace {
+
+void report_unused(const Context& cx, diag::DiagnosticSink& sink, const ast::Name& declared,
+                   const std::vector<const ast::Name*>& references, const std::string& what, const std::string& why) {
+  if (declared.text.empty() || declared.range.file != cx.root) return;
+  for (const ast::Name* r : references) {
+    if (r->text == declared.text) return;
+  }
+  sink.report(diag::Code::UnusedDeclaration, declared.range,
+              what + " '" + declared.text + "' is declared but never used: " + why);
+}
+
+}  // namespace
+
+void check_unused(const Context& cx, diag::DiagnosticSink& sink) {
+  const ast::File& file = cx.file;
+  if (!cx.syntax_ok || sink.error_count() > 0 || file.sites.empty()) return;
+  std::vector<const ast::Name*> upstreams, caches, tls;
+  for (const auto& site : file.sites) {
+    if (site.tls) tls.push_back(&*site.tls);
+    for (const auto& route : site.routes) {
+      if (route.action.kind == ast::ActionKind::Proxy) upstreams.push_back(&route.action.upstream);
+      if (route.cache) caches.push_back(&route.cache->zone);
+    }
+  }
+  for (const auto& m : file.migrations) {
+    upstreams.push_back(&m.from);
+    upstreams.push_back(&m.to);
+    if (m.rollback && m.rollback->baseline) upstreams.push_back(&*m.rollback->baseline);
+  }
+  for (const auto& u : file.upstreams)
+    report_unused(cx, sink, u.name, upstreams, "upstream", "no route or migration sends requests to it");
+  for (const auto& c : file.caches) report_unused(cx, sink, c.name, caches, "cache zone", "no route caches in it");
+  for (const auto& t : file.tls) report_unused(cx, sink, t.name, tls, "tls block", "no site serves its certificate");
+}
+
+}  // namespace banyan::sema
