@@ -11,7 +11,8 @@
 //   /upload          body-bytes and body-sha256 of the body
 //   /status/NNN      status NNN (200..599), body "status NNN" (none for 204/304)
 //   /delay/MS        the default answer after MS ms (clamped to 60000)
-//   /bytes/N         N pattern bytes (N <= 2^40) in 64 KiB pieces; ?chunked=1 chunks them
+//   /bytes/N         N pattern bytes (N <= 2^40) in 64 KiB pieces; ?chunked=1 chunks them,
+//                    &type=T sets the Content-Type, each &h=Name:Value adds a field
 //   /close /reset    close without answering; /reset sends RST (SO_LINGER 0)
 //   /half            Content-Length: 100 with 10 bytes, then close
 //   /bad/CASE        a raw malformed response, then close (cases in answer_bad)
@@ -26,6 +27,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -124,6 +126,31 @@ bool has_query_flag(std::string_view query, std::string_view flag) {
     query.remove_prefix(amp + 1);
   }
   return false;
+}
+
+// Every value of `name=` in the query, %HH-decoded (a test tool: malformed escapes are kept).
+std::vector<std::string> query_values(std::string_view query, std::string_view name) {
+  std::vector<std::string> out;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view param = query.substr(0, amp);
+    if (param.size() > name.size() && param.substr(0, name.size()) == name && param[name.size()] == '=') {
+      std::string v;
+      for (size_t i = name.size() + 1; i < param.size(); ++i) {
+        if (param[i] == '%' && i + 2 < param.size() && std::isxdigit(static_cast<unsigned char>(param[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(param[i + 2]))) {
+          v += static_cast<char>(std::stoi(std::string(param.substr(i + 1, 2)), nullptr, 16));
+          i += 2;
+        } else {
+          v += param[i] == '+' ? ' ' : param[i];
+        }
+      }
+      out.push_back(std::move(v));
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
 }
 
 void close_socket(tcp::socket& socket, bool reset) {
@@ -292,15 +319,22 @@ awaitable<After> answer_delay(Connection& c, const Request& req, std::string_vie
   co_return co_await answer_default(c, req);
 }
 
-// /bytes/N[?chunked=1]: N pattern bytes in kPieceSize pieces, so memory stays at one
-// piece whatever N is.
-awaitable<After> answer_bytes(Connection& c, const Request& req, std::string_view arg, bool chunked) {
+// /bytes/N[?chunked=1][&type=T][&h=Name:Value...]: N pattern bytes in kPieceSize
+// pieces, so memory stays at one piece whatever N is; `type` replaces the Content-Type,
+// each `h` adds a field (values %HH-decoded).
+awaitable<After> answer_bytes(Connection& c, const Request& req, std::string_view arg, std::string_view query) {
   auto total = parse_number(arg);
   if (!total || *total > kMaxBytes) co_return co_await send_text(c, req, 400, "N must be 0..2^40\n");
+  const bool chunked = has_query_flag(query, "chunked=1");
   http::response<http::buffer_body> res;
   res.version(req.version());
   res.result(http::status::ok);
-  res.set(http::field::content_type, "application/octet-stream");
+  auto types = query_values(query, "type");
+  res.set(http::field::content_type, types.empty() ? std::string("application/octet-stream") : types.back());
+  for (const std::string& h : query_values(query, "h")) {
+    auto colon = h.find(':');
+    if (colon != std::string::npos && colon > 0) res.insert(h.substr(0, colon), h.substr(colon + 1));
+  }
   res.set("X-Served-By", c.listener.identity);
   res.keep_alive(req.keep_alive());
   if (chunked) {
@@ -431,7 +465,7 @@ awaitable<After> dispatch(Connection& c, const Request& req, const BodyStats& bo
   if (starts_with(path, "/status/")) co_return co_await answer_status(c, req, path.substr(8));
   if (starts_with(path, "/delay/")) co_return co_await answer_delay(c, req, path.substr(7));
   if (starts_with(path, "/bytes/")) {
-    co_return co_await answer_bytes(c, req, path.substr(7), has_query_flag(query, "chunked=1"));
+    co_return co_await answer_bytes(c, req, path.substr(7), query);
   }
   if (path == "/close" || path == "/reset" || path == "/half") co_return co_await answer_broken_connection(c, path);
   if (starts_with(path, "/bad/")) co_return co_await answer_bad(c, req, path.substr(5));

@@ -61,7 +61,8 @@ TRY
 echo "(gateway pid $gateway)"
 
 if [[ -n ${DEMO_SECONDS:-} ]]; then
-  sleep "$DEMO_SECONDS"
+  sleep "$DEMO_SECONDS" &  # waited on, so that a signal stops the demo at once
+  wait $!
 else
   wait "$gateway"
 fi

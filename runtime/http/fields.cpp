@@ -9,18 +9,6 @@
 namespace banyan::http {
 namespace {
 
-// Calls f(element) for each comma-separated element of a list field, OWS-trimmed;
-// stops early (returning false) when f does.
-template <typename F>
-bool for_each_element(std::string_view value, F f) {
-  while (true) {
-    const size_t comma = value.find(',');
-    if (!f(chars::trim_ws(value.substr(0, comma)))) return false;
-    if (comma == std::string_view::npos) return true;
-    value.remove_prefix(comma + 1);
-  }
-}
-
 bool valid_port(std::string_view port) {
   if (port.empty() || port.size() > 5) return false;
   uint32_t v = 0;

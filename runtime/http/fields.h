@@ -8,12 +8,25 @@
 #include <span>
 #include <string_view>
 
+#include "runtime/http/chars.h"
 #include "runtime/http/error.h"
 #include "runtime/plan/matcher.h"
 
 namespace banyan::http {
 
 bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
+
+// Calls f on each comma-separated element of a list-based field value (RFC 9110 5.6.1),
+// trimmed of white space, empty ones included; stops early (returning false) when f does.
+template <typename F>
+bool for_each_element(std::string_view value, F f) {
+  while (true) {
+    const size_t comma = value.find(',');
+    if (!f(chars::trim_ws(value.substr(0, comma)))) return false;
+    if (comma == std::string_view::npos) return true;
+    value.remove_prefix(comma + 1);
+  }
+}
 
 // uri-host [":" port] (RFC 3986): reg-name (unreserved, sub-delims, %HH), an IPv4
 // dotted quad (a name of digits and dots must be one), or "[" IPv6 "]"; the port, when

@@ -151,11 +151,8 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
   }
 
   // What this runtime does not do yet is said, not silently skipped.
-  size_t cached = 0, compressed = 0, shadowed = 0, rollback = 0;
-  for (const plan::Route& r : p.routes()) {
-    cached += r.cache_policy != plan::kNone;
-    compressed += r.compress != 0;
-  }
+  size_t cached = 0, shadowed = 0, rollback = 0;
+  for (const plan::Route& r : p.routes()) cached += r.cache_policy != plan::kNone;
   for (const plan::Migration& m : p.migrations()) {
     shadowed += m.shadow_basis_points > 0;
     rollback += m.has_rollback != 0;
@@ -164,7 +161,6 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
     if (n) out.warnings += std::to_string(n) + " " + what + ": not built in this runtime yet; " + effect + "\n";
   };
   unbuilt(cached, "route(s) with `cache`", "responses are not cached");
-  unbuilt(compressed, "route(s) with `compress`", "responses are passed through uncompressed");
   unbuilt(shadowed, "migration(s) with `shadow`", "no traffic is shadowed (the shift is applied)");
   unbuilt(rollback, "migration(s) with `rollback`", "nothing is rolled back automatically");
 

@@ -22,6 +22,7 @@
 #include "migrations/schedule.h"
 #include "runtime/balance/power_of_two.h"
 #include "runtime/balance/random_pick.h"
+#include "runtime/compress/negotiate.h"
 #include "runtime/http/chunked.h"
 #include "runtime/http/parse.h"
 #include "runtime/plan/matcher.h"
@@ -1196,6 +1197,19 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   const bool no_body = rhead_.framing == http::Framing::None;
   const bool until_close_to_client = !no_body && rhead_.framing != http::Framing::Length && !client_11;
   if (until_close_to_client) keep_alive_ = false;
+  // `compress`: an eligible response says it varies by Accept-Encoding, and is encoded
+  // (chunked, whatever the upstream's framing) when this client accepts a coding.
+  const bool may_compress = route.compress != 0 && !no_body && client_11 &&
+                            compress::eligible_response(rhead_.status, rhead_.fields,
+                                                        rhead_.framing == http::Framing::Length, rhead_.content_length);
+  compress::EncoderPool::Lease encoder(nullptr, {&worker_.encoders()});
+  compress::Coding coding = compress::Coding::None;
+  if (may_compress) {
+    coding = compress::choose_coding(route.compress, head_.fields);
+    if (coding != compress::Coding::None) encoder = worker_.encoders().take(coding);
+    if (!encoder) coding = compress::Coding::None;
+  }
+  bool vary_listed = false;
   out_.clear();
   out_ += "HTTP/1.1 ";
   append_number(out_, rhead_.status);
@@ -1210,10 +1224,24 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     if (http::is_hop_by_hop(n)) continue;
     if (http::iequals(n, "content-length") && !(no_body && (is_head || rhead_.status == 304))) continue;
     if (up_connection_field && http::connection_lists(rhead_.fields, n)) continue;
+    if (may_compress && http::iequals(n, "vary")) {
+      http::for_each_element(f.value, [&](std::string_view e) {
+        return !(vary_listed = e == "*" || http::iequals(e, "accept-encoding"));
+      });
+    }
     bool replaced = false;
     for (const PreparedHeaderOp& op : pr.response_headers)
       if (http::iequals(op.name, n)) replaced = true;
     if (replaced) continue;
+    if (encoder) {
+      if (http::iequals(n, "accept-ranges")) continue;  // ranges of the encoded body are not offered
+      if (http::iequals(n, "etag") && !f.value.starts_with("W/")) {  // other bytes now: a weak validator
+        out_ += "ETag: W/";
+        out_ += f.value;
+        out_ += "\r\n";
+        continue;
+      }
+    }
     append_field(out_, n, f.value);
   }
   for (const PreparedHeaderOp& op : pr.response_headers) {
@@ -1246,7 +1274,12 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       out_ += "\r\n";
     }
   }
-  if (rhead_.framing == http::Framing::Length) {
+  if (may_compress && !vary_listed) out_ += "Vary: Accept-Encoding\r\n";
+  if (encoder) {
+    out_ += "Content-Encoding: ";
+    out_ += compress::coding_name(coding);
+    out_ += "\r\nTransfer-Encoding: chunked\r\n";
+  } else if (rhead_.framing == http::Framing::Length) {
     out_ += "Content-Length: ";
     append_number(out_, rhead_.content_length);
     out_ += "\r\n";
@@ -1268,7 +1301,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       co_return false;
     }
     upstream_clean = up_.size() == 0;
-  } else if (rhead_.framing == http::Framing::Length) {
+  } else if (rhead_.framing == http::Framing::Length && !encoder) {
     uint64_t left = rhead_.content_length;
     if (up_.size() < left) {
       // The rest of a small body is often already in the socket: take it without
@@ -1308,18 +1341,26 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     }
     upstream_clean = up_.size() == 0;
   } else {
-    // Chunked or until close: re-chunked for HTTP/1.1 clients, raw until close for 1.0 ones.
+    // Chunked, until close, or encoded (from any framing): re-chunked for HTTP/1.1
+    // clients, raw until close for 1.0 ones.
     if (!co_await write_client(asio::buffer(out_))) {
       drop_upstream();
       co_return false;
     }
     http::ChunkedDecoder dec;
-    bool chunked = rhead_.framing == http::Framing::Chunked;
+    const bool chunked = rhead_.framing == http::Framing::Chunked;
+    const bool length = rhead_.framing == http::Framing::Length;  // only when encoding
+    uint64_t left = rhead_.content_length;
     for (;;) {
       std::string_view data;
       size_t consumed = 0;
       bool done = false;
-      if (chunked) {
+      if (length) {
+        consumed = static_cast<size_t>(std::min<uint64_t>(left, up_.size()));
+        data = up_.view().substr(0, consumed);
+        left -= consumed;
+        done = left == 0;
+      } else if (chunked) {
         http::ChunkedDecoder::Step s = dec.next(up_.view());
         if (s.failed) {
           error_ = "upstream sent a malformed chunked body";
@@ -1333,6 +1374,14 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       } else {
         data = up_.view();
         consumed = data.size();
+      }
+      if (encoder) {
+        if (!encoder->update(data, false)) {
+          error_ = "compression failed";
+          drop_upstream();
+          co_return false;
+        }
+        data = encoder->output();
       }
       if (!data.empty()) {
         bool wrote;
@@ -1351,13 +1400,14 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           co_return false;
         }
       }
+      if (encoder) encoder->clear_output();
       up_.consume(consumed);
       if (done) break;
       if (consumed == 0 || up_.size() == 0) {
         if (up_.end == up_.cap && up_.begin == 0) up_.grow(up_.cap * 2);
         size_t n = 0;
         if (!co_await read_upstream(n, ec, read_ms_)) {
-          if (!chunked && !expired_ && (ec == asio::error::eof || n == 0)) {
+          if (!chunked && !length && !expired_ && (ec == asio::error::eof || n == 0)) {
             done = true;  // the end of a close-delimited body
             break;
           }
@@ -1367,11 +1417,29 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
         }
       }
     }
-    if (client_11 && !co_await write_client(asio::buffer("0\r\n\r\n", 5))) {
+    if (encoder) {  // the end of the encoded stream, as the last chunk before the empty one
+      if (!encoder->update({}, true)) {
+        error_ = "compression failed";
+        drop_upstream();
+        co_return false;
+      }
+      std::string_view tail = encoder->output();
+      scratch_.clear();
+      if (!tail.empty()) {
+        append_hex(scratch_, tail.size());
+        scratch_ += "\r\n";
+      }
+      std::array<asio::const_buffer, 3> cb{asio::buffer(scratch_), asio::buffer(tail.data(), tail.size()),
+                                           tail.empty() ? asio::buffer("0\r\n\r\n", 5) : asio::buffer("\r\n0\r\n\r\n", 7)};
+      if (!co_await write_client(cb)) {
+        drop_upstream();
+        co_return false;
+      }
+    } else if (client_11 && !co_await write_client(asio::buffer("0\r\n\r\n", 5))) {
       drop_upstream();
       co_return false;
     }
-    upstream_clean = chunked && up_.size() == 0;
+    upstream_clean = (chunked || length) && up_.size() == 0;
   }
   uint64_t us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - upstream_started).count());

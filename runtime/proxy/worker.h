@@ -27,6 +27,7 @@
 #include "runtime/balance/least_conn.h"
 #include "runtime/balance/rng.h"
 #include "runtime/balance/smooth_weighted.h"
+#include "runtime/compress/encoder.h"
 #include "runtime/proxy/access_log.h"
 #include "runtime/plan/matcher.h"
 #include "runtime/proxy/generation.h"
@@ -117,6 +118,7 @@ class Worker {
 
   BufferPool& buffers() { return buffers_; }
   FieldPool& fields() { return fields_; }
+  compress::EncoderPool& encoders() { return encoders_; }
   AccessLog& log() { return log_; }
   balance::Rng& rng() { return rng_; }
   void next_request_id(char out[32]);
@@ -140,6 +142,7 @@ class Worker {
   std::vector<std::shared_ptr<WorkerUpstream>> upstreams_;
   BufferPool buffers_;
   FieldPool fields_;
+  compress::EncoderPool encoders_;
   AccessLog log_;
   balance::Rng rng_;
   uint64_t request_prefix_ = 0, request_counter_ = 0;
