@@ -3,11 +3,14 @@
 // always says why, a Complete head's views lie inside the buffer, a prefix of the
 // input is Incomplete or already has the whole input's verdict, and the chunked
 // decoder gives the same bytes and verdict fed whole, one byte at a time or in pieces.
+// Parsed fields are also read as the compression negotiation reads them: a coding
+// is chosen only among the route's, and from an Accept-Encoding that names it.
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "runtime/compress/negotiate.h"
 #include "runtime/http/chunked.h"
 #include "runtime/http/parse.h"
 
@@ -41,6 +44,14 @@ struct Request {
     require(head.version_minor <= 1);
     require(head.framing != Framing::UntilClose);
     require(head.content_length <= kMaxContentLength);
+    using banyan::compress::Coding;
+    const Coding both = banyan::compress::choose_coding(3, head.fields);
+    require(banyan::compress::choose_coding(0, head.fields) == Coding::None);
+    require(banyan::compress::choose_coding(1, head.fields) != Coding::Brotli);
+    require(banyan::compress::choose_coding(2, head.fields) != Coding::Gzip);
+    bool asked = false;
+    for (const auto& f : head.fields) asked = asked || (f.name.size() == 15 && (f.name[0] == 'a' || f.name[0] == 'A'));
+    require(both == Coding::None || asked);
   }
 };
 
@@ -57,6 +68,9 @@ struct Response {
     require(head.head_bytes <= in.size() && h.ends_with("\r\n\r\n") && inside(head.reason, h));
     require(head.status >= 100 && head.status <= 599);
     require(head.framing != Framing::UntilClose || !head.keep_alive);
+    const bool eligible = banyan::compress::eligible_response(head.status, head.fields,
+                                                              head.framing == Framing::Length, head.content_length);
+    require(!eligible || head.status == 200 || head.status == 403 || head.status == 404);
   }
 };
 
