@@ -2,6 +2,8 @@
 # proxy_bench.sh - Banyan and nginx side by side as reverse proxies, on loopback:
 #   bash bench/proxy_bench.sh            # prints per-run lines, then a markdown table
 #   bash bench/proxy_bench.sh --readme   # also writes the table into README.md (proxy-bench markers)
+# A fifth scenario, /gz/10k with Accept-Encoding: gzip, has both proxies compress the 10 KiB text at
+# gzip level 4 (nginx: gzip on, gzip_comp_level 4; Banyan: compress gzip).
 # Both proxies run one worker on CPU 0 (taskset) in front of the same origin (nginx, one worker:
 # `return 200` with a 100-byte body at /small, a static 10 KiB file at /10k), which shares CPU 1 with
 # the load generator (wrk -t1). Both keep 64 idle upstream connections and write a JSON access log
@@ -110,6 +112,13 @@ EOT
             proxy_set_header Connection "";
             proxy_set_header Host \$host;
         }
+        location /gz/ {
+            proxy_pass http://origin/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host \$host;
+            gzip on; gzip_types text/plain; gzip_comp_level 4; gzip_min_length 1024; gzip_vary on;
+        }
     }
 }
 EOT
@@ -122,6 +131,11 @@ upstream origin {
 }
 site default {
   route / { to origin }
+  route /gz/** {
+    to origin
+    rewrite /**
+    compress gzip
+  }
 }
 EOT
 cat > "$RUN/gateway.toml" <<EOT
@@ -151,6 +165,10 @@ for p in banyan nginx; do
     got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:${PORT[$p]}/$1")
     [ "$got" = "200 $2" ] || { log "$p /$1 answered '$got', want '200 $2'"; exit 3; }
   done
+  # The gzip scenario: both encode /gz/10k at level 4, and it decodes to the file.
+  curl -s --compressed -H 'Accept-Encoding: gzip' -D "$RUN/gz-$p.head" -o "$RUN/gz-$p.body" "http://127.0.0.1:${PORT[$p]}/gz/10k"
+  grep -qi '^content-encoding: gzip' "$RUN/gz-$p.head" && cmp -s "$RUN/gz-$p.body" "$RUN/www/10k" ||
+    { log "$p /gz/10k is not the gzip-encoded file"; cat "$RUN/gz-$p.head" >&2; exit 3; }
 done
 log "run dir $RUN; nginx $(nginx -v 2>&1 | sed 's#.*/##'); $(nproc) cpus; proxies on cpu$SUT_CPU, wrk + origin on cpu$GEN_CPU; $REPS reps x $DUR, $CONNS connections"
 
@@ -190,6 +208,7 @@ for rep in $(seq 1 "$REPS"); do
   log "repetition $rep/$REPS"
   for proxy in banyan nginx; do measure "$rep" small-ka "$proxy" /small; done
   for proxy in banyan nginx; do measure "$rep" 10k-ka "$proxy" /10k; done
+  for proxy in banyan nginx; do measure "$rep" 10k-gzip-ka "$proxy" /gz/10k -H "Accept-Encoding: gzip"; done
   for proxy in banyan nginx; do measure "$rep" small-newconn "$proxy" /small "${CLOSE[@]}"; done
   for proxy in banyan nginx; do measure "$rep" 10k-newconn "$proxy" /10k "${CLOSE[@]}"; done
 done
@@ -201,7 +220,7 @@ import csv, statistics, sys
 sys.path.insert(0, sys.argv[2])
 from readme import machine
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-names = {"small-ka": "100 B, keep-alive", "10k-ka": "10 KiB, keep-alive",
+names = {"small-ka": "100 B, keep-alive", "10k-ka": "10 KiB, keep-alive", "10k-gzip-ka": "10 KiB gzip level 4, keep-alive",
          "small-newconn": "100 B, new connection", "10k-newconn": "10 KiB, new connection"}
 by = {}
 for r in rows:

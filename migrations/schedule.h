@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace banyan::migrations {
 
@@ -23,6 +24,15 @@ struct Step {
   int64_t duration_ms = 0;    // 0 on a hold step and on the last step
   bool hold = false;
 };
+
+// The steps of records that carry basis_points, duration_ms and hold (the plan's
+// ShiftStep), as weight_at reads them.
+template <typename Records>
+std::vector<Step> steps_of(const Records& records) {
+  std::vector<Step> out;
+  for (const auto& r : records) out.push_back({r.basis_points, r.duration_ms, r.hold != 0});
+  return out;
+}
 
 // When the shift begins for a migration that begins at `start_ms`: after its shadow
 // period when it shadows for a limited time (shadow_duration_ms > 0), else at once.

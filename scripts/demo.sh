@@ -53,6 +53,9 @@ The gateway serves the image-gallery tutorial on this machine. Try:
   curl -i http://localhost:8080/             # the redirect alone
   curl -ik --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/api/image
                                              # reaches iotd, the path rewritten to /image
+  curl -sk --compressed -D - -o /dev/null --resolve image-gallery.local:8443:127.0.0.1 \
+       "https://image-gallery.local:8443/bytes/20000?type=text/html"
+                                             # Content-Encoding: gzip, the route's `compress gzip`
   curl -s http://127.0.0.1:9901/metrics      # Prometheus metrics;  /plan  the loaded plan;  /healthz
   kill -HUP <gateway pid>  or  curl -X POST http://127.0.0.1:9901/reload    # reload without dropping a request
 

@@ -96,9 +96,7 @@ void migration_text(const Plan& p, const Migration& m, const RequestView& req, c
     out += "  side      " + from + " (this migration only shadows)\n";
     return;
   }
-  std::vector<migrations::Step> steps;
-  for (const ShiftStep& s : p.shift_steps().subspan(m.steps.first, m.steps.count))
-    steps.push_back({s.basis_points, s.duration_ms, s.hold != 0});
+  std::vector<migrations::Step> steps = migrations::steps_of(p.shift_steps().subspan(m.steps.first, m.steps.count));
   int64_t begin = migrations::shift_begin(start, m.shadow_basis_points, m.shadow_duration_ms);
   if (m.bucket == BucketSource::RequestId) {
     uint32_t w = migrations::weight_at(steps, begin, now);

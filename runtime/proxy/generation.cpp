@@ -145,8 +145,7 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
         if (old.str(old.migrations()[j].name) == p.str(m.name)) pm.begin_ms = previous->migrations[j].begin_ms;
     }
     pm.shift_begin_ms = migrations::shift_begin(pm.begin_ms, m.shadow_basis_points, m.shadow_duration_ms);
-    for (const plan::ShiftStep& st : p.shift_steps().subspan(m.steps.first, m.steps.count))
-      pm.steps.push_back({st.basis_points, st.duration_ms, st.hold != 0});
+    pm.steps = migrations::steps_of(p.shift_steps().subspan(m.steps.first, m.steps.count));
     g->migrations.push_back(std::move(pm));
   }
 

@@ -41,6 +41,9 @@ using asio::use_awaitable;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
+// Encoded output is sent in chunks of at least this much (the last may be smaller).
+constexpr size_t kMinEncodedChunk = 8 * 1024;
+
 std::string_view reason_phrase(int status) {
   switch (status) {
     case 100: return "Continue";
@@ -1342,8 +1345,11 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     upstream_clean = up_.size() == 0;
   } else {
     // Chunked, until close, or encoded (from any framing): re-chunked for HTTP/1.1
-    // clients, raw until close for 1.0 ones.
-    if (!co_await write_client(asio::buffer(out_))) {
+    // clients, raw until close for 1.0 ones. An encoded body's head waits for its first
+    // chunk, and its chunks for kMinEncodedChunk bytes of output (or the end): a small
+    // response leaves in one write, not as a head, a 10-byte gzip header and a tail.
+    bool head_pending = static_cast<bool>(encoder);
+    if (!head_pending && !co_await write_client(asio::buffer(out_))) {
       drop_upstream();
       co_return false;
     }
@@ -1381,7 +1387,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           drop_upstream();
           co_return false;
         }
-        data = encoder->output();
+        data = encoder->output().size() >= kMinEncodedChunk ? encoder->output() : std::string_view();
       }
       if (!data.empty()) {
         bool wrote;
@@ -1389,8 +1395,10 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           scratch_.clear();
           append_hex(scratch_, data.size());
           scratch_ += "\r\n";
-          std::array<asio::const_buffer, 3> cb{asio::buffer(scratch_), asio::buffer(data.data(), data.size()),
+          std::array<asio::const_buffer, 4> cb{asio::buffer(out_.data(), head_pending ? out_.size() : 0),
+                                               asio::buffer(scratch_), asio::buffer(data.data(), data.size()),
                                                asio::buffer("\r\n", 2)};
+          head_pending = false;
           wrote = co_await write_client(cb);
         } else {
           wrote = co_await write_client(asio::buffer(data.data(), data.size()));
@@ -1400,7 +1408,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           co_return false;
         }
       }
-      if (encoder) encoder->clear_output();
+      if (encoder && !data.empty()) encoder->clear_output();
       up_.consume(consumed);
       if (done) break;
       if (consumed == 0 || up_.size() == 0) {
@@ -1429,7 +1437,8 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
         append_hex(scratch_, tail.size());
         scratch_ += "\r\n";
       }
-      std::array<asio::const_buffer, 3> cb{asio::buffer(scratch_), asio::buffer(tail.data(), tail.size()),
+      std::array<asio::const_buffer, 4> cb{asio::buffer(out_.data(), head_pending ? out_.size() : 0),
+                                           asio::buffer(scratch_), asio::buffer(tail.data(), tail.size()),
                                            tail.empty() ? asio::buffer("0\r\n\r\n", 5) : asio::buffer("\r\n0\r\n\r\n", 7)};
       if (!co_await write_client(cb)) {
         drop_upstream();
