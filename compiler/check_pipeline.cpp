@@ -11,6 +11,7 @@ namespace banyan {
 CheckResult check_file(const std::string& path, source::SourceManager& sm, diag::DiagnosticSink& sink,
                        source::FileReader& reader, const CheckOptions& options) {
   CheckResult out;
+  const size_t errors_before = sink.error_count();
   parse::LoadResult loaded = parse::load_routes(path, sm, sink, reader, options.limits);
   out.read_ok = loaded.read_ok;
   out.syntax_ok = loaded.syntax_ok;
@@ -18,7 +19,7 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
   out.ast = std::move(loaded.ast);
 
   sema::Context cx{out.ast, sm, reader, options.now_unix.value_or(static_cast<int64_t>(std::time(nullptr))),
-                   loaded.root, loaded.syntax_ok};
+                   loaded.root, loaded.syntax_ok, errors_before};
   static constexpr sema::Pass kPasses[] = {
       sema::check_duplicate_names,
       sema::resolve_names,

@@ -211,7 +211,7 @@ void SyntaxErrorStrategy::explain(antlr4::Parser* parser, Token* found, const In
   if (expected.contains(static_cast<size_t>(RoutesParser::STRING)) && others.size() == 1 && keywords.empty() &&
       found->getType() != Token::EOF && !(has_previous && found->getLine() > previous->getLine())) {
     std::string bare = found->getText();
-    for (size_t k = 2;; ++k) {  // the tokens that touch it: `app` `:80`
+    for (size_t k = 2; bare.size() <= 80; ++k) {  // the tokens that touch it: `app` `:80` (a bounded look)
       Token* next = parser->getTokenStream()->LT(static_cast<ssize_t>(k));
       Token* before = parser->getTokenStream()->LT(static_cast<ssize_t>(k - 1));
       if (!ReaderContext::is_real(next) || next->getType() == Token::EOF || next->getStartIndex() != before->getStopIndex() + 1)

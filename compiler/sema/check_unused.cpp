@@ -3,19 +3,19 @@
 // that is otherwise free of errors: after an error some references may be lost (a
 // second `to` in a route is dropped with B0212), and "unused" would be a guess.
 #include <string>
-#include <vector>
+#include <string_view>
+#include <unordered_set>
 
 #include "compiler/sema/passes.h"
 
 namespace banyan::sema {
 namespace {
 
-void report_unused(const Context& cx, diag::DiagnosticSink& sink, const ast::Name& declared,
-                   const std::vector<const ast::Name*>& references, const std::string& what, const std::string& why) {
-  if (declared.text.empty() || declared.range.file != cx.root) return;
-  for (const ast::Name* r : references) {
-    if (r->text == declared.text) return;
-  }
+using Names = std::unordered_set<std::string_view>;
+
+void report_unused(const Context& cx, diag::DiagnosticSink& sink, const ast::Name& declared, const Names& used,
+                   const std::string& what, const std::string& why) {
+  if (declared.text.empty() || declared.range.file != cx.root || used.count(declared.text)) return;
   sink.report(diag::Code::UnusedDeclaration, declared.range,
               what + " '" + declared.text + "' is declared but never used: " + why);
 }
@@ -24,19 +24,19 @@ void report_unused(const Context& cx, diag::DiagnosticSink& sink, const ast::Nam
 
 void check_unused(const Context& cx, diag::DiagnosticSink& sink) {
   const ast::File& file = cx.file;
-  if (!cx.syntax_ok || sink.error_count() > 0 || file.sites.empty()) return;
-  std::vector<const ast::Name*> upstreams, caches, tls;
+  if (!cx.syntax_ok || sink.error_count() > cx.errors_before || file.sites.empty()) return;
+  Names upstreams, caches, tls;
   for (const auto& site : file.sites) {
-    if (site.tls) tls.push_back(&*site.tls);
+    if (site.tls) tls.insert(site.tls->text);
     for (const auto& route : site.routes) {
-      if (route.action.kind == ast::ActionKind::Proxy) upstreams.push_back(&route.action.upstream);
-      if (route.cache) caches.push_back(&route.cache->zone);
+      if (route.action.kind == ast::ActionKind::Proxy) upstreams.insert(route.action.upstream.text);
+      if (route.cache) caches.insert(route.cache->zone.text);
     }
   }
   for (const auto& m : file.migrations) {
-    upstreams.push_back(&m.from);
-    upstreams.push_back(&m.to);
-    if (m.rollback && m.rollback->baseline) upstreams.push_back(&*m.rollback->baseline);
+    upstreams.insert(m.from.text);
+    upstreams.insert(m.to.text);
+    if (m.rollback && m.rollback->baseline) upstreams.insert(m.rollback->baseline->text);
   }
   for (const auto& u : file.upstreams)
     report_unused(cx, sink, u.name, upstreams, "upstream", "no route or migration sends requests to it");

@@ -3,6 +3,7 @@
 // compiler/check_pipeline.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "compiler/ast/ast.h"
@@ -20,6 +21,7 @@ struct Context {
   int64_t now_unix = 0;             // "now" for certificate expiry (fixed in tests)
   source::FileId root = source::kNoFile;  // the file checked, as opposed to the files it includes
   bool syntax_ok = true;                  // false: some declarations or references were lost
+  size_t errors_before = 0;               // errors in the sink before this file (one sink may serve several)
 };
 
 using Pass = void (*)(const Context& cx, diag::DiagnosticSink& sink);

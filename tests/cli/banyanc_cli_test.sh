@@ -61,6 +61,15 @@ expect_status 1 "json output exits 1" -- "$banyanc" check --format json "$work/b
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["errors"]==5 and len(d["diagnostics"])==5; print("ok: json counts 5 errors")' "$work/out" \
   || failures=$((failures + 1))
 
+# B0306 waits for a file without errors, each file on its own: another file's errors
+# in the same run do not hide it.
+printf 'upstream a {\n  server "a:1"\n}\nupstream spare {\n  server "b:1"\n}\nsite "h" {\n  route / {\n    to a\n  }\n}\n' >"$work/spare.routes"
+expect_status 1 "two files, the first with errors" -- "$banyanc" check "$work/bad.routes" "$work/spare.routes"
+grep -q "spare.routes:4:10: warning\[B0306\]: upstream 'spare'" "$work/err" && echo "ok: B0306 on the clean file" ||
+  { echo "FAIL: no B0306 for spare.routes"; failures=$((failures + 1)); }
+expect_status 0 "warnings alone exit 0" -- "$banyanc" check "$work/spare.routes"
+expect_status 1 "--werror fails on B0306" -- "$banyanc" check --werror "$work/spare.routes"
+
 expect_status 2 "a missing file is an I/O error" -- "$banyanc" check "$work/nope.routes"
 expect_status 2 "an unknown option is a usage error" -- "$banyanc" check --frobnicate "$ex/gallery.routes"
 expect_status 2 "an unknown format is a usage error" -- "$banyanc" check --format xml "$ex/gallery.routes"
