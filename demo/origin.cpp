@@ -12,7 +12,8 @@
 //   /status/NNN      status NNN (200..599), body "status NNN" (none for 204/304)
 //   /delay/MS        the default answer after MS ms (clamped to 60000)
 //   /bytes/N         N pattern bytes (N <= 2^40) in 64 KiB pieces; ?chunked=1 chunks them,
-//                    &type=T sets the Content-Type, each &h=Name:Value adds a field
+//                    &type=T sets the Content-Type, each &h=Name:Value adds a field,
+//                    &cut=K closes after K body bytes
 //   /close /reset    close without answering; /reset sends RST (SO_LINGER 0)
 //   /half            Content-Length: 100 with 10 bytes, then close
 //   /bad/CASE        a raw malformed response, then close (cases in answer_bad)
@@ -319,9 +320,10 @@ awaitable<After> answer_delay(Connection& c, const Request& req, std::string_vie
   co_return co_await answer_default(c, req);
 }
 
-// /bytes/N[?chunked=1][&type=T][&h=Name:Value...]: N pattern bytes in kPieceSize
-// pieces, so memory stays at one piece whatever N is; `type` replaces the Content-Type,
-// each `h` adds a field (values %HH-decoded).
+// /bytes/N[?chunked=1][&type=T][&h=Name:Value...][&cut=K]: N pattern bytes in
+// kPieceSize pieces, so memory stays at one piece whatever N is; `type` replaces the
+// Content-Type, each `h` adds a field (values %HH-decoded); `cut` closes the connection
+// after K body bytes (Content-Length framing only: a chunked cut would need its framing).
 awaitable<After> answer_bytes(Connection& c, const Request& req, std::string_view arg, std::string_view query) {
   auto total = parse_number(arg);
   if (!total || *total > kMaxBytes) co_return co_await send_text(c, req, 400, "N must be 0..2^40\n");
@@ -350,8 +352,15 @@ awaitable<After> answer_bytes(Connection& c, const Request& req, std::string_vie
   co_await http::async_write_header(c.socket, sr, token);
   if (ec) co_return After::close;
   if (req.method() == http::verb::head) co_return req.keep_alive() ? After::keep_alive : After::close;
-  for (std::uint64_t left = *total; left > 0;) {
+  auto cuts = query_values(query, "cut");
+  auto cut = cuts.empty() ? std::nullopt : parse_number(cuts.back());
+  for (std::uint64_t left = *total, sent = 0; left > 0;) {
     std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left, kPieceSize));
+    if (cut && sent + n > *cut) {  // the body stops short: send up to the cut, then close
+      if (*cut > sent) co_await asio::async_write(c.socket, asio::buffer(c.server.pattern_piece.data(), *cut - sent), token);
+      co_return After::close;
+    }
+    sent += n;
     res.body().data = c.server.pattern_piece.data();
     res.body().size = n;
     res.body().more = true;

@@ -86,6 +86,13 @@ std::string Metrics::render(const Generation& current) const {
   o += "# HELP banyan_reloads_total Plan reloads by outcome.\n# TYPE banyan_reloads_total counter\n";
   o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";
   o += "banyan_reloads_total{outcome=\"failed\"} " + std::to_string(reloads_failed.load()) + "\n";
+  o += "# HELP banyan_compressed_responses_total Responses encoded by `compress`, by coding.\n"
+       "# TYPE banyan_compressed_responses_total counter\n";
+  o += "banyan_compressed_responses_total{coding=\"gzip\"} " + std::to_string(compressed[0].load()) + "\n";
+  o += "banyan_compressed_responses_total{coding=\"br\"} " + std::to_string(compressed[1].load()) + "\n";
+  gauge("banyan_compress_input_bytes_total", "Body bytes given to the encoders.", "counter", compress_bytes_in.load());
+  gauge("banyan_compress_output_bytes_total", "Encoded body bytes they produced.", "counter",
+        compress_bytes_out.load());
   gauge("banyan_plan_generation", "Plans loaded since start (1 = the first).", "gauge", current.number);
   gauge("banyan_plan_loaded_timestamp_seconds", "When the serving plan was loaded.", "gauge",
         static_cast<uint64_t>(current.loaded_unix_ms / 1000));

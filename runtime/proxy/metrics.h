@@ -52,6 +52,9 @@ class Metrics {
   std::atomic<uint64_t> connections_open{0}, connections_accepted{0}, connections_refused{0};
   std::atomic<uint64_t> requests{0}, bad_requests{0}, no_route{0};
   std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
+  // `compress`: responses encoded ([0] gzip, [1] br), and the body bytes before and after.
+  std::array<std::atomic<uint64_t>, 2> compressed{};
+  std::atomic<uint64_t> compress_bytes_in{0}, compress_bytes_out{0};
   std::atomic<int64_t> plan_loaded_unix{0};
 
   // The whole exposition; `current` adds the endpoints of its upstreams and their health.

@@ -277,6 +277,9 @@ class Session final : public SessionBase {
   awaitable<bool> read_head();
   awaitable<void> respond(int status, std::string_view body, std::string_view extra_fields = {});
   awaitable<bool> proxy(const Generation& g, const plan::Route& route, const PreparedRoute& pr, uint32_t upstream_index);
+  // An encoded body failed before anything reached the client: answer status (502 or
+  // 504) with error_ as the cause, and close.
+  awaitable<void> answer_body_failure(int status, const PreparedUpstream& pu, const PreparedRoute& pr);
   awaitable<void> linger();
   awaitable<bool> tunnel(const PreparedUpstream& pu, const PreparedRoute& pr);
   awaitable<void> pump_to_upstream(std::shared_ptr<Session> self);
@@ -1357,6 +1360,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
     const bool chunked = rhead_.framing == http::Framing::Chunked;
     const bool length = rhead_.framing == http::Framing::Length;  // only when encoding
     uint64_t left = rhead_.content_length;
+    uint64_t encoded_in = 0, encoded_out = 0;
     for (;;) {
       std::string_view data;
       size_t consumed = 0;
@@ -1372,6 +1376,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           error_ = "upstream sent a malformed chunked body";
           bump(pu.counters->bad_responses);
           drop_upstream();
+          if (head_pending) co_await answer_body_failure(502, pu, pr);
           co_return false;
         }
         data = s.data;
@@ -1387,7 +1392,9 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           drop_upstream();
           co_return false;
         }
+        encoded_in += data.size();
         data = encoder->output().size() >= kMinEncodedChunk ? encoder->output() : std::string_view();
+        encoded_out += data.size();
       }
       if (!data.empty()) {
         bool wrote;
@@ -1421,6 +1428,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           }
           error_ = expired_ ? "upstream timed out in the body" : "upstream closed in the body";
           drop_upstream();
+          if (head_pending) co_await answer_body_failure(expired_ ? 504 : 502, pu, pr);
           co_return false;
         }
       }
@@ -1432,6 +1440,10 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
         co_return false;
       }
       std::string_view tail = encoder->output();
+      encoded_out += tail.size();
+      bump(gw_.metrics().compressed[coding == compress::Coding::Gzip ? 0 : 1]);
+      bump(gw_.metrics().compress_bytes_in, encoded_in);
+      bump(gw_.metrics().compress_bytes_out, encoded_out);
       scratch_.clear();
       if (!tail.empty()) {
         append_hex(scratch_, tail.size());
@@ -1458,6 +1470,14 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   else
     drop_upstream();
   co_return true;
+}
+
+template <class Stream>
+awaitable<void> Session<Stream>::answer_body_failure(int status, const PreparedUpstream& pu, const PreparedRoute& pr) {
+  keep_alive_ = false;
+  scratch_ = (status == 504 ? "gateway timeout: upstream " : "bad gateway: upstream ") + std::string(pu.name) + " (" +
+             std::string(upstream_addr_) + "): " + std::string(error_) + "\nroute: " + pr.label + " (" + pr.where + ")\n";
+  co_await respond(status, scratch_);
 }
 
 // After a 101 on a route with `allow upgrade`: the response head to the client, then

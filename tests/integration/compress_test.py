@@ -175,11 +175,45 @@ def main():
             status, f, body = split(rest)
             expect_eq((status, body), (200, pattern(100)), "the plain response after them")
 
+        def upstream_stops_short():
+            # 50,000 of 100,000 bytes, then the origin closes. The encoded output is still
+            # under one chunk, so nothing has reached the client: it gets a 502 naming the
+            # cause, not a truncated body.
+            answer = raw_get(gw, "/bytes/100000?type=text/plain&cut=50000", "Accept-Encoding: gzip")
+            status, f, body = split(answer)
+            expect_eq(status, 502, "status")
+            check(b"upstream closed in the body" in body, f"the cause is named: {body[:200]!r}")
+            check("content-encoding" not in f, "the error is not encoded")
+            # Identity to a client that takes no coding: the head went first, so the body is
+            # cut short and the connection closed (as for any route).
+            status, f, body = split(raw_get(gw, "/bytes/100000?type=text/plain&cut=50000"))
+            expect_eq((status, f.get("content-length")), (200, ["100000"]), "the identity head")
+            expect_eq(len(body), 50000, "the body stops where the origin stopped")
+
+        def metrics_count_encoded_responses():
+            before = gw.admin("/metrics")[1]
+            raw_get(gw, "/bytes/20000?type=text/plain", "Accept-Encoding: br")
+            after = gw.admin("/metrics")[1]
+
+            def value(text, series):
+                for line in text.splitlines():
+                    if line.startswith(series + " "):
+                        return float(line.split()[-1])
+                raise AssertionError(f"no {series} in /metrics")
+            expect_eq(value(after, 'banyan_compressed_responses_total{coding="br"}') -
+                      value(before, 'banyan_compressed_responses_total{coding="br"}'), 1, "one more br response")
+            expect_eq(value(after, "banyan_compress_input_bytes_total") - value(before, "banyan_compress_input_bytes_total"),
+                      20000, "input bytes")
+            out = value(after, "banyan_compress_output_bytes_total") - value(before, "banyan_compress_output_bytes_total")
+            check(0 < out < 2000, f"output bytes: {out}")
+
         h.case("gzip on the wire, decoded by zlib", gzip_on_the_wire)
         h.case("curl --compressed decodes gzip and br", curl_decodes_both)
         h.case("Accept-Encoding negotiation", negotiation)
         h.case("ineligible responses pass through", ineligible_responses_pass_through)
         h.case("keep-alive after encoded responses", keep_alive_after_encoding)
+        h.case("an upstream that stops short", upstream_stops_short)
+        h.case("metrics count encoded responses", metrics_count_encoded_responses)
 
 
 if __name__ == "__main__":
