@@ -1375,6 +1375,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
         if (s.failed) {
           error_ = "upstream sent a malformed chunked body";
           bump(pu.counters->bad_responses);
+          record_failure(pu, *wu.set, ep, error_);
           drop_upstream();
           if (head_pending) co_await answer_body_failure(502, pu, pr);
           co_return false;
@@ -1427,6 +1428,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
             break;
           }
           error_ = expired_ ? "upstream timed out in the body" : "upstream closed in the body";
+          record_failure(pu, *wu.set, ep, error_);
           drop_upstream();
           if (head_pending) co_await answer_body_failure(expired_ ? 504 : 502, pu, pr);
           co_return false;
