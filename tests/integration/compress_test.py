@@ -24,6 +24,9 @@ listen http :80
 upstream app {
   server "127.0.0.1:1"
 }
+upstream pair {
+  server "127.0.0.1:1"
+}
 
 site "zip.test" {
   route / {
@@ -38,6 +41,11 @@ site "zip.test" {
   route /plain/** {
     to app
     rewrite /**
+  }
+  route /pair/** {
+    to pair
+    rewrite /**
+    compress gzip
   }
 }
 """
@@ -75,7 +83,8 @@ def split(answer):
 def main():
     with Harness(sys.argv) as h:
         origin = h.origin("app")
-        gw = h.gateway(ROUTES, upstreams={"app": [f"127.0.0.1:{origin.ports[0]}"]})
+        pair = h.origin("pair", replicas=2)
+        gw = h.gateway(ROUTES, upstreams={"app": [f"127.0.0.1:{origin.ports[0]}"], "pair": pair.addrs})
 
         def gzip_on_the_wire():
             # Content-Length and chunked upstream bodies, small and past several buffers.
@@ -190,6 +199,19 @@ def main():
             expect_eq((status, f.get("content-length")), (200, ["100000"]), "the identity head")
             expect_eq(len(body), 50000, "the body stops where the origin stopped")
 
+        def a_broken_body_counts_against_its_endpoint():
+            # Round robin over two replicas; the first answer breaks off mid-body. Passive
+            # health (one failure, as nginx's max_fails=1) takes that replica out for its
+            # cool-down, so the next requests all reach the other one.
+            status, f, _ = split(raw_get(gw, "/pair/bytes/100000?type=text/plain&cut=50000", "Accept-Encoding: gzip"))
+            expect_eq(status, 502, "the broken answer")
+            served = set()
+            for _ in range(4):
+                status, f, _ = split(raw_get(gw, "/pair/bytes/2000?type=text/plain", "Accept-Encoding: gzip"))
+                expect_eq(status, 200, "status")
+                served.add(f["x-served-by"][0])
+            expect_eq(len(served), 1, f"one replica left for the cool-down, got {served}")
+
         def metrics_count_encoded_responses():
             before = gw.admin("/metrics")[1]
             raw_get(gw, "/bytes/20000?type=text/plain", "Accept-Encoding: br")
@@ -214,6 +236,7 @@ def main():
         h.case("keep-alive after encoded responses", keep_alive_after_encoding)
         h.case("an upstream that stops short", upstream_stops_short)
         h.case("metrics count encoded responses", metrics_count_encoded_responses)
+        h.case("a broken body counts against its endpoint", a_broken_body_counts_against_its_endpoint)
 
 
 if __name__ == "__main__":
