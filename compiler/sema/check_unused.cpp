@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "compiler/sema/passes.h"
+#include "compiler/sema/references.h"
 
 namespace banyan::sema {
 namespace {
@@ -26,18 +27,9 @@ void check_unused(const Context& cx, diag::DiagnosticSink& sink) {
   const ast::File& file = cx.file;
   if (!cx.syntax_ok || sink.error_count() > cx.errors_before || file.sites.empty()) return;
   Names upstreams, caches, tls;
-  for (const auto& site : file.sites) {
-    if (site.tls) tls.insert(site.tls->text);
-    for (const auto& route : site.routes) {
-      if (route.action.kind == ast::ActionKind::Proxy) upstreams.insert(route.action.upstream.text);
-      if (route.cache) caches.insert(route.cache->zone.text);
-    }
-  }
-  for (const auto& m : file.migrations) {
-    upstreams.insert(m.from.text);
-    upstreams.insert(m.to.text);
-    if (m.rollback && m.rollback->baseline) upstreams.insert(m.rollback->baseline->text);
-  }
+  for_each_reference(file, [&](RefKind kind, const ast::Name& n) {
+    (kind == RefKind::Upstream ? upstreams : kind == RefKind::Cache ? caches : tls).insert(n.text);
+  });
   for (const auto& u : file.upstreams)
     report_unused(cx, sink, u.name, upstreams, "upstream", "no route or migration sends requests to it");
   for (const auto& c : file.caches) report_unused(cx, sink, c.name, caches, "cache zone", "no route caches in it");

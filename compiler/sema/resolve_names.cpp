@@ -4,6 +4,7 @@
 
 #include "compiler/diag/suggest.h"
 #include "compiler/sema/passes.h"
+#include "compiler/sema/references.h"
 
 namespace banyan::sema {
 namespace {
@@ -48,18 +49,13 @@ class Resolver {
 void resolve_names(const Context& cx, diag::DiagnosticSink& sink) {
   const ast::File& file = cx.file;
   Resolver r(file, sink);
-  for (const auto& site : file.sites) {
-    if (site.tls) r.tls(*site.tls);
-    for (const auto& route : site.routes) {
-      if (route.action.kind == ast::ActionKind::Proxy) r.upstream(route.action.upstream);
-      if (route.cache) r.cache(route.cache->zone);
+  for_each_reference(file, [&](RefKind kind, const ast::Name& n) {
+    switch (kind) {
+      case RefKind::Upstream: r.upstream(n); break;
+      case RefKind::Cache: r.cache(n); break;
+      case RefKind::Tls: r.tls(n); break;
     }
-  }
-  for (const auto& m : file.migrations) {
-    r.upstream(m.from);
-    r.upstream(m.to);
-    if (m.rollback && m.rollback->baseline) r.upstream(*m.rollback->baseline);
-  }
+  });
 }
 
 }  // namespace banyan::sema

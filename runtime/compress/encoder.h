@@ -1,6 +1,6 @@
 // A streaming gzip (zlib) or Brotli encoder for one response body at a time, and the
-// per-worker pool that keeps them: a deflate state is about 256 KiB, so it is reset
-// and reused, not allocated per response (Brotli has no reset; its state is made per
+// per-worker pool that keeps them: a deflate state is about 256 KiB (zlib's formula,
+// 2^(windowBits+2) + 2^(memLevel+9) bytes), so it is reset and reused, not allocated per response (Brotli has no reset; its state is made per
 // response).
 #pragma once
 
@@ -16,8 +16,8 @@
 
 namespace banyan::compress {
 
-// nginx's gzip_comp_level default is 1; 4 costs little more CPU and saves noticeably
-// more on text. Brotli 4 is about as fast as gzip 6 and smaller.
+// Middle-of-the-range levels for encoding on the fly (nginx's gzip_comp_level default
+// is 1; bench/proxy_bench.sh compares both proxies at gzip level 4).
 inline constexpr int kGzipLevel = 4;
 inline constexpr int kBrotliQuality = 4;
 // The most encoders a worker keeps idle; more are freed when they are returned.

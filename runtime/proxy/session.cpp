@@ -277,9 +277,11 @@ class Session final : public SessionBase {
   awaitable<bool> read_head();
   awaitable<void> respond(int status, std::string_view body, std::string_view extra_fields = {});
   awaitable<bool> proxy(const Generation& g, const plan::Route& route, const PreparedRoute& pr, uint32_t upstream_index);
-  // An encoded body failed before anything reached the client: answer status (502 or
-  // 504) with error_ as the cause, and close.
-  awaitable<void> answer_body_failure(int status, const PreparedUpstream& pu, const PreparedRoute& pr);
+  // Answers 502 or 504 for an exchange with the current endpoint that failed before
+  // anything of the response reached the client: the upstream, its address, the cause
+  // and the route.
+  awaitable<void> answer_upstream_failure(int status, const PreparedUpstream& pu, const PreparedRoute& pr,
+                                          std::string_view cause);
   awaitable<void> linger();
   awaitable<bool> tunnel(const PreparedUpstream& pu, const PreparedRoute& pr);
   awaitable<void> pump_to_upstream(std::shared_ptr<Session> self);
@@ -969,10 +971,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       } else {
         int status = last.failure == Failure::Timeout ? 504 : 502;
         error_ = status == 504 ? "upstream timed out" : "upstream failed";
-        scratch_ = (status == 504 ? "gateway timeout: upstream " : "bad gateway: upstream ") + std::string(pu.name) +
-                   " (" + std::string(upstream_addr_) + "): " + last.detail + "\nroute: " + pr.label + " (" +
-                   pr.where + ")\n";
-        co_await respond(status, scratch_);
+        co_await answer_upstream_failure(status, pu, pr, last.detail);
       }
       co_return false;
     }
@@ -1100,9 +1099,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
         } else {
           error_ = "upstream failed while receiving the body";
           record_failure(pu, *wu.set, ep, "writing the request body");
-          scratch_ = "bad gateway: upstream " + std::string(pu.name) + " (" + std::string(upstream_addr_) +
-                     ") failed while receiving the request body\n";
-          co_await respond(502, scratch_);
+          co_await answer_upstream_failure(502, pu, pr, "failed while receiving the request body");
         }
         co_return false;
       }
@@ -1161,10 +1158,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       keep_alive_ = keep_alive_ && replayable_body;
       int status = last.failure == Failure::Timeout ? 504 : 502;
       error_ = status == 504 ? "upstream timed out" : "upstream failed";
-      scratch_ = (status == 504 ? "gateway timeout: upstream " : "bad gateway: upstream ") + std::string(pu.name) +
-                 " (" + std::string(upstream_addr_) + "): " + last.detail + "\nroute: " + pr.label + " (" + pr.where +
-                 ")\n";
-      co_await respond(status, scratch_);
+      co_await answer_upstream_failure(status, pu, pr, last.detail);
       co_return false;
     }
     up_.consume(rhead_.head_bytes);
@@ -1175,9 +1169,7 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
       record_failure(pu, *wu.set, ep, a.detail);
       keep_alive_ = false;
       error_ = "upstream failed";
-      scratch_ = "bad gateway: upstream " + std::string(pu.name) + " (" + std::string(upstream_addr_) + "): " + a.detail +
-                 "\nroute: " + pr.label + " (" + pr.where + ")\n";
-      co_await respond(502, scratch_);
+      co_await answer_upstream_failure(502, pu, pr, a.detail);
       co_return false;
     }
     // The request body was sent whole: what is left of it in `in_` was consumed above.
@@ -1377,7 +1369,10 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           bump(pu.counters->bad_responses);
           record_failure(pu, *wu.set, ep, error_);
           drop_upstream();
-          if (head_pending) co_await answer_body_failure(502, pu, pr);
+          if (head_pending) {
+            keep_alive_ = false;
+            co_await answer_upstream_failure(502, pu, pr, error_);
+          }
           co_return false;
         }
         data = s.data;
@@ -1430,7 +1425,10 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
           error_ = expired_ ? "upstream timed out in the body" : "upstream closed in the body";
           record_failure(pu, *wu.set, ep, error_);
           drop_upstream();
-          if (head_pending) co_await answer_body_failure(expired_ ? 504 : 502, pu, pr);
+          if (head_pending) {
+            keep_alive_ = false;
+            co_await answer_upstream_failure(expired_ ? 504 : 502, pu, pr, error_);
+          }
           co_return false;
         }
       }
@@ -1475,10 +1473,15 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
 }
 
 template <class Stream>
-awaitable<void> Session<Stream>::answer_body_failure(int status, const PreparedUpstream& pu, const PreparedRoute& pr) {
-  keep_alive_ = false;
-  scratch_ = (status == 504 ? "gateway timeout: upstream " : "bad gateway: upstream ") + std::string(pu.name) + " (" +
-             std::string(upstream_addr_) + "): " + std::string(error_) + "\nroute: " + pr.label + " (" + pr.where + ")\n";
+awaitable<void> Session<Stream>::answer_upstream_failure(int status, const PreparedUpstream& pu, const PreparedRoute& pr,
+                                                         std::string_view cause) {
+  scratch_ = status == 504 ? "gateway timeout: upstream " : "bad gateway: upstream ";
+  scratch_ += pu.name;
+  scratch_ += " (";
+  scratch_ += upstream_addr_;
+  scratch_ += "): ";
+  scratch_ += cause;
+  scratch_ += "\nroute: " + pr.label + " (" + pr.where + ")\n";
   co_await respond(status, scratch_);
 }
 
