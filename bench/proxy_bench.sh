@@ -254,6 +254,22 @@ print(f"Measured by `bench/proxy_bench.sh --readme` on {machine()}: {sys.argv[3]
       f"medians over the repetitions; ratios are banyan/nginx, the median of same-repetition ratios (req/s above 1 "
       f"and p99 or CPU below 1 favour Banyan). CPU µs/req is the proxy's own user+system time per request. Other "
       f"tenants used a median {other:.0f}% of the proxies' core while this ran.")
+# Issue 5's target, CPU per request at most nginx's, judged on every repetition.
+verdicts = {"met": [], "not met": [], "mixed": []}
+for sc in names:
+    if (sc, "banyan") not in by or (sc, "nginx") not in by:
+        continue
+    b, n = by[(sc, "banyan")], by[(sc, "nginx")]
+    r = sorted(float(b[i]["cpu_us"]) / float(n[i]["cpu_us"]) for i in b if i in n and float(n[i]["cpu_us"]) > 0)
+    if not r:
+        continue
+    met = sum(1 for x in r if x <= 1)
+    kind = "met" if met == len(r) else "not met" if met == 0 else "mixed"
+    spread = f"{r[0]:.2f}x" if len(r) == 1 else f"{r[0]:.2f}x to {r[-1]:.2f}x"
+    verdicts[kind].append(f"{names[sc]} ({spread}" + (f", {met} of {len(r)} repetitions" if kind == "mixed" else "") + ")")
+print()
+print("CPU per request at most nginx's, on every repetition: " +
+      "; ".join(f"{k}: {', '.join(v)}" for k, v in verdicts.items() if v) + ".")
 for b in bad:
     print(f"\nWarning: {b}.")
 PY

@@ -57,6 +57,11 @@ The gateway serves the image-gallery tutorial on this machine. Try:
        "https://image-gallery.local:8443/bytes/20000?type=text/html"
                                              # Content-Encoding: gzip, the route's `compress gzip`
   curl -s http://127.0.0.1:9901/metrics      # Prometheus metrics;  /plan  the loaded plan;  /healthz
+
+Not built yet: the response cache. gallery.routes caches as the tutorial's nginx did, and
+the plan carries it, but the gateway does not cache: every request reaches an upstream,
+and the tutorial's `X-Cache: $upstream_cache_status` header is always left out (the
+variable is empty). The gateway's start-up note above says the same.
   kill -HUP <gateway pid>  or  curl -X POST http://127.0.0.1:9901/reload    # reload without dropping a request
 
 Access log lines appear below. Ctrl-C stops the gateway and the demo services.

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# A longer, randomly seeded fuzzing session (CI replays a fixed seed and run count).
-# Usage: scripts/fuzz.sh [seconds]   (default 600), per fuzzer. Needs the build/fuzz
-# and build/asan trees that scripts/test.sh makes. A finding is kept in the printed
-# work dir.
+# A longer, randomly seeded fuzzing session (CI replays a fixed seed and run count):
+# each fuzzer for the given time, then the property tests (the routing analyses and
+# the plan's matcher against the reference matcher) with a random seed and ten times
+# the rounds. Usage: scripts/fuzz.sh [seconds]   (default 600, per fuzzer). Needs the
+# build/fuzz and build/asan trees that scripts/test.sh makes. A fuzzer's finding is
+# kept in the printed work dir; a property test's failure names its seed
+# (BANYAN_PROPERTY_SEED=N reproduces it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
@@ -17,3 +20,8 @@ for f in build/fuzz/tests/fuzz/*_fuzzer; do
   echo "== $(basename "$f") for ${seconds}s"
   bash tests/fuzz/run_fuzzer.sh "$PWD/$f" "$PWD" "$kind" -max_total_time="$seconds"
 done
+seed=$(( (RANDOM << 15 | RANDOM) ))
+echo "== property tests, seed $seed, rounds x${PROPERTY_SCALE:-10}"
+cmake --build build/asan -j"${JOBS:-2}" --target banyan_tests >/dev/null
+BANYAN_PROPERTY_SEED=$seed BANYAN_PROPERTY_SCALE=${PROPERTY_SCALE:-10} \
+  build/asan/tests/banyan_tests "on random*"

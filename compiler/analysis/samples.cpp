@@ -46,8 +46,13 @@ void expand_glob(const std::vector<parse::GlobSegment>& glob, Fill fill, const s
     if (glob[i].kind == parse::GlobSegment::Kind::DoubleStar) {
       out.push_back(base.empty() ? "/" : base);
       add_unique(out, base + "/");
+      // Each length with and without a trailing slash: the empty last segment it
+      // leaves equals no literal and is matched by no `:param` or `*`.
       std::string more = base;
-      for (size_t k = 0; k < depth; ++k) out.push_back(more += "/" + fresh);
+      for (size_t k = 0; k < depth; ++k) {
+        out.push_back(more += "/" + fresh);
+        out.push_back(more + "/");
+      }
       return;
     }
     base += "/" + fill(i);
@@ -138,6 +143,7 @@ std::vector<std::string> joint_paths(const Rule& a, const Rule& b, const SiteVoc
       out.push_back(path.empty() ? "/" : path);
       out.push_back(path + "/");
       out.push_back(path + "/" + f);
+      out.push_back(path + "/" + f + "/");
       return out;
     }
     if (ga[i].kind == K::Literal) base += "/" + ga[i].text;
@@ -204,7 +210,11 @@ std::vector<std::string> path_samples(const Rule& r, const SiteVocabulary& vocab
       out.push_back(q);
       std::string more = q + f;
       out.push_back(more);
-      for (size_t k = 1; k < depth; ++k) out.push_back(more += "/" + f);
+      out.push_back(more + "/");  // an empty last segment, as for `**` above
+      for (size_t k = 1; k < depth; ++k) {
+        out.push_back(more += "/" + f);
+        out.push_back(more + "/");
+      }
       break;
     }
     case PathClass::Glob:

@@ -6,7 +6,10 @@
 // use, and on its length. A segment no route names ("fresh") is matched by every
 // rule a literal segment would be matched by, and by fewer others; so the rule's own
 // literals with fresh segments elsewhere, at each length up to the longest pattern
-// plus one, cover every case. Header, cookie and query values work the same way
+// plus one, each with and without a trailing slash, cover every case. (A trailing
+// slash leaves an empty last segment, the one segment a normalised path can have
+// that equals no literal and that no `:param` or `*` matches: `/**` may take `/x/`
+// where `/:id` takes `/x`.) Header, cookie and query values work the same way
 // against the literals of `=` and `prefix` tests. Regexes break the argument (their
 // languages are opaque), so any regex involved clears `complete`: an analysis that
 // then finds nothing may only say "may", never "cannot".

@@ -90,7 +90,7 @@ void migration_text(const Plan& p, const Migration& m, const RequestView& req, c
     bool on = now >= start && (m.shadow_duration_ms < 0 || now < start + m.shadow_duration_ms);
     out += "  shadow    " + percent(m.shadow_basis_points) + " of requests copied to " + to +
            (m.shadow_duration_ms >= 0 ? " until " + migrations::format_timestamp(start + m.shadow_duration_ms) : "") +
-           (on ? " (active now)" : " (not active now)") + "\n";
+           (on ? " (active now" : " (not active now") + "; not built yet: the gateway sends no copy)\n";
   }
   if (m.steps.count == 0) {
     out += "  side      " + from + " (this migration only shadows)\n";
@@ -243,7 +243,8 @@ int explain_route(const Plan& p, const RouteQuery& q, std::string& out, std::str
   if (r.cache_policy != kNone) {
     const CachePolicy& c = p.cache_policies()[r.cache_policy];
     out += "  cache   zone " + std::string(p.str(p.caches()[c.zone].name)) +
-           (q.method == "GET" || q.method == "HEAD" ? "" : " (not for " + q.method + ": only GET and HEAD are cached)") + "\n";
+           (q.method == "GET" || q.method == "HEAD" ? " (" : " (not for " + q.method + ": only GET and HEAD are cached; ") +
+           "not built yet: the gateway does not cache)\n";
   }
   if (m.migration != kNone) migration_text(p, p.migrations()[m.migration], req, q, now, out);
   return 0;

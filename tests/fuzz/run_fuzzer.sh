@@ -17,22 +17,40 @@ fuzzer=$1 root=$2 kind=$3
 shift 3
 work=$(mktemp -d "${TMPDIR:-/tmp}/banyan-fuzz.XXXXXX")
 mkdir -p "$work/corpus"
+# seed FILE...: copies the seeds; a source that gives none fails the run, so a moved
+# folder or a failed compile cannot leave the fuzzer starting from nothing unnoticed.
+seed() {
+  if [[ $# -eq 0 || ! -e $1 ]]; then
+    echo "run_fuzzer.sh: no seeds for $kind (${1:-nothing matched})" >&2
+    exit 1
+  fi
+  local f
+  for f in "$@"; do  # numbered: seeds from different folders may share a name
+    cp "$f" "$work/corpus/$((++seeds))-$(basename "$f")"
+  done
+}
+seeds=0
 extra=()
+shopt -s nullglob
 if [[ $kind == routes ]]; then
-  find "$root/examples" "$root/tests" -name '*.routes' -exec cp -t "$work/corpus" {} + 2>/dev/null || true
-  cp "$root"/tests/fuzz/corpus/* "$work/corpus/" 2>/dev/null || true
+  mapfile -t routes < <(find "$root/examples" "$root/tests" -name '*.routes')
+  seed "${routes[@]}"
+  seed "$root"/tests/fuzz/corpus/*
   extra=(-dict="$root/tests/fuzz/routes.dict")
 elif [[ $kind == config ]]; then
-  cp "$root"/tests/fuzz/config-corpus/* "$work/corpus/"
+  seed "$root"/tests/fuzz/config-corpus/*
 elif [[ $kind == http ]]; then
-  cp "$root"/tests/fuzz/http-corpus/* "$work/corpus/"
+  seed "$root"/tests/fuzz/http-corpus/*
 else
   banyanc=${kind#plan=}
-  for f in "$root"/examples/*/*.routes; do
-    "$banyanc" compile "$f" -o "$work/corpus/$(basename "$f" .routes).plan" 2>/dev/null
+  examples=("$root"/examples/*/*.routes)
+  [[ ${#examples[@]} -gt 0 ]] || seed
+  for f in "${examples[@]}"; do
+    "$banyanc" compile "$f" -o "$work/corpus/$(basename "$f" .routes).plan"
   done
-  cp "$root"/tests/fuzz/plan-corpus/* "$work/corpus/" 2>/dev/null || true
+  seed "$root"/tests/fuzz/plan-corpus/*
 fi
+echo "seeds: $(find "$work/corpus" -type f | wc -l) files"
 cd "$work"
 # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a memory blow-up.
 if "$fuzzer" -timeout=10 -rss_limit_mb=2048 -max_len=16384 "${extra[@]}" \

@@ -1,5 +1,7 @@
 #include "tests/support/random_routes.h"
 
+#include <cctype>
+
 namespace banyan::test {
 namespace {
 
@@ -97,13 +99,64 @@ Request random_request(std::mt19937& rng) {
   req.path.clear();
   for (int i = 0; i < n; ++i) req.path += "/" + pick(rng, segs);
   if (req.path.empty() || chance(rng, 15)) req.path += "/";
+  // Names: the routes' own, in other cases, and near misses (one character more or
+  // different), which must not match (only header names ignore case).
+  static const std::vector<std::string> header_names{"X-A", "x-a", "X-a", "X-AA", "X_A", "X-"};
+  static const std::vector<std::string> cookie_names{"s", "s", "S", "ss", "s_", "_s"};
+  static const std::vector<std::string> query_names{"q", "q", "Q", "qq", "q_", "q%5B%5D"};
   std::string xa = pick(rng, std::vector<std::string>{"", "1", "12", "2", "zz"});
-  if (!xa.empty()) req.headers.emplace_back(chance(rng, 50) ? "X-A" : "x-a", xa);
+  if (!xa.empty()) req.headers.emplace_back(chance(rng, 70) ? pick(rng, header_names) : "X-A", xa);
   std::string s = pick(rng, std::vector<std::string>{"", "v", "w"});
-  if (!s.empty()) req.cookies.emplace_back("s", s);
+  if (!s.empty()) req.cookies.emplace_back(chance(rng, 70) ? "s" : pick(rng, cookie_names), s);
   std::string q = pick(rng, std::vector<std::string>{"", "1", "a"});
-  if (!q.empty()) req.query.emplace_back("q", q);
+  if (!q.empty()) req.query.emplace_back(chance(rng, 70) ? "q" : pick(rng, query_names), q);
   return req;
+}
+
+std::string unnormalised(std::mt19937& rng, const std::string& path) {
+  std::string p = path;
+  int edits = std::uniform_int_distribution<int>(1, 2)(rng);
+  for (int e = 0; e < edits; ++e) {
+    size_t at = std::uniform_int_distribution<size_t>(0, p.size())(rng);  // an insertion point
+    size_t letter = p.find_first_not_of("/%.", at);
+    size_t slash = p.find('/', at);
+    switch (std::uniform_int_distribution<int>(0, 8)(rng)) {
+      case 0:  // a letter percent-encoded, in either case of hex: decoded back
+        if (letter != std::string::npos && p[letter] != '%') {
+          static const char* hex = "0123456789ABCDEF";
+          unsigned char c = static_cast<unsigned char>(p[letter]);
+          std::string enc = {'%', hex[c >> 4], chance(rng, 50) ? hex[c & 15] : static_cast<char>(std::tolower(hex[c & 15]))};
+          p.replace(letter, 1, enc);
+        }
+        break;
+      case 1:  // a separator encoded: one segment, never two
+        if (slash != std::string::npos && slash > 0) p.replace(slash, 1, chance(rng, 50) ? "%2F" : "%2f");
+        break;
+      case 2:  // an encoded dot-dot segment, resolved or refused
+        p.insert(slash == std::string::npos ? p.size() : slash, chance(rng, 50) ? "/%2e%2e" : "/%2E%2E");
+        break;
+      case 3:  // case: paths are case-sensitive
+        if (letter != std::string::npos) p[letter] = static_cast<char>(std::toupper(static_cast<unsigned char>(p[letter])));
+        break;
+      case 4:  // a doubled slash
+        if (slash != std::string::npos) p.insert(slash, "/");
+        break;
+      case 5:  // a dot segment
+        if (slash != std::string::npos) p.insert(slash, "/.");
+        break;
+      case 6:  // a segment and its dot-dot
+        if (slash != std::string::npos) p.insert(slash, chance(rng, 50) ? "/x/.." : "/x/%2E.");
+        break;
+      case 7:  // the trailing slash toggled
+        if (p.size() > 1 && p.back() == '/') p.pop_back();
+        else p += '/';
+        break;
+      default:  // an encoded dot-dot behind an encoded slash: always refused
+        p.insert(slash == std::string::npos ? p.size() : slash, "/..%2Fa");
+        break;
+    }
+  }
+  return p;
 }
 
 }  // namespace banyan::test

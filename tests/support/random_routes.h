@@ -21,7 +21,12 @@ inline bool chance(std::mt19937& rng, int percent) { return std::uniform_int_dis
 ast::PathMatcher random_path(std::mt19937& rng);
 // A random path, sometimes methods, sometimes header, cookie and query tests.
 ast::Route random_route(std::mt19937& rng);
-// A request to example.com whose path, headers, cookie and query meet those routes.
+// A request to example.com whose path, headers, cookie and query meet those routes,
+// and their near misses: names that differ by case or a character.
 analysis::Request random_request(std::mt19937& rng);
+// The path as a client might send it before normalisation: percent-encoded letters,
+// `%2F`, `%2e%2e`, changed case, `//`, dot segments, a trailing slash added or taken
+// away. Some variants normalise back to `path`, some to another path, some are refused.
+std::string unnormalised(std::mt19937& rng, const std::string& path);
 
 }  // namespace banyan::test

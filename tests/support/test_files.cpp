@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -48,12 +49,12 @@ bool updating_golden() {
 
 namespace {
 
-// `name` from memory; any other file from disk, a relative path from tests/fixtures/.
+// Files from memory by name; any other file from disk, a relative path from tests/fixtures/.
 class FixtureReader : public source::FileReader {
  public:
-  FixtureReader(std::string name, std::string text) : name_(std::move(name)), text_(std::move(text)) {}
+  explicit FixtureReader(std::map<std::string, std::string> files) : files_(std::move(files)) {}
   std::optional<std::string> read(const std::string& path, size_t max_bytes, std::string& error) override {
-    if (path == name_) return text_.substr(0, max_bytes + 1);
+    if (auto it = files_.find(path); it != files_.end()) return it->second.substr(0, max_bytes + 1);
     std::filesystem::path p(path);
     if (p.is_relative()) p = std::filesystem::path(source_dir()) / "tests/fixtures" / p;
     return disk_.read(p.string(), max_bytes, error);
@@ -61,15 +62,20 @@ class FixtureReader : public source::FileReader {
   std::string canonical(const std::string& path) override { return path; }
 
  private:
-  std::string name_, text_;
+  std::map<std::string, std::string> files_;
   source::DiskFileReader disk_;
 };
 
 }  // namespace
 
 void check_text(Checked& out, const std::string& name, const std::string& text, const CheckOptions& options) {
-  FixtureReader reader(name, text);
-  out.result = check_file(name, out.sm, out.sink, reader, options);
+  check_files(out, name, {{name, text}}, options);
+}
+
+void check_files(Checked& out, const std::string& root, const std::map<std::string, std::string>& files,
+                 const CheckOptions& options) {
+  FixtureReader reader(files);
+  out.result = check_file(root, out.sm, out.sink, reader, options);
 }
 
 void check_disk_file(Checked& out, const std::string& path, const CheckOptions& options) {

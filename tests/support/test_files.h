@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct Checked {
   CheckResult result;
 };
 void check_text(Checked& out, const std::string& name, const std::string& text, const CheckOptions& options = {});
+// The same with several files in memory (`files` by the names includes use), from `root`.
+void check_files(Checked& out, const std::string& root, const std::map<std::string, std::string>& files,
+                 const CheckOptions& options = {});
 // Runs it on a file on disk, with its includes.
 void check_disk_file(Checked& out, const std::string& path, const CheckOptions& options = {});
 // Unix time of a "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ" date (UTC); nullopt if malformed.

@@ -9,7 +9,6 @@
 #include <random>
 #include <vector>
 
-#include "runtime/balance/least_conn.h"
 #include "tests/support/balance_oracle.h"
 
 namespace banyan::balance {
@@ -65,7 +64,10 @@ TEST_CASE("p2c never picks the strictly busiest of two or more candidates", "[ba
     uint32_t busiest = kNoEndpoint;  // strictly busier than every other candidate, if any
     for (uint32_t i : allowed) {
       bool strictly = true;
-      for (uint32_t j : allowed) strictly = strictly && (i == j || less_loaded(endpoints[j], endpoints[i]));
+      // Load is active / weight, by the definition (not least_conn.h's less_loaded).
+      for (uint32_t j : allowed)
+        strictly = strictly && (i == j || double(endpoints[j].active) / endpoints[j].weight <
+                                              double(endpoints[i].active) / endpoints[i].weight);
       if (strictly) busiest = i;
     }
     for (int n = 0; n < 50; ++n) {

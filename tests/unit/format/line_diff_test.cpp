@@ -114,7 +114,7 @@ TEST_CASE("diff: one changed line among many, with three lines of context") {
         " line 7\n line 8\n line 9\n-line 10\n+LINE 10\n line 11\n line 12\n line 13\n");
 }
 
-TEST_CASE("diff: changes far apart get their own hunks; near ones share") {
+TEST_CASE("diff: changes far apart get their own hunks, and near ones share one") {
   std::string before, far, near;
   for (int i = 1; i <= 30; ++i) {
     std::string l = std::to_string(i) + "\n";

@@ -47,7 +47,7 @@ TEST_CASE("hosts are lower-cased names or leading wildcards") {
   CHECK(check_host(port).find("port") != std::string::npos);
 }
 
-TEST_CASE("addresses need a port in range; listen addresses are IPs, servers may be names") {
+TEST_CASE("addresses need a port in range: listen addresses are IPs, and servers may be names") {
   std::string host;
   uint16_t port = 0;
   CHECK(check_address(":80", false, host, port).empty());

@@ -1,6 +1,7 @@
 // Path normalisation: a table of requests (including the ones that try to slip past a
 // prefix), in-place use, and 5,000 random paths checked against a plain reference
-// written from the header's rules and for idempotence. Fixed seed: a failure reproduces.
+// written from the header's rules (tests/support/reference_normalize.h) and for
+// idempotence. Fixed seed: a failure reproduces.
 #include "runtime/plan/normalize_path.h"
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "tests/support/reference_normalize.h"
 
 namespace banyan::plan {
 namespace {
@@ -34,83 +37,9 @@ std::string ok(std::string_view in) {
   return r.path;
 }
 
-// The reference: the header's rules written plainly with strings, one input segment
-// at a time, so that it finds the same first error.
 Result reference(std::string_view in) {
-  if (in.empty() || in[0] != '/') return Result{"", PathError::NotAbsolute, 0};
-  const std::string unreserved_extra = "-._~";
-  const std::string literal_ok = "-._~!$&'()*+,;=:@";
-  auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
-  std::vector<std::string> stack;
-  bool trailing = false;
-  size_t start = 1;
-  while (start <= in.size()) {
-    size_t end = in.find('/', start);
-    if (end == std::string_view::npos) end = in.size();
-    std::string_view raw = in.substr(start, end - start);
-    const bool last = end == in.size();
-    std::string seg;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      unsigned char c = static_cast<unsigned char>(raw[i]);
-      if (c == '%') {
-        if (i + 2 >= raw.size() || !is_hex(raw[i + 1]) || !is_hex(raw[i + 2])) {
-          return Result{"", PathError::BadEscape, start + i};
-        }
-        int v = std::stoi(std::string(raw.substr(i + 1, 2)), nullptr, 16);
-        if (std::isalnum(v) || unreserved_extra.find(static_cast<char>(v)) != std::string::npos) {
-          seg += static_cast<char>(v);
-        } else {
-          std::string hex(raw.substr(i, 3));
-          for (char& h : hex) h = static_cast<char>(std::toupper(static_cast<unsigned char>(h)));
-          seg += hex;
-        }
-        i += 2;
-      } else if (c < 0x80 && (std::isalnum(c) || literal_ok.find(static_cast<char>(c)) != std::string::npos)) {
-        seg += static_cast<char>(c);
-      } else {
-        return Result{"", PathError::BadCharacter, start + i};
-      }
-    }
-    if (seg.empty()) {
-      trailing = last;
-    } else if (seg == ".") {
-      trailing = last;
-    } else if (seg == "..") {
-      if (stack.empty()) return Result{"", PathError::AboveRoot, start};
-      stack.pop_back();
-      trailing = last;
-    } else {
-      // Decode %2F and %5C as an upstream would, and split at '/' and '\'.
-      std::string decoded;
-      bool encoded_separator = false;
-      for (size_t i = 0; i < seg.size(); ++i) {
-        if (seg.compare(i, 3, "%2F") == 0 || seg.compare(i, 3, "%5C") == 0) {
-          decoded += '/';
-          encoded_separator = true;
-          i += 2;
-        } else {
-          decoded += seg[i];
-        }
-      }
-      if (encoded_separator) {
-        size_t p = 0;
-        while (true) {
-          size_t q = decoded.find('/', p);
-          std::string piece = decoded.substr(p, q == std::string::npos ? std::string::npos : q - p);
-          if (piece == "." || piece == "..") return Result{"", PathError::EncodedDotSegment, start};
-          if (q == std::string::npos) break;
-          p = q + 1;
-        }
-      }
-      stack.push_back(seg);
-      trailing = false;
-    }
-    start = end + 1;
-  }
-  std::string out = "/";
-  for (size_t i = 0; i < stack.size(); ++i) out += (i ? "/" : "") + stack[i];
-  if (trailing && !stack.empty()) out += "/";
-  return Result{out, PathError::None, 0};
+  test::ReferencePath r = test::reference_normalize(in);
+  return Result{r.path, r.error, r.offset};
 }
 
 struct Case {

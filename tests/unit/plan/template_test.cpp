@@ -37,7 +37,7 @@ TEST_CASE("templates split into literal text and variables", "[template]") {
   CHECK(show("/users/$id", {"id"}) == "/users/" + var(Var::Capture, "id"));
 }
 
-TEST_CASE("a backslash-dollar is a literal dollar; other backslashes stay", "[template]") {
+TEST_CASE("a backslash-dollar is a literal dollar, and other backslashes stay", "[template]") {
   CHECK(show("costs \\$5") == "costs $5");
   CHECK(show("\\$host") == "$host");
   CHECK(show("a\\b") == "a\\b");
