@@ -97,6 +97,12 @@ int main(int argc, char** argv) {
     loaded = banyan::config::load_config(config_path);
   } else {
     // The development form: the flags become a configuration, checked by the same reader.
+    // --workers goes in unquoted (a TOML integer): anything but digits would be read as
+    // TOML (`two` as a misspelt boolean) and reported as such.
+    if (!workers.empty() && workers.find_first_not_of("0123456789") != std::string::npos) {
+      std::cerr << "banyan: --workers takes a number of worker threads, not '" << workers << "'\n";
+      return 2;
+    }
     std::string toml = "plan = " + toml_string(std::filesystem::absolute(plan_path).string()) + "\n";
     if (!workers.empty()) toml += "workers = " + workers + "\n";
     if (!admin.empty()) toml += "[admin]\naddress = " + toml_string(admin) + "\n";

@@ -955,11 +955,11 @@ awaitable<bool> Session<Stream>::proxy(const Generation& g, const plan::Route& r
   } active;
 
   for (int attempt = 0;; ++attempt) {
-    if (attempt > 0) {
+    ep = attempt < max_tries ? pick(g, pu, wu) : balance::kNoEndpoint;
+    if (attempt > 0 && ep != balance::kNoEndpoint) {  // a retry is counted when it is made, not when none is left
       ++retries_;
       bump(pu.counters->retries);
     }
-    ep = attempt < max_tries ? pick(g, pu, wu) : balance::kNoEndpoint;
     if (ep == balance::kNoEndpoint) {
       keep_alive_ = keep_alive_ && !has_body;
       if (attempt == 0) {

@@ -22,6 +22,10 @@ import traceback
 import urllib.request
 
 CURL_TIMEOUT = "10"
+# How long a test waits for something it expects to happen (a log line, a port, a
+# process's exit). Generous: the binaries run under AddressSanitizer on a shared
+# machine. Reaching it is a failure; nothing waits for it when all goes well.
+WAIT = 15.0
 
 
 class TestFailure(Exception):
@@ -38,30 +42,71 @@ def expect_eq(got, want, what):
         raise TestFailure(f"{what}: expected {want!r}, got {got!r}")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def wait_until(cond, what, timeout=WAIT, interval=0.02):
+    """Polls cond() until it returns something true, and returns that. After `timeout`
+    seconds it fails, saying what it waited for: `what` is a string, or a function
+    that describes the state it last saw."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() >= deadline:
+            raise TestFailure(f"waited {timeout:.0f}s for {what() if callable(what) else what}")
+        time.sleep(interval)
+
+
+def free_port(host="127.0.0.1"):
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
+def connectable(host, port):
+    """True when something accepts connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def metric(text, name):
+    """The value of the sample `name` (with its labels, as written) in a /metrics text, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line[len(name) + 1:])
+    return None
+
+
 class Origin:
-    def __init__(self, h, name, replicas):
+    """banyan-origin with `replicas` listeners on `host` (port 0: any free port), or on
+    the given `ports`; its --log holds every request head it received."""
+
+    def __init__(self, h, name, replicas=1, host="127.0.0.1", ports=None):
         self.h = h
+        self.name = name
         d = h.dir
         self.port_file = os.path.join(d, f"{name}.ports")
         self.log = os.path.join(d, f"{name}.log")
         args = [h.origin_bin, "--name", name, "--port-file", self.port_file, "--log", self.log]
-        for _ in range(replicas):
-            args += ["--listen", "127.0.0.1:0"]
+        ports = ports or [0] * replicas
+        bracketed = f"[{host}]" if ":" in host else host
+        for p in ports:
+            args += ["--listen", f"{bracketed}:{p}"]
         self.proc = h.spawn(args, f"{name}.out")
-        for _ in range(200):
-            if os.path.exists(self.port_file) and os.path.getsize(self.port_file) > 0:
-                break
-            time.sleep(0.025)
+
+        def bound():
+            if self.proc.poll() is not None:
+                raise TestFailure(f"origin {name} exited with {self.proc.returncode}")
+            return os.path.exists(self.port_file) and os.path.getsize(self.port_file) > 0
+
+        wait_until(bound, f"origin {name} to write its port file")
         with open(self.port_file) as f:
             self.ports = [int(p) for p in f.read().split()]
-        check(len(self.ports) == replicas, f"origin {name} did not bind {replicas} ports")
-        self.addrs = [f"127.0.0.1:{p}" for p in self.ports]
+        check(len(self.ports) == len(ports), f"origin {name} did not bind {len(ports)} ports")
+        self.addrs = [f"{bracketed}:{p}" for p in self.ports]
 
     def logged(self):
         try:
@@ -70,23 +115,41 @@ class Origin:
         except FileNotFoundError:
             return b""
 
+    def heads(self, request_line_start):
+        """How many request heads in the log start with `request_line_start` (bytes)."""
+        return sum(1 for head in self.logged().split(b"\n---\n") if head.startswith(request_line_start))
+
+    def wait_heads(self, request_line_start, n):
+        """Waits until the origin has received n request heads starting with `request_line_start`."""
+        wait_until(lambda: self.heads(request_line_start) >= n,
+                   lambda: f"origin {self.name} to receive {n} x {request_line_start!r} "
+                           f"(has {self.heads(request_line_start)})")
+
 
 class Gateway:
-    def __init__(self, h, routes, listen=None, upstreams=None, extra="", workers=1, name="gw", expect_start=True):
+    """`banyan run --config` on a routes file (or, with `plan`, on another plan file such
+    as a compiled one). `listen` maps the plan's listeners to ports on `host`."""
+
+    def __init__(self, h, routes, listen=None, upstreams=None, extra="", workers=1, name="gw", expect_start=True,
+                 host="127.0.0.1", plan=None):
         self.h = h
         self.name = name
         self.dir = h.dir
+        self.host = host
         self.routes_path = os.path.join(h.dir, f"{name}.routes")
         with open(self.routes_path, "w") as f:
             f.write(routes)
-        self.port = free_port()
+        self.plan_path = plan or self.routes_path
+        self.port = free_port(host)
         self.admin_port = free_port()
         self.log_path = os.path.join(h.dir, f"{name}.access.log")
         listen = listen or {":80": self.port}
         self.ports = dict(listen)
         self.port = next(iter(listen.values()))  # the one url() and readiness use
-        toml = [f'plan = "{self.routes_path}"', f"workers = {workers}", "[listen]"]
-        toml += [f'"{k}" = "127.0.0.1:{v}"' for k, v in listen.items()]
+        bracketed = f"[{host}]" if ":" in host else host
+        self.netloc = f"{bracketed}:{self.port}"
+        toml = [f'plan = "{self.plan_path}"', f"workers = {workers}", "[listen]"]
+        toml += [f'"{k}" = "{bracketed}:{v}"' for k, v in listen.items()]
         toml += ["[admin]", f'address = "127.0.0.1:{self.admin_port}"']
         toml += ["[log]", f'destination = "{self.log_path}"']
         for up, servers in (upstreams or {}).items():
@@ -100,24 +163,45 @@ class Gateway:
             self.wait_ready()
 
     def wait_ready(self):
-        for _ in range(400):
+        def up():
             if self.proc.poll() is not None:
                 raise TestFailure(f"banyan exited with {self.proc.returncode}: {self.stderr()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.admin_port), timeout=1):
-                    pass
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.025)
-        raise TestFailure("banyan did not come up: " + self.stderr())
+            return connectable("127.0.0.1", self.admin_port) and connectable(self.host, self.port)
+
+        wait_until(up, lambda: "banyan to accept connections: " + self.stderr())
+
+    def wait_exit(self, what, timeout=WAIT):
+        """Waits for the process to exit; returns its status."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise TestFailure(f"banyan did not exit within {timeout:.0f}s ({what}): {self.stderr()[-2000:]}") from None
+
+    def wait_stderr(self, text):
+        """Waits until the gateway's own log (stderr) says `text`."""
+        wait_until(lambda: text in self.stderr(), lambda: f"the gateway to log {text!r}; it logged:\n{self.stderr()}")
+
+    def metrics(self):
+        s, text = self.admin("/metrics")
+        expect_eq(s, 200, "GET /metrics")
+        return text
+
+    def wait_metric(self, name, want):
+        """Waits until /metrics shows the sample `name` (labels included) with the value `want`."""
+        last = [None]
+
+        def at():
+            last[0] = metric(self.metrics(), name)
+            return last[0] == want
+
+        wait_until(at, lambda: f"{name} to be {want} in /metrics (it is {last[0]})")
 
     def stderr(self):
         with open(self.stderr_path, errors="replace") as f:
             return f.read()
 
     def url(self, path="/"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{self.netloc}{path}"
 
     def admin(self, path, method="GET"):
         req = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}", method=method)
@@ -127,10 +211,25 @@ class Gateway:
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
 
-    def access_log(self):
-        time.sleep(0.3)  # the workers flush every 200 ms
-        with open(self.log_path) as f:
-            return [json.loads(line) for line in f]  # every line one JSON object, nothing else
+    def access_log(self, at_least=1, where=None):
+        """The access log's lines (those `where` accepts, if given), parsed, once there are
+        at least `at_least` of them: the workers write the log every 200 ms, so a request
+        just answered may not be in it yet. Fails if they do not arrive."""
+        def lines():
+            try:
+                with open(self.log_path) as f:
+                    text = f.read()
+            except FileNotFoundError:
+                return []
+            whole = text[: text.rfind("\n") + 1]  # a line still being written is not read
+            return [json.loads(line) for line in whole.splitlines()]  # every line one JSON object, nothing else
+
+        def enough():
+            got = [l for l in lines() if where is None or where(l)]
+            return got if len(got) >= at_least else None
+
+        return wait_until(enough, lambda: f"{at_least} matching line(s) in the access log; it has:\n"
+                                          + "\n".join(json.dumps(l) for l in lines()[-10:]))
 
     def signal(self, sig):
         self.proc.send_signal(sig)
@@ -150,8 +249,8 @@ class Harness:
         self.procs.append(p)
         return p
 
-    def origin(self, name, replicas=1):
-        return Origin(self, name, replicas)
+    def origin(self, name, replicas=1, **kw):
+        return Origin(self, name, replicas, **kw)
 
     def gateway(self, routes, **kw):
         return Gateway(self, routes, **kw)
@@ -227,26 +326,39 @@ def parse_response(text):
     return status, {k: v[0] if len(v) == 1 else v for k, v in headers.items()}, body
 
 
-def raw(port, data, read_timeout=5.0, half_close=False):
-    """Sends raw bytes; returns everything the gateway answers until it closes (or the timeout)."""
+def exchange(port, data, read_timeout=5.0, half_close=False):
+    """Sends raw bytes; returns (everything the gateway answers, whether it closed the
+    connection) once it closes or `read_timeout` seconds have passed."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         s.sendall(data)
         if half_close:
             s.shutdown(socket.SHUT_WR)
-        s.settimeout(read_timeout)
-        chunks = []
-        deadline = time.time() + read_timeout
-        while time.time() < deadline:
-            try:
-                b = s.recv(65536)
-            except socket.timeout:
-                break
-            except ConnectionResetError:
-                break
-            if not b:
-                break
-            chunks.append(b)
-        return b"".join(chunks)
+        return read_until_close(s, read_timeout)
+
+
+def read_until_close(s, timeout):
+    """(everything read from socket s, whether the peer closed it) within `timeout` seconds."""
+    chunks = []
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return b"".join(chunks), False
+        s.settimeout(left)
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            return b"".join(chunks), False
+        except ConnectionResetError:
+            return b"".join(chunks), True
+        if not b:
+            return b"".join(chunks), True
+        chunks.append(b)
+
+
+def raw(port, data, read_timeout=5.0, half_close=False):
+    """Sends raw bytes; returns everything the gateway answers until it closes (or the timeout)."""
+    return exchange(port, data, read_timeout, half_close)[0]
 
 
 def statuses(answer):

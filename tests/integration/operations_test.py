@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Operating the gateway: reloads under load drop nothing (SIGHUP, POST /reload, and a
 change of the plan file), a bad plan at reload leaves the old one serving and says
-why, SIGTERM drains requests in flight, and DNS names are re-resolved (through the
-configuration's hosts file, which the test controls) so new replicas get traffic
-without a reload.
+why, a plan file deleted under the gateway leaves the loaded plan serving until it
+comes back, SIGTERM drains requests in flight (up to the drain deadline; a second
+signal stops at once), DNS names are re-resolved (through the configuration's hosts
+file, which the test controls) so new replicas get traffic without a reload, and the
+development form `banyan run FILE.routes --listen ... --upstream ...` serves.
 
 usage: operations_test.py BANYAN BANYAN_ORIGIN
 """
 import http.client
+import json
 import os
 import signal
 import socket
@@ -16,7 +19,8 @@ import sys
 import threading
 import time
 
-from harness import Harness, check, expect_eq, free_port, get
+from harness import (WAIT, Harness, check, connectable, expect_eq, free_port, get, metric, read_until_close, statuses,
+                     wait_until)
 
 LOAD_CONNECTIONS = 50
 LOAD_MAX_REQUESTS = 200_000  # a bound, whatever the machine's speed
@@ -95,8 +99,12 @@ def main():
         gw = h.gateway(version_routes("v1", app.addrs[0]), workers=2)
 
         def reload_under_load():
+            def answered(n):  # waits until the load has had n more answers (so it runs across each reload)
+                start = load.ok + len(load.failures)
+                wait_until(lambda: load.ok + len(load.failures) >= start + n, f"{n} more answers under load")
+
             with Load(gw.port) as load:
-                time.sleep(0.5)
+                answered(100)
                 for i in range(10):
                     version = f"v{i + 2}"
                     write(gw.routes_path, version_routes(version, app.addrs[0]))
@@ -104,13 +112,15 @@ def main():
                         gw.signal(signal.SIGHUP)
                     else:
                         expect_eq(gw.admin("/reload", "POST")[0], 200, "POST /reload")
-                    time.sleep(0.3)
-                time.sleep(0.5)
-            check(load.ok > 1000, f"the load ran ({load.ok} requests)")
+                    time.sleep(0.3)  # pacing only: the reloads spread over the load
+                    answered(100)
+                wait_until(lambda: "v11" in load.versions, lambda: f"the last plan to serve: {sorted(load.versions)}")
+                answered(100)
             expect_eq(load.failures[:5], [], f"failed requests during 10 reloads ({load.ok} ok)")
             check({"v1", "v11"} <= load.versions, f"old and new plans served: {sorted(load.versions)}")
-            s, text = gw.admin("/metrics")
-            check('banyan_reloads_total{outcome="failed"} 0' in text, "no reload failed")
+            wait_until(lambda: metric(gw.metrics(), 'banyan_reloads_total{outcome="ok"}') >= 10,
+                       "10 reloads counted in /metrics")
+            expect_eq(metric(gw.metrics(), 'banyan_reloads_total{outcome="failed"}'), 0, "failed reloads")
             print(f"     {load.ok} requests over 50 connections, 10 reloads, 0 failed", flush=True)
 
         def bad_plan_keeps_the_old_one():
@@ -122,10 +132,10 @@ def main():
             expect_eq(s, 422, "POST /reload of a broken file")
             check("the routes file has errors" in body and "previous plan keeps serving" in body, f"why: {body}")
             gw.signal(signal.SIGHUP)
-            time.sleep(2.5)  # and the watch sees the file change too
+            gw.wait_stderr("reload (SIGHUP) refused")  # the refusal is logged
+            gw.wait_stderr("reload (the plan file changed) refused")  # and the watch sees the file change too
             s, hd, _ = get(gw.url("/"), "-H", "Host: o.test")
             expect_eq((s, hd["x-version"]), (200, serving), "the old plan still serves")
-            check("reload (SIGHUP) refused" in gw.stderr(), "the refusal is logged")
             # A plan that compiles but does not fit the configuration is refused too.
             write(gw.routes_path, version_routes("v99", app.addrs[0]).replace("listen http :80", "listen http :81"))
             s, body = gw.admin("/reload", "POST")
@@ -134,42 +144,85 @@ def main():
             expect_eq(gw.admin("/reload", "POST")[0], 200, "a good plan reloads again")
             expect_eq(get(gw.url("/"), "-H", "Host: o.test")[1]["x-version"], "v12", "the new plan serves")
 
+        def version(g):
+            s, hd, _ = get(g.url("/"), "-H", "Host: o.test")
+            expect_eq(s, 200, "status")
+            return hd["x-version"]
+
         def watch_reloads_on_change():
             write(gw.routes_path, version_routes("watched", app.addrs[0]))
-            for _ in range(60):
-                if get(gw.url("/"), "-H", "Host: o.test")[1]["x-version"] == "watched":
-                    return
-                time.sleep(0.1)
-            raise AssertionError("the plan file's change was not picked up within 6 s")
+            wait_until(lambda: version(gw) == "watched", "the plan file's change to be picked up")
+
+        def deleted_plan_file():
+            g = h.gateway(version_routes("kept", app.addrs[0]), name="deleted")
+            os.remove(g.routes_path)
+            g.wait_stderr(f"the plan file {g.routes_path} is gone; the loaded plan keeps serving")
+            expect_eq(version(g), "kept", "the loaded plan serves without its file")
+            g.signal(signal.SIGHUP)
+            g.wait_stderr(f"reload (SIGHUP) refused; the previous plan keeps serving: cannot open '{g.routes_path}'")
+            expect_eq(version(g), "kept", "after a refused SIGHUP")
+            write(g.routes_path, version_routes("back", app.addrs[0]))
+            wait_until(lambda: version(g) == "back", "the plan file that came back to be loaded")
+            g.wait_stderr("reloaded (the plan file changed)")
+
+        def slow_request(g, path):
+            """A request in flight on g, answered slowly by the origin; its result (the
+            answer and whether the gateway closed the connection) lands in the dict returned."""
+            result = {}
+            before = app.heads(f"GET {path} ".encode())
+
+            def run():
+                with socket.create_connection(("127.0.0.1", g.port), timeout=5) as c:
+                    c.sendall(f"GET {path} HTTP/1.1\r\nHost: o.test\r\nConnection: close\r\n\r\n".encode())
+                    result["answer"], result["closed"] = read_until_close(c, WAIT + 5)
+
+            t = threading.Thread(target=run)
+            t.start()
+            app.wait_heads(f"GET {path} ".encode(), before + 1)  # it is in flight
+            return t, result
 
         def shutdown_drains():
-            g2 = h.gateway(version_routes("d", app.addrs[0]), name="drain", extra='[limits]\ndrain_timeout = "5s"\n')
-            result = {}
-
-            def slow():
-                result["answer"] = get(g2.url("/delay/1500"), "-H", "Host: o.test")
-
-            t = threading.Thread(target=slow)
-            t.start()
+            # The drain deadline (60 s) is far beyond the request in flight (2.5 s): the
+            # gateway must exit when that request is done, not at the deadline.
+            g2 = h.gateway(version_routes("d", app.addrs[0]), name="drain", extra='[limits]\ndrain_timeout = "60s"\n')
+            t, result = slow_request(g2, "/delay/2500")
             idle = socket.create_connection(("127.0.0.1", g2.port), timeout=5)  # an idle keep-alive client
-            time.sleep(0.4)
-            started = time.time()
+            g2.wait_metric("banyan_connections_open", 2)
             g2.signal(signal.SIGTERM)
-            time.sleep(0.2)
-            try:
-                socket.create_connection(("127.0.0.1", g2.port), timeout=1).close()
-                refused = False
-            except OSError:
-                refused = True
-            check(refused, "no new connections while draining")
-            idle.settimeout(3)
-            check(idle.recv(10) == b"", "an idle connection is closed at once")
-            t.join(10)
-            expect_eq(result["answer"][0], 200, "the request in flight finished")
-            g2.proc.wait(10)
-            took = time.time() - started
-            expect_eq(g2.proc.returncode, 0, "exit status after draining")
-            check(took < 4, f"drained in {took:.1f}s")
+            wait_until(lambda: not connectable("127.0.0.1", g2.port), "the draining gateway to refuse new connections")
+            got, closed = read_until_close(idle, WAIT)
+            idle.close()
+            check(closed and got == b"", f"an idle connection is closed without an answer: {got!r}")
+            check(t.is_alive(), "the idle connection was closed only after the request in flight ended")
+            t.join(WAIT + 10)
+            expect_eq(statuses(result.get("answer", b"")), [200], "the request in flight finished")
+            expect_eq(g2.wait_exit("draining, with nothing left in flight"), 0, "exit status after draining")
+            check("drain deadline passed" not in g2.stderr(),
+                  "it exited because the drain was done, not at the deadline")
+
+        def drain_deadline_cuts_what_is_left():
+            g = h.gateway(version_routes("d", app.addrs[0]), name="deadline", extra='[limits]\ndrain_timeout = "1s"\n')
+            t, result = slow_request(g, "/delay/30000")
+            g.signal(signal.SIGTERM)
+            expect_eq(g.wait_exit("drain_timeout 1s, a request in flight for 30s"), 0, "exit status")
+            check("drain deadline passed with 1 connection(s) open; closing them" in g.stderr(),
+                  f"the gateway says why it stopped: {g.stderr()}")
+            t.join(WAIT + 10)
+            check(result.get("closed"), "the request still in flight was cut")
+            expect_eq(result.get("answer"), b"", "the cut request got no answer")
+
+        def second_signal_stops_at_once():
+            g = h.gateway(version_routes("d", app.addrs[0]), name="twice", extra='[limits]\ndrain_timeout = "60s"\n')
+            t, result = slow_request(g, "/delay/30000")
+            g.signal(signal.SIGTERM)
+            g.wait_stderr("shutting down (SIGTERM)")
+            check(g.proc.poll() is None, "draining: the request in flight (30 s) holds the gateway (drain_timeout 60s)")
+            g.signal(signal.SIGTERM)
+            expect_eq(g.wait_exit("a second SIGTERM while draining"), 0, "exit status")
+            check("stopping now (second signal)" in g.stderr(), f"the gateway says why it stopped: {g.stderr()}")
+            t.join(WAIT + 10)
+            check(result.get("closed"), "the request still in flight was cut")
+            expect_eq(result.get("answer"), b"", "the cut request got no answer")
 
         def dns_re_resolution():
             port = free_port()
@@ -177,8 +230,8 @@ def main():
             write(hosts, "127.0.0.2 app.test\n")
             r2 = h.spawn([h.origin_bin, "--name", "r2", "--listen", f"127.0.0.2:{port}"], "r2.out")
             r3 = h.spawn([h.origin_bin, "--name", "r3", "--listen", f"127.0.0.3:{port}"], "r3.out")
-            time.sleep(0.3)
-            check(r2.poll() is None and r3.poll() is None, "two replicas on 127.0.0.2 and .3")
+            wait_until(lambda: connectable("127.0.0.2", port) and connectable("127.0.0.3", port),
+                       lambda: f"two replicas on 127.0.0.2 and .3 (exit status {r2.poll()}, {r3.poll()})")
             routes = f"""listen http :80
 upstream app {{
   server "app.test:{port}"
@@ -191,23 +244,31 @@ site "o.test" {{
             g3 = h.gateway(routes, name="dns", extra=f'[resolver]\nhosts_file = "{hosts}"\n')
 
             def who():
-                return get(g3.url("/"), "-H", "Host: o.test")[1]["x-served-by"].split("@")[0]
+                s, hd, body = get(g3.url("/"), "-H", "Host: o.test")
+                expect_eq(s, 200, f"status ({body.strip()})")
+                return hd["x-served-by"].split("@")[0]
 
             expect_eq({who() for _ in range(4)}, {"r2"}, "one replica resolved")
             write(hosts, "127.0.0.2 app.test\n127.0.0.3 app.test\n")  # docker-compose --scale app=2
-            deadline = time.time() + 6
             seen = set()
-            while time.time() < deadline and seen != {"r2", "r3"}:
-                seen |= {who() for _ in range(4)}
-                time.sleep(0.2)
-            expect_eq(seen, {"r2", "r3"}, "the new replica gets traffic without a reload")
+
+            def both():
+                seen.update(who() for _ in range(4))
+                return seen == {"r2", "r3"}
+
+            wait_until(both, lambda: f"the new replica to get traffic without a reload (served by {sorted(seen)})")
             write(hosts, "# app.test is gone\n")
-            time.sleep(2.5)
-            expect_eq(len({who() for _ in range(4)}) > 0, True, "still served from the last good addresses")
-            s, plan = g3.admin("/plan")
-            check("does not resolve" in plan or "resolves to no address" in plan, f"/plan says why: {plan}")
-            check("keeping its last 2 address(es)" in g3.stderr() or "keeping its last 2" in plan,
-                  f"the failure keeps the last good set and says so: {plan}")
+
+            def problem():
+                upstreams = json.loads(g3.admin("/plan")[1])["upstreams"]
+                return next(u.get("problem", "") for u in upstreams if u["name"] == "app")
+
+            wait_until(lambda: problem(), "/plan to report the failed lookup")
+            check(("does not resolve" in problem() or "resolves to no address" in problem())
+                  and "keeping its last 2 address(es)" in problem(),
+                  f"/plan says the lookup failed and the last good addresses are kept: {problem()!r}")
+            # Round robin over the two kept addresses: every request answered, by both.
+            expect_eq(sorted(who() for _ in range(4)), ["r2", "r2", "r3", "r3"], "served from the last good addresses")
 
         def bad_configuration_exits_2():
             bad = os.path.join(h.dir, "bad.toml")
@@ -217,12 +278,59 @@ site "o.test" {{
             check(f"{bad}:2:1: worker: unknown key 'worker'; did you mean 'workers'?" in r.stderr, r.stderr)
             check(f"{bad}:4:18: limits.header_timeout: must be a string" in r.stderr, r.stderr)
 
+        def development_flags():
+            dev = h.origin("dev", replicas=2)
+            path = os.path.join(h.dir, "dev.routes")
+            write(path, 'listen http :80\nupstream app {\n  server "127.0.0.1:1"\n}\n'
+                        'site "o.test" {\n  route / { to app }\n}\n')
+            port, admin = free_port(), free_port()
+            p = h.spawn([h.banyan_bin, "run", path, "--listen", f":80=127.0.0.1:{port}",
+                         "--upstream", f"app={dev.addrs[0]},{dev.addrs[1]}", "--workers", "2",
+                         "--admin", f"127.0.0.1:{admin}"], "dev.stderr")
+
+            def stderr():
+                with open(os.path.join(h.dir, "dev.stderr"), errors="replace") as f:
+                    return f.read()
+
+            def up():
+                check(p.poll() is None, f"banyan run with flags exited with {p.poll()}: {stderr()}")
+                return connectable("127.0.0.1", port) and connectable("127.0.0.1", admin)
+
+            wait_until(up, lambda: f"banyan run with flags to listen on :{port} and :{admin}: {stderr()}")
+            who = set()
+            for _ in range(4):
+                s, hd, _ = get(f"http://127.0.0.1:{port}/", "-H", "Host: o.test")
+                expect_eq(s, 200, "a request through the flags' listener")
+                who.add(hd["x-served-by"])
+            expect_eq(who, {f"dev@{a}" for a in dev.addrs}, "both --upstream servers serve (round robin)")
+            s, _, body = get(f"http://127.0.0.1:{admin}/healthz")
+            expect_eq((s, body), (200, "ok\n"), "--admin serves /healthz")
+            check("with 2 worker(s)" in stderr(), f"--workers 2: {stderr()}")
+            h.stop(p)
+            for flags, message in (
+                (["--bogus"], "banyan: unknown option '--bogus'"),
+                (["--listen"], "banyan: --listen needs a value"),
+                (["--listen", ":81=127.0.0.1:1"], "banyan: --listen :81: the plan has no listener ':81'"),
+                (["--upstream", "app"], "banyan: --upstream takes NAME=VALUE, not 'app'"),
+                (["--upstream", "nope=127.0.0.1:1"], 'upstreams.nope: the plan has no upstream "nope"'),
+                (["--workers", "two"], "banyan: --workers takes a number of worker threads, not 'two'"),
+                (["--workers", "0"], "workers: must be an integer from 1 to 256, not 0"),
+                (["--admin", "nohost"], "admin.address: 'nohost' has no port"),
+            ):
+                r = subprocess.run([h.banyan_bin, "run", path, *flags], capture_output=True, text=True, timeout=WAIT)
+                expect_eq(r.returncode, 2, f"exit status of banyan run FILE {' '.join(flags)} ({r.stderr.strip()})")
+                check(message in r.stderr, f"banyan run FILE {' '.join(flags)}: expected {message!r} in:\n{r.stderr}")
+
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("reload under load drops nothing", reload_under_load)
         h.case("a bad plan at reload keeps the old one", bad_plan_keeps_the_old_one)
         h.case("the plan file is watched", watch_reloads_on_change)
+        h.case("a deleted plan file: the loaded plan serves until it comes back", deleted_plan_file)
         h.case("SIGTERM drains", shutdown_drains)
+        h.case("the drain deadline cuts what is left", drain_deadline_cuts_what_is_left)
+        h.case("a second SIGTERM stops at once", second_signal_stops_at_once)
         h.case("DNS names are re-resolved", dns_re_resolution)
+        h.case("banyan run FILE with development flags", development_flags)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ usage: proxy_test.py BANYAN BANYAN_ORIGIN
 import hashlib
 import os
 import re
+import socket
 import sys
+import time
 
-from harness import Harness, check, curl, expect_eq, get, raw, statuses
+from harness import Harness, check, curl, expect_eq, get, raw, read_until_close, statuses
 
 ROUTES = r"""
 listen http :80
@@ -104,6 +106,68 @@ migration "not yet" {
   start "2099-01-01T00:00:00Z"
 }
 """
+
+# An upgrade route on a gateway whose idle timeout is far shorter than every other
+# timeout (so only the idle timeout can close a silent tunnel).
+TUNNEL = r"""
+listen http :80
+upstream app {
+  server "127.0.0.1:1"
+}
+site "t.test" {
+  route /ws {
+    to app
+    rewrite /**
+    allow upgrade
+  }
+}
+"""
+
+
+def ipv6_routes(upstream_addr):
+    return f"""listen http :80
+upstream app {{
+  server "{upstream_addr}"
+}}
+site "v6.test" {{
+  route = /hello {{ respond 200 "hello $remote_addr\\n" }}
+  route / {{ to app }}
+}}
+"""
+
+
+def has_ipv6_loopback():
+    """Whether ::1 is configured on this machine (the kernel's own list of IPv6 addresses)."""
+    try:
+        with open("/proc/net/if_inet6") as f:
+            return any(line.split()[0] == "0" * 31 + "1" for line in f if line.strip())
+    except FileNotFoundError:
+        return False
+
+
+def upgrade(port, path, host):
+    """A connection upgraded through the gateway: (socket, the 101's head, bytes after it)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        b = s.recv(4096)
+        check(b, f"the gateway closed before the 101: {head!r}")
+        head += b
+    head, _, rest = head.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 101 "), f"101 through the gateway: {head!r}")
+    return s, head, rest
+
+
+def echo(s, msg, rest=b""):
+    """Sends msg through a tunnel to the echoing origin and reads it back."""
+    s.sendall(msg)
+    got = rest
+    while len(got) < len(msg):
+        b = s.recv(65536)
+        check(b, f"the tunnel closed while echoing {msg[:20]!r}")
+        got += b
+    expect_eq(got, msg, "bytes echoed through the tunnel")
 
 
 def main():
@@ -228,23 +292,11 @@ def main():
             expect_eq(s, 200, "a one-endpoint upstream is never taken out (as nginx)")
 
         def upgrade_where_a_route_opts_in():
-            import socket as so
-            with so.create_connection(("127.0.0.1", gw.port), timeout=5) as s:
-                s.sendall(b"GET /ws/upgrade HTTP/1.1\r\nHost: gallery.test\r\nConnection: Upgrade\r\n"
-                          b"Upgrade: websocket\r\n\r\n")
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    head += s.recv(4096)
-                check(head.startswith(b"HTTP/1.1 101 "), f"101 through the gateway: {head!r}")
+            s, head, rest = upgrade(gw.port, "/ws/upgrade", "gallery.test")
+            with s:
                 check(b"Upgrade: websocket" in head, f"Upgrade in the 101: {head!r}")
-                rest = head.split(b"\r\n\r\n", 1)[1]
-                for msg in (b"ping", b"x" * 100000):
-                    s.sendall(msg)
-                    got = rest
-                    while len(got) < len(msg):
-                        got += s.recv(65536)
-                    rest = b""
-                    expect_eq(got, msg, "bytes echoed through the tunnel")
+                echo(s, b"ping", rest)
+                echo(s, b"x" * 100000)
             # A route that does not opt in, and h2c anywhere: the origin sees no Upgrade (and answers 426).
             for path, up in (("/upgrade", "websocket"), ("/ws/upgrade", "h2c")):
                 s, _, body = get(gw.url(path), *host, "-H", "Connection: Upgrade", "-H", f"Upgrade: {up}")
@@ -262,9 +314,7 @@ def main():
             expect_eq(gw.admin("/healthz"), (200, "ok\n"), "/healthz")
 
         def access_log_lines():
-            lines = gw.access_log()
-            check(lines, "the access log has lines")
-            one = [l for l in lines if l["path"] == "/api/image"][0]
+            one = gw.access_log(at_least=1, where=lambda l: l["path"] == "/api/image")[0]
             for key in ("time", "request_id", "method", "host", "path", "status", "bytes_out", "duration_us", "route",
                         "upstream_addr", "retries"):
                 check(key in one, f"access log line has {key}: {one}")
@@ -304,6 +354,50 @@ def main():
             check(8 <= moved <= 32, f"about half of 40 users moved at 50%: {moved}")
 
         h.case("migration traffic split", migration_splits)
+
+        tg = h.gateway(TUNNEL, name="tunnel", upstreams={"app": app.addrs},
+                       extra='[limits]\nidle_timeout = "1s"\nheader_timeout = "30s"\nbody_timeout = "30s"\n')
+
+        def silent_tunnel_closes_at_the_idle_timeout():
+            s, _, rest = upgrade(tg.port, "/ws/upgrade", "t.test")
+            with s:
+                # Traffic keeps it open: 2.5 s of messages 0.3 s apart, well past the 1 s idle timeout.
+                echo(s, b"first", rest)
+                started = time.monotonic()
+                n = 0
+                while time.monotonic() - started < 2.5:
+                    time.sleep(0.3)  # the traffic's pace, under test: a gap shorter than the idle timeout
+                    n += 1
+                    echo(s, f"message {n}".encode())
+                # Silence: the gateway closes the tunnel. Its other timeouts (header, body,
+                # the upstream's read timeout) are 30 s or more, so within the wait only
+                # the idle timeout (1 s) can be the cause.
+                got, closed = read_until_close(s, 15)
+            check(closed, "the gateway did not close a silent tunnel within 15 s (idle_timeout is 1 s)")
+            expect_eq(got, b"", "nothing arrives on a silent tunnel")
+            line = tg.access_log(where=lambda l: l["path"] == "/ws/upgrade")[-1]
+            expect_eq(line["status"], 101, "the tunnel's access log line")
+
+        h.case("a silent Upgrade tunnel is closed at the idle timeout", silent_tunnel_closes_at_the_idle_timeout)
+
+        def ipv6_end_to_end():
+            check(has_ipv6_loopback(),
+                  "this machine has no IPv6 loopback address (::1 is not in /proc/net/if_inet6): the IPv6 test "
+                  "cannot run, and that is a failure, not a pass")
+            v6 = h.origin("v6", host="::1")
+            check(v6.addrs[0].startswith("[::1]:"), f"the origin listens on [::1]: {v6.addrs}")
+            g6 = h.gateway(ipv6_routes(v6.addrs[0]), name="v6", host="::1")
+            s, hd, body = get(g6.url("/echo"), "-g", "-H", "Host: v6.test")
+            expect_eq(s, 200, f"GET http://{g6.netloc}/echo")
+            expect_eq(hd.get("x-served-by"), f"v6@{v6.addrs[0]}", "the IPv6 upstream answered")
+            check("x-forwarded-for: ::1\n" in body.lower(), f"the IPv6 client address upstream:\n{body}")
+            s, _, body = get(g6.url("/hello"), "-g", "-H", "Host: v6.test")
+            expect_eq((s, body), (200, "hello ::1\n"), "$remote_addr of an IPv6 client")
+            line = g6.access_log(where=lambda l: l["path"] == "/echo")[-1]
+            expect_eq((line["client"], line["upstream_addr"]), ("::1", v6.addrs[0]),
+                      f"the access log's addresses: {line}")
+
+        h.case("IPv6 end to end", ipv6_end_to_end)
 
 
 if __name__ == "__main__":

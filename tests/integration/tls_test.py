@@ -1,17 +1,71 @@
 #!/usr/bin/env python3
 """TLS termination through the real gateway, checked by curl with certificate
 verification: plain HTTP redirected to HTTPS, each site served with its own
-certificate chosen by SNI, HSTS, the minimum version enforced, and a garbage
-handshake that costs nothing but its connection.
+certificate chosen by SNI, HSTS, the minimum version enforced, a garbage handshake
+that costs nothing but its connection; and reloads: a renewed certificate is served
+after a reload, a certificate that does not load refuses the reload (from a routes
+file, which the compiler checks, and from a compiled plan, which only the gateway's
+own loading checks), and so does a plan that switches a listener between http and https.
 
 usage: tls_test.py BANYAN BANYAN_ORIGIN
+(banyanc, for the compiled plan, is found beside banyan in the build tree, or named by $BANYANC)
 """
 import os
+import re
+import shutil
+import subprocess
 import sys
 
-from harness import Harness, check, curl, expect_eq, get, raw
+from harness import WAIT, Harness, check, curl, expect_eq, free_port, get, raw
 
 CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "certs")
+
+
+def make_certificate(directory, name, host):
+    """A new key and a self-signed certificate for `host` (openssl, as scripts/make-test-certs.sh)."""
+    key, pem = os.path.join(directory, f"{name}.key"), os.path.join(directory, f"{name}.pem")
+    r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", pem, "-days", "30", "-subj", f"/CN={host}",
+                        "-addext", f"subjectAltName=DNS:{host}", "-addext", "basicConstraints=critical,CA:FALSE"],
+                       capture_output=True, text=True, timeout=WAIT)
+    check(r.returncode == 0, f"openssl req for {name}: {r.stderr}")
+    return pem, key
+
+
+def fingerprint(pem_text):
+    r = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256"], input=pem_text,
+                       capture_output=True, text=True, timeout=WAIT)
+    check(r.returncode == 0 and "Fingerprint=" in r.stdout, f"openssl x509 -fingerprint: {r.stderr}")
+    return r.stdout.strip()
+
+
+def served_fingerprint(port, host):
+    """The fingerprint of the certificate the gateway presents for SNI `host` (openssl s_client)."""
+    r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", host],
+                       input="", capture_output=True, text=True, timeout=WAIT)
+    m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n", r.stdout, re.S)
+    check(m, f"openssl s_client got no certificate from 127.0.0.1:{port}: {r.stdout[-500:]} {r.stderr[-500:]}")
+    return fingerprint(m.group(0))
+
+
+def find_banyanc(banyan_bin):
+    path = os.environ.get("BANYANC") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(banyan_bin))),
+                                                     "compiler", "banyanc")
+    check(os.access(path, os.X_OK), f"banyanc not found at {path} (set $BANYANC): the compiled-plan case cannot run")
+    return path
+
+
+def renew_routes(directory, listen=("https :443",)):
+    listeners = "".join(f"listen {l}\n" for l in listen)
+    return f"""{listeners}tls renewed {{
+  certificate "{directory}/site.pem"
+  key "{directory}/site.key"
+}}
+site "renew.test" {{
+  tls renewed
+  route / {{ respond 200 "renew\\n" }}
+}}
+"""
 
 
 def main():
@@ -80,6 +134,119 @@ site "www.example.org" {{
         h.case("SNI picks each site's certificate; HSTS", sni_picks_the_certificate)
         h.case("min_version is enforced", minimum_version)
         h.case("a garbage handshake", garbage_handshake)
+
+        # Reloads. The site's certificate lives at one path (site.pem, site.key) whose
+        # contents the test replaces, as a certificate renewal does.
+        gen = os.path.join(h.dir, "certs")
+        os.makedirs(gen)
+        old_pem, old_key = make_certificate(gen, "old", "renew.test")
+        new_pem, new_key = make_certificate(gen, "new", "renew.test")
+
+        def install(pem, key, directory=h.dir):
+            for src, dst in ((pem, "site.pem"), (key, "site.key")):
+                shutil.copyfile(src, os.path.join(directory, dst + ".tmp"))
+                os.replace(os.path.join(directory, dst + ".tmp"), os.path.join(directory, dst))
+
+        def renew(port, pem):
+            """A request verified against `pem` alone: (curl's exit status, the body)."""
+            out, rc = curl(f"https://renew.test:{port}/", "--resolve", f"renew.test:{port}:127.0.0.1", "--cacert", pem)
+            return rc, out
+
+        install(old_pem, old_key)
+        rport = free_port()
+        rg = h.gateway(renew_routes(h.dir), name="renew", listen={":443": rport})
+        old_fp, new_fp = fingerprint(open(old_pem).read()), fingerprint(open(new_pem).read())
+
+        def reload_renews_the_certificate():
+            expect_eq(served_fingerprint(rport, "renew.test"), old_fp, "the certificate served at start")
+            expect_eq(renew(rport, old_pem), (0, "renew\n"), "verified with the old certificate")
+            install(new_pem, new_key)
+            s, body = rg.admin("/reload", "POST")
+            expect_eq(s, 200, f"POST /reload after renewing the certificate ({body.strip()})")
+            expect_eq(served_fingerprint(rport, "renew.test"), new_fp, "the certificate served after the reload")
+            expect_eq(renew(rport, new_pem), (0, "renew\n"), "verified with the new certificate")
+            rc, _ = renew(rport, old_pem)
+            expect_eq(rc, 60, "curl's exit status when verifying against the old certificate (60: not trusted)")
+
+        def a_certificate_that_does_not_load_refuses_the_reload():
+            # A routes file: its compilation reads the certificate and refuses it.
+            serving = served_fingerprint(rport, "renew.test")
+            serving_pem = {old_fp: old_pem, new_fp: new_pem}.get(serving)
+            check(serving_pem, f"the gateway serves one of the test's certificates: {serving}")
+            good = open(os.path.join(h.dir, "site.pem")).read()
+            try:
+                with open(os.path.join(h.dir, "site.pem"), "w") as f:
+                    f.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+                s, body = rg.admin("/reload", "POST")
+                expect_eq(s, 422, "POST /reload with a broken certificate")
+                check("reload refused; the previous plan keeps serving" in body and "the routes file has errors" in body,
+                      f"the refusal says why: {body}")
+                check(f"cannot use certificate file '{h.dir}/site.pem'" in rg.stderr(),
+                      f"the diagnostics name the certificate: {rg.stderr()[-1500:]}")
+                expect_eq(served_fingerprint(rport, "renew.test"), serving, "the certificate served after the refusal")
+                expect_eq(renew(rport, serving_pem), (0, "renew\n"), "still verified with the certificate it had")
+            finally:
+                with open(os.path.join(h.dir, "site.pem"), "w") as f:
+                    f.write(good)
+
+        def a_compiled_plan_whose_certificate_does_not_load():
+            # A compiled plan names the files; only the gateway's own loading reads them at reload.
+            d = os.path.join(h.dir, "compiled")
+            os.makedirs(d)
+            install(new_pem, new_key, d)
+            routes = os.path.join(d, "site.routes")
+            with open(routes, "w") as f:
+                f.write(renew_routes(d))
+            plan = os.path.join(d, "site.plan")
+            r = subprocess.run([find_banyanc(h.banyan_bin), "compile", routes, "-o", plan], capture_output=True,
+                               text=True, timeout=WAIT)
+            check(r.returncode == 0, f"banyanc compile: {r.stdout} {r.stderr}")
+            port = free_port()
+            g = h.gateway(renew_routes(d), name="compiled", listen={":443": port}, plan=plan)
+            expect_eq(served_fingerprint(port, "renew.test"), new_fp, "the compiled plan's certificate")
+            garbage = os.path.join(gen, "garbage.pem")
+            with open(garbage, "w") as f:
+                f.write("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+            for (pem, key), what, names in (((garbage, new_key), "a certificate that does not parse",
+                                             f"tls renewed: certificate '{d}/site.pem'"),
+                                            ((old_pem, new_key), "a certificate that does not match its key",
+                                             f"tls renewed: key '{d}/site.key'")):
+                install(pem, key, d)
+                s, body = g.admin("/reload", "POST")
+                expect_eq(s, 422, f"POST /reload of a plan with {what}")
+                check("reload refused; the previous plan keeps serving" in body and names in body,
+                      f"{what}: the refusal names the block and the file ({names!r}): {body}")
+                expect_eq(served_fingerprint(port, "renew.test"), new_fp,
+                          f"{what}: the certificate served after the refusal")
+                expect_eq(renew(port, new_pem), (0, "renew\n"), f"{what}: still verified with the certificate it had")
+            install(old_pem, old_key, d)  # a good pair again: the plan reloads
+            expect_eq(g.admin("/reload", "POST")[0], 200, "POST /reload with a good pair")
+            expect_eq(served_fingerprint(port, "renew.test"), old_fp, "the certificate served after the reload")
+
+        def switching_http_and_https_is_refused():
+            d = os.path.join(h.dir, "switch")
+            os.makedirs(d)
+            install(new_pem, new_key, d)
+            hp, sp = free_port(), free_port()
+            both = ("http :80", "https :443")
+            g = h.gateway(renew_routes(d, both), name="switch", listen={":80": hp, ":443": sp})
+            for listen, which in ((("https :80", "https :443"), ":80"), (("http :80", "http :443"), ":443")):
+                with open(g.routes_path, "w") as f:
+                    f.write(renew_routes(d, listen))
+                s, body = g.admin("/reload", "POST")
+                expect_eq(s, 422, f"POST /reload of a plan with {' and '.join(listen)}")
+                check(f"listener {which} changes between http and https; that takes a restart" in body,
+                      f"the refusal says why: {body}")
+                s, _, body = get(f"http://127.0.0.1:{hp}/", "-H", "Host: renew.test")
+                expect_eq((s, body), (200, "renew\n"), ":80 still serves plain http")
+                expect_eq(renew(sp, new_pem), (0, "renew\n"), ":443 still serves https")
+
+        h.case("a reload renews the certificate", reload_renews_the_certificate)
+        h.case("a certificate that does not load refuses the reload",
+               a_certificate_that_does_not_load_refuses_the_reload)
+        h.case("a compiled plan whose certificate does not load refuses the reload",
+               a_compiled_plan_whose_certificate_does_not_load)
+        h.case("a reload that switches http and https is refused", switching_http_and_https_is_refused)
 
 
 if __name__ == "__main__":
