@@ -13,6 +13,10 @@
 # utime+stime (/proc/PID/stat, all its processes) over the run, divided by the requests served.
 # Env: REPS (3), DUR (8s), CONNS (50), WARM (1s), SUT_CPU/GEN_CPU (0/1), BANYAN_BIN, KEEP (0: keep
 # the temp dir). Needs nginx, wrk, taskset, setsid, curl, python3 (bench/setup.sh installs them).
+# BASELINE_BIN=path/to/another/banyan adds it as a third proxy, "base", alternating with the other
+# two in the same run, and a second table compares banyan with it (an A/B of two builds:
+#   git worktree add /tmp/base HEAD~1 && cmake -S /tmp/base -B /tmp/base/build -DCMAKE_BUILD_TYPE=Release &&
+#   cmake --build /tmp/base/build --target banyan && BASELINE_BIN=/tmp/base/build/runtime/banyan bash bench/proxy_bench.sh).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,13 +25,16 @@ REPS=${REPS:-3}; DUR=${DUR:-8s}; CONNS=${CONNS:-50}; WARM=${WARM:-1s}
 SUT_CPU=${SUT_CPU:-0}; GEN_CPU=${GEN_CPU:-1}; KEEP=${KEEP:-0}
 BANYAN_BIN=${BANYAN_BIN:-$root/build/release/runtime/banyan}
 README_MODE=0; [ "${1:-}" = --readme ] && README_MODE=1
-ORIGIN_PORT=18180; NGINX_PORT=18181; BANYAN_PORT=18182
+ORIGIN_PORT=18180; NGINX_PORT=18181; BANYAN_PORT=18182; BASE_PORT=18183
+BASELINE_BIN=${BASELINE_BIN:-}
+PROXIES=(banyan nginx); [ -n "$BASELINE_BIN" ] && PROXIES=(banyan base nginx)
 
 for t in nginx wrk taskset setsid curl python3 awk; do
   command -v "$t" >/dev/null || { echo "proxy_bench: missing $t (run bench/setup.sh)" >&2; exit 2; }
 done
 [ -x "$BANYAN_BIN" ] || { echo "proxy_bench: no $BANYAN_BIN (cmake --build build/release --target banyan)" >&2; exit 2; }
-for p in $ORIGIN_PORT $NGINX_PORT $BANYAN_PORT; do
+[ -z "$BASELINE_BIN" ] || [ -x "$BASELINE_BIN" ] || { echo "proxy_bench: no $BASELINE_BIN" >&2; exit 2; }
+for p in $ORIGIN_PORT $NGINX_PORT $BANYAN_PORT $BASE_PORT; do
   (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "proxy_bench: 127.0.0.1:$p is in use" >&2; exit 2; }
 done
 
@@ -147,6 +154,7 @@ workers = 1
 format = "json"
 destination = "$RUN/logs/banyan-access.log"
 EOT
+sed -e "s/:$BANYAN_PORT/:$BASE_PORT/" -e "s/banyan-access/base-access/" "$RUN/gateway.toml" > "$RUN/gateway-base.toml"
 
 # ---- start
 for n in origin nginx; do
@@ -156,10 +164,14 @@ start_bg origin "$GEN_CPU" nginx -c "$RUN/origin.conf" -e "$RUN/logs/origin.stde
 wait_port $ORIGIN_PORT "${PGID[origin]}" || { log "origin did not start"; cat "$RUN/logs/origin"* >&2; exit 3; }
 start_bg nginx "$SUT_CPU" nginx -c "$RUN/nginx.conf" -e "$RUN/logs/nginx.stderr.log"
 start_bg banyan "$SUT_CPU" "$BANYAN_BIN" run --config "$RUN/gateway.toml"
+[ -n "$BASELINE_BIN" ] && start_bg base "$SUT_CPU" "$BASELINE_BIN" run --config "$RUN/gateway-base.toml"
 wait_port $NGINX_PORT "${PGID[nginx]}" || { log "nginx did not start"; cat "$RUN/logs/nginx"* >&2; exit 3; }
 wait_port $BANYAN_PORT "${PGID[banyan]}" || { log "banyan did not start"; cat "$RUN/logs/banyan.out" >&2; exit 3; }
-declare -A PORT=([banyan]=$BANYAN_PORT [nginx]=$NGINX_PORT)
-for p in banyan nginx; do
+if [ -n "$BASELINE_BIN" ]; then
+  wait_port $BASE_PORT "${PGID[base]}" || { log "base did not start"; cat "$RUN/logs/base.out" >&2; exit 3; }
+fi
+declare -A PORT=([banyan]=$BANYAN_PORT [nginx]=$NGINX_PORT [base]=$BASE_PORT)
+for p in "${PROXIES[@]}"; do
   for want in "small 100" "10k 10240"; do
     set -- $want
     got=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' "http://127.0.0.1:${PORT[$p]}/$1")
@@ -206,11 +218,11 @@ measure() {  # rep scenario proxy path [wrk args]
 CLOSE=(-H "Connection: close")
 for rep in $(seq 1 "$REPS"); do
   log "repetition $rep/$REPS"
-  for proxy in banyan nginx; do measure "$rep" small-ka "$proxy" /small; done
-  for proxy in banyan nginx; do measure "$rep" 10k-ka "$proxy" /10k; done
-  for proxy in banyan nginx; do measure "$rep" 10k-gzip-ka "$proxy" /gz/10k -H "Accept-Encoding: gzip"; done
-  for proxy in banyan nginx; do measure "$rep" small-newconn "$proxy" /small "${CLOSE[@]}"; done
-  for proxy in banyan nginx; do measure "$rep" 10k-newconn "$proxy" /10k "${CLOSE[@]}"; done
+  for proxy in "${PROXIES[@]}"; do measure "$rep" small-ka "$proxy" /small; done
+  for proxy in "${PROXIES[@]}"; do measure "$rep" 10k-ka "$proxy" /10k; done
+  for proxy in "${PROXIES[@]}"; do measure "$rep" 10k-gzip-ka "$proxy" /gz/10k -H "Accept-Encoding: gzip"; done
+  for proxy in "${PROXIES[@]}"; do measure "$rep" small-newconn "$proxy" /small "${CLOSE[@]}"; done
+  for proxy in "${PROXIES[@]}"; do measure "$rep" 10k-newconn "$proxy" /10k "${CLOSE[@]}"; done
 done
 
 # ---- summary: medians over reps, ratios = median of same-rep banyan/nginx ratios
@@ -272,6 +284,21 @@ print("CPU per request at most nginx's, on every repetition: " +
       "; ".join(f"{k}: {', '.join(v)}" for k, v in verdicts.items() if v) + ".")
 for b in bad:
     print(f"\nWarning: {b}.")
+# With a baseline build: banyan against it, same-repetition ratios (the A/B of a change).
+if any(p == "base" for _, p in by):
+    def ab(s, k):
+        b, a = by[(s, "banyan")], by[(s, "base")]
+        v = sorted(float(b[i][k]) / float(a[i][k]) for i in b if i in a and float(a[i][k]) > 0)
+        return v
+    print()
+    print("| scenario (banyan / base) | req/s ratio | p99 ratio | CPU µs/req banyan | CPU µs/req base | CPU ratio (range) |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for s in names:
+        if (s, "base") not in by:
+            continue
+        c = ab(s, "cpu_us")
+        print(f"| {names[s]} | {med(ab(s, 'rps')):.3f} | {med(ab(s, 'p99_ms')):.3f} | {m(s, 'banyan', 'cpu_us'):.1f} "
+              f"| {m(s, 'base', 'cpu_us'):.1f} | {med(c):.3f} ({c[0]:.3f} to {c[-1]:.3f}) |")
 PY
 echo
 echo "== proxy_bench: banyan vs nginx ($REPS reps x $DUR, wrk -t1 -c$CONNS); raw: $RESULTS =="

@@ -1,5 +1,6 @@
-// The checks that need both files: the config binds the plan's listeners and
-// overrides its upstreams by name, so every name must exist on the other side.
+// The checks that need both files: the config binds the plan's listeners, names
+// those that show error details, and overrides its upstreams by name, so every name
+// must exist on the other side.
 #include <algorithm>
 
 #include "runtime/plan/names.h"
@@ -42,6 +43,11 @@ std::vector<ConfigError> check_against_plan(const GatewayConfig& config, const p
       errors.push_back(
           {file, 0, 0, "listen",
            "the plan's listener " + quoted(l) + " is not bound; add " + quoted(l) + " = \"host:port\" under [listen]"});
+  }
+  for (const auto& r : config.show_error_details) {
+    if (std::find(listeners.begin(), listeners.end(), r.plan_address) == listeners.end())
+      errors.push_back(
+          {file, r.line, r.column, "errors.show_details", not_in_plan("listener", r.plan_address, listeners)});
   }
   for (const auto& u : config.upstreams) {
     if (std::find(upstreams.begin(), upstreams.end(), u.name) == upstreams.end())

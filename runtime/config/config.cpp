@@ -161,6 +161,7 @@ class Reader {
  private:
   void read_listen(const toml::table& t, GatewayConfig& c);
   void read_log(const toml::table& t, GatewayConfig& c);
+  void read_errors(const toml::table& t, GatewayConfig& c);
   void read_upstreams(const toml::table& t, GatewayConfig& c);
   void read_limits(const toml::table& t, Limits& l);
 
@@ -174,7 +175,8 @@ bool overlaps(const HostPort& a, const HostPort& b) {
 }
 
 void Reader::read(const toml::table& root, GatewayConfig& c) {
-  only_keys(root, "", {"plan", "workers", "listen", "admin", "log", "upstreams", "resolver", "tls", "limits"});
+  only_keys(root, "",
+            {"plan", "workers", "listen", "admin", "log", "errors", "upstreams", "resolver", "tls", "limits"});
 
   if (auto n = root.get("plan")) {
     if (auto s = string(*n, "plan", "\"gallery.plan\"")) {
@@ -212,6 +214,8 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
 
   if (auto n = root.get("log"))
     if (auto t = table(*n, "log", "[log] format = \"json\"")) read_log(*t, c);
+  if (auto n = root.get("errors"))
+    if (auto t = table(*n, "errors", "[errors] show_details = [\":80\"]")) read_errors(*t, c);
   if (auto n = root.get("upstreams"))
     if (auto t = table(*n, "upstreams", "[upstreams.NAME] servers = [\"backend:80\"]")) read_upstreams(*t, c);
   if (auto n = root.get("resolver")) {
@@ -273,13 +277,39 @@ void Reader::read_log(const toml::table& t, GatewayConfig& c) {
         c.log_destination = LogDestination::Stderr;
       else if (*s == "stdout")
         c.log_destination = LogDestination::Stdout;
+      else if (*s == "off")  // a file named "off" is written "./off"
+        c.log_destination = LogDestination::Off;
       else if (s->empty())
-        error(n->source(), "log.destination", "must be \"stderr\", \"stdout\" or a file path");
+        error(n->source(), "log.destination", "must be \"stderr\", \"stdout\", \"off\" or a file path");
       else {
         c.log_destination = LogDestination::File;
         c.log_file = resolve(*s);
       }
     }
+  }
+}
+
+// The listeners are checked against the plan later (check_against_plan), as [listen]'s keys are.
+void Reader::read_errors(const toml::table& t, GatewayConfig& c) {
+  only_keys(t, "errors", {"show_details"});
+  const toml::node* n = t.get("show_details");
+  if (!n) return;
+  const std::string key = "errors.show_details";
+  const toml::array* a = n->as_array();
+  if (!a) {
+    error(n->source(), key, "must be an array of the plan's listeners, like [\":80\", \":443\"], not " + type_name(*n));
+    return;
+  }
+  for (const auto& e : *a) {
+    auto s = string(e, key, "\":80\"");
+    if (!s) continue;
+    bool twice = std::any_of(c.show_error_details.begin(), c.show_error_details.end(),
+                             [&](const ListenerRef& r) { return r.plan_address == *s; });
+    if (twice) {
+      error(e.source(), key, key_part(*s) + " is listed twice");
+      continue;
+    }
+    c.show_error_details.push_back({*s, e.source().begin.line, e.source().begin.column});
   }
 }
 
@@ -362,6 +392,11 @@ std::string syntax_message(std::string_view description) {
 }
 
 }  // namespace
+
+bool GatewayConfig::shows_error_details(std::string_view plan_address) const {
+  return std::any_of(show_error_details.begin(), show_error_details.end(),
+                     [&](const ListenerRef& r) { return r.plan_address == plan_address; });
+}
 
 std::string render(const ConfigError& e) {
   std::string out = e.file;

@@ -48,7 +48,16 @@ struct UpstreamOverride {
 };
 
 enum class LogFormat : uint8_t { Json, Text };
-enum class LogDestination : uint8_t { Stderr, Stdout, File };
+// Off: no access log at all (the lines are not even formatted), as the peers of the
+// shared benchmark harness run.
+enum class LogDestination : uint8_t { Stderr, Stdout, File, Off };
+
+// One `[errors] show_details` entry: a plan listener (by the address written in the
+// routes file, like a `[listen]` key) whose clients get error details.
+struct ListenerRef {
+  std::string plan_address;  // ":80"
+  uint32_t line = 0, column = 0;
+};
 
 // Named limits. The defaults follow nginx (and Envoy where nginx has none); the
 // reason for each is in docs/gateway-config.md.
@@ -82,7 +91,15 @@ struct GatewayConfig {
   // ssl_session_tickets: on unless this environment turns them off (replicas that do
   // not share a ticket key gain little from them).
   bool tls_session_tickets = true;
+  // `[errors] show_details`: the listeners whose clients get the details of an error
+  // the gateway answers itself (upstream name and address, the cause, the route and
+  // its file:line), for development. Every other client gets a short phrase, the
+  // status and the request id: the details name internal addresses and paths.
+  std::vector<ListenerRef> show_error_details;  // in file order, each once
   Limits limits;
+
+  // Whether clients of the plan listener `plan_address` (":80") get error details.
+  bool shows_error_details(std::string_view plan_address) const;
 };
 
 struct ConfigError {
@@ -105,7 +122,8 @@ LoadedConfig load_config(const std::string& path);
 LoadedConfig parse_config(std::string_view text, const std::string& name);
 
 // What parsing alone cannot know: every `[listen]` key is a listener of the plan and
-// every listener of the plan is bound; every `[upstreams.X]` names an upstream of it.
+// every listener of the plan is bound; every `[upstreams.X]` names an upstream of it;
+// every `[errors] show_details` entry is a listener of it.
 std::vector<ConfigError> check_against_plan(const GatewayConfig& config, const plan::Plan& plan,
                                             const std::string& file);
 

@@ -183,7 +183,12 @@ Error read_target(RequestHead& out, bool& has_authority, std::string_view& autho
     const size_t scheme_end = t.find("://");
     if (scheme_end == std::string_view::npos) return Error::BadRequestLine;
     const std::string_view scheme = t.substr(0, scheme_end);
-    if (!iequals(scheme, "http") && !iequals(scheme, "https")) return Error::BadRequestLine;
+    if (iequals(scheme, "http"))
+      out.scheme = TargetScheme::Http;
+    else if (iequals(scheme, "https"))
+      out.scheme = TargetScheme::Https;
+    else
+      return Error::BadRequestLine;
     const std::string_view rest = t.substr(scheme_end + 3);
     const size_t end = std::min(rest.find_first_of("/?"), rest.size());
     has_authority = true;
@@ -197,6 +202,30 @@ Error read_target(RequestHead& out, bool& has_authority, std::string_view& autho
   if (q != std::string_view::npos) out.query = path_and_query.substr(q + 1);
   return Error::None;
 }
+
+// A valid host's port as a number: 0 when it has none (valid_host has checked the digits).
+uint32_t port_of(std::string_view host_port, std::string_view& host) {
+  const size_t close = host_port.starts_with('[') ? host_port.find(']') : 0;
+  const size_t colon = host_port.find(':', close);
+  host = host_port.substr(0, colon);
+  uint32_t port = 0;
+  if (colon != std::string_view::npos)
+    for (char c : host_port.substr(colon + 1)) port = port * 10 + static_cast<uint32_t>(c - '0');
+  return port;
+}
+
+// RFC 9110 4.2.3: two valid authorities name the same origin when their hosts are
+// equal in any case and their ports are, with the scheme's default port standing for
+// no port (0: the scheme has none, as for CONNECT).
+bool same_authority(std::string_view a, std::string_view b, uint32_t default_port) {
+  std::string_view host_a, host_b;
+  uint32_t port_a = port_of(a, host_a), port_b = port_of(b, host_b);
+  if (port_a == 0) port_a = default_port;
+  if (port_b == 0) port_b = default_port;
+  return port_a == port_b && iequals(host_a, host_b);
+}
+
+uint32_t default_port(TargetScheme s) { return s == TargetScheme::Http ? 80 : s == TargetScheme::Https ? 443 : 0; }
 
 Error read_request_fields(RequestHead& out) {
   bool has_authority = false;
@@ -213,7 +242,9 @@ Error read_request_fields(RequestHead& out) {
   if (hosts > 1) return Error::DuplicateHost;
   if (hosts == 0 && out.version_minor == 1) return Error::MissingHost;
   if (has_authority) {
-    if (!valid_host(authority) || (hosts == 1 && !iequals(authority, host_field))) return Error::BadHost;
+    if (!valid_host(authority)) return Error::BadHost;
+    if (hosts == 1 && (!valid_host(host_field) || !same_authority(authority, host_field, default_port(out.scheme))))
+      return Error::BadHost;
     out.host = authority;
   } else if (hosts == 1) {
     if (!valid_host(host_field)) return Error::BadHost;

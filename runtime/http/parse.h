@@ -27,8 +27,12 @@
 //    version problem is BadStatusLine. The status line needs both SPs, even with an
 //    empty reason.
 //  - the host (valid_host) is the absolute-form or CONNECT authority when there is
-//    one, and the Host field must then equal it case-insensitively (no port
-//    defaulting); HTTP/1.1 requests need exactly one Host, HTTP/1.0 may have none.
+//    one, and the Host field must then be a valid host naming the same authority as
+//    RFC 9110 4.2.3 normalises it: the host compared case-insensitively, the port by
+//    its value, and the scheme's default port (80 for http, 443 for https; none for
+//    CONNECT) the same as no port, so "http://Example.com:80/" goes with
+//    "Host: example.com". (An empty port, "a:", is refused by valid_host in both.)
+//    HTTP/1.1 requests need exactly one Host, HTTP/1.0 may have none.
 //  - Incomplete means: the head has not ended yet AND no byte so far breaks a rule or
 //    a limit. A verdict depends only on the bytes up to the offending one, so a
 //    slowloris or oversized head fails as soon as the byte crossing a limit arrives,
@@ -58,11 +62,19 @@ struct Limits {
 
 enum class Framing : uint8_t { None, Length, Chunked, UntilClose };  // UntilClose: responses only
 
+// The scheme of an absolute-form target ("http://h/p", any case); None for origin-form
+// ("/p"), authority-form (CONNECT) and asterisk-form ("*"). The parser accepts both
+// schemes on any connection: whether an https target may arrive on a plain listener
+// is the proxy's business.
+enum class TargetScheme : uint8_t { None, Http, Https };
+
 struct RequestHead {
   std::string_view method, target;  // target as received
   std::string_view path, query;     // origin- or absolute-form: path starts with '/' ("/" is a static
                                     // string when an absolute-form has an empty path), query without '?'
-  std::string_view host;            // the validated host, may include :port (empty: HTTP/1.0 without Host)
+  std::string_view host;            // the validated host, may include :port (empty: HTTP/1.0 without Host);
+                                    // the target's authority, as written, when it has one
+  TargetScheme scheme = TargetScheme::None;
   uint8_t version_minor = 1;
   std::span<plan::HeaderField> fields;  // every field in order, names as received, values OWS-trimmed
   Framing framing = Framing::None;      // None = no body; Length includes "Content-Length: 0"

@@ -47,6 +47,7 @@ void append_time(std::string& out, int64_t unix_ms) {
 }  // namespace
 
 void AccessLog::add(const AccessRecord& r) {
+  if (fd_ < 0) return;  // log.destination = "off": not even formatted
   std::string& o = buffer_;
   if (json_) {
     auto field = [&](const char* key, std::string_view v) {
@@ -75,8 +76,14 @@ void AccessLog::add(const AccessRecord& r) {
     number("bytes_out", r.bytes_out);
     number("duration_us", r.duration_us);
     field("route", r.route);
+    if (!r.upstream.empty()) field("upstream", r.upstream);
     field("upstream_addr", r.upstream_addr);
     number("retries", r.retries);
+    if (!r.migration.empty()) {
+      field("migration", r.migration);
+      field("side", r.side);
+      if (r.bucket >= 0) number("bucket", static_cast<uint64_t>(r.bucket));
+    }
     if (!r.error.empty()) field("error", r.error);
     o += "}\n";
   } else {
@@ -97,7 +104,13 @@ void AccessLog::add(const AccessRecord& r) {
     o += "us route=";
     o += r.route;
     o += " upstream=";
+    o += r.upstream.empty() ? std::string_view("-") : r.upstream;
+    o += '/';
     o += r.upstream_addr.empty() ? std::string_view("-") : r.upstream_addr;
+    if (!r.migration.empty()) {
+      o += " side=";
+      o += r.side;
+    }
     o += " id=";
     o += r.request_id;
     o += '\n';

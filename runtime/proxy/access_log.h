@@ -11,7 +11,10 @@ namespace banyan::proxy {
 
 struct AccessRecord {
   int64_t unix_ms = 0;
-  std::string_view request_id, method, host, path, route, upstream_addr, client;
+  std::string_view request_id, method, host, path, route, upstream, upstream_addr, client;
+  std::string_view migration;  // the migration that decided this request's side, if any
+  std::string_view side;       // "old" or "new"
+  int64_t bucket = -1;         // the request's bucket, 0..9999 (-1: none, or drawn per request)
   int status = 0;
   uint64_t bytes_in = 0, bytes_out = 0;
   uint64_t duration_us = 0;
@@ -21,7 +24,10 @@ struct AccessRecord {
 
 class AccessLog {
  public:
-  AccessLog(int fd, bool json) : fd_(fd), json_(json) { buffer_.reserve(kFlushAt * 2); }
+  // fd < 0: no access log (`log.destination = "off"`): add() returns at once.
+  AccessLog(int fd, bool json) : fd_(fd), json_(json) {
+    if (fd_ >= 0) buffer_.reserve(kFlushAt * 2);
+  }
   void add(const AccessRecord& r);
   void flush();
   bool empty() const { return buffer_.empty(); }

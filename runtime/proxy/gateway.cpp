@@ -93,7 +93,8 @@ std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::strin
     const config::ListenBinding& b = config_.listen[i];
     for (const plan::Listener& l : p.listeners()) {
       if (p.str(l.address) != b.plan_address) continue;
-      ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https, i};
+      ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https, i,
+                        config_.shows_error_details(b.plan_address)};
       if (info.https) {
         if (p.tls().empty()) {
           error = "listener " + b.plan_address + " is https but the plan has no `tls` block";
@@ -343,8 +344,10 @@ void Gateway::shutdown(const char* why) {
   for (auto& w : workers_) w->begin_drain();
 }
 
-int Gateway::run() {
-  if (config_.log_destination == config::LogDestination::Stdout) {
+int Gateway::start(std::vector<ListenerInfo>& listeners) {
+  if (config_.log_destination == config::LogDestination::Off) {
+    log_fd_ = -1;  // no access log: every worker's AccessLog skips its lines
+  } else if (config_.log_destination == config::LogDestination::Stdout) {
     log_fd_ = 1;
   } else if (config_.log_destination == config::LogDestination::File) {
     log_fd_ = ::open(config_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -366,7 +369,7 @@ int Gateway::run() {
     return 2;
   }
   std::string error;
-  std::vector<ListenerInfo> listeners = listeners_for(*loaded.plan, error);
+  listeners = listeners_for(*loaded.plan, error);
   if (!error.empty()) {
     std::cerr << "banyan: " << error << "\n";
     return 1;
@@ -385,6 +388,12 @@ int Gateway::run() {
   }
   current_.store(std::move(first));
   seq_.store(1);
+  return 0;
+}
+
+int Gateway::run() {
+  std::vector<ListenerInfo> listeners;
+  if (int status = start(listeners)) return status;
 
   std::optional<tcp::acceptor> admin;
   try {

@@ -29,6 +29,10 @@ class Gateway {
 
   // Loads the plan, binds, serves until SIGTERM/SIGINT; the process's exit status.
   int run();
+  // run()'s first part: opens the access log, loads, checks and prepares the first
+  // plan, and says which listeners to open. 0, or the exit status after saying why on
+  // stderr. Tests that drive workers without listening call it alone.
+  int start(std::vector<ListenerInfo>& listeners);
 
   std::shared_ptr<const Generation> generation() const { return current_.load(std::memory_order_acquire); }
   // The TLS contexts of the serving plan (null without `tls` blocks); swapped with it.

@@ -12,7 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "runtime/proxy/gateway.h"
-#include "runtime/proxy/session.h"
+#include "runtime/proxy/http1_session.h"
 
 namespace banyan::proxy {
 

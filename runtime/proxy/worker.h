@@ -84,6 +84,7 @@ struct ListenerInfo {
   config::HostPort bind;
   bool https = false;
   uint32_t binding = 0;  // its index in the configuration's `listen` (Generation::listeners)
+  bool show_error_details = false;  // `[errors] show_details` names it: clients see why (development)
 };
 
 // A session the worker can ask to finish (graceful shutdown).

@@ -46,8 +46,8 @@ void check_formatting(const std::string& text) {
   auto reparsed = parse::parse_file(sm2.file(sm2.add("formatted.routes", once)), sink2);
   if (!reparsed.syntax_ok) std::abort();  // the formatted text no longer parses
   if (ast::dump_ast(reparsed.ast, nullptr) != ast::dump_ast(parsed.ast, nullptr)) std::abort();  // meaning changed
-  if (comments(reparsed) != comments(parsed)) std::abort();                                       // a comment lost
-  if (format::format_tokens(reparsed.tokens) != once) std::abort();                                // not idempotent
+  if (comments(reparsed) != comments(parsed)) std::abort();                                      // a comment lost
+  if (format::format_tokens(reparsed.tokens) != once) std::abort();                              // not idempotent
 }
 
 // Request names and values go into a Cookie header and a query string; ones that

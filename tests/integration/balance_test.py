@@ -63,7 +63,8 @@ def main():
             "posts": servers(r1.addrs + r2.addrs),
             "gets": servers(r1.addrs + r2.addrs),
             "capped": servers(cap.addrs, {x: " max_conns 1" for x in cap.addrs}),
-        }), workers=1)  # one worker: in-flight counts (least_conn, max_conns) are per worker
+        }), workers=1,  # one worker: in-flight counts (least_conn, max_conns) are per worker
+            extra='[errors]\nshow_details = [":80"]\n')  # the failure cases read the cause in the answer
 
         def round_robin():
             seq = [served_by(gw, "/rr")[0] for _ in range(9)]

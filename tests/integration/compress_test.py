@@ -84,7 +84,8 @@ def main():
     with Harness(sys.argv) as h:
         origin = h.origin("app")
         pair = h.origin("pair", replicas=2)
-        gw = h.gateway(ROUTES, upstreams={"app": [f"127.0.0.1:{origin.ports[0]}"], "pair": pair.addrs})
+        gw = h.gateway(ROUTES, upstreams={"app": [f"127.0.0.1:{origin.ports[0]}"], "pair": pair.addrs},
+                       extra='[errors]\nshow_details = [":80"]\n')  # a failure case reads the cause in the answer
 
         def gzip_on_the_wire():
             # Content-Length and chunked upstream bodies, small and past several buffers.

@@ -178,7 +178,8 @@ def main():
         gw = h.gateway(
             ROUTES,
             upstreams={"app": app.addrs, "iotd": iotd.addrs, "dead": ["127.0.0.1:1", "127.0.0.1:2"], "slow": slow.addrs},
-            extra='[limits]\nbody = "64MiB"\n',
+            # The error cases below read the cause in the answer: this listener shows it.
+            extra='[limits]\nbody = "64MiB"\n[errors]\nshow_details = [":80"]\n',
         )
         host = ["-H", "Host: gallery.test"]
 

@@ -10,11 +10,12 @@
 namespace banyan::testing {
 std::atomic<bool> counting{false};
 std::atomic<long> allocations{0};
+thread_local bool not_counted = false;
 }  // namespace banyan::testing
 
 namespace {
 void* counted(std::size_t n) noexcept {
-  if (banyan::testing::counting.load(std::memory_order_relaxed))
+  if (banyan::testing::counting.load(std::memory_order_relaxed) && !banyan::testing::not_counted)
     banyan::testing::allocations.fetch_add(1, std::memory_order_relaxed);
   return std::malloc(n ? n : 1);
 }

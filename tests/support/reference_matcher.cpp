@@ -12,8 +12,8 @@ namespace banyan::test {
 struct ReferenceMatcher::Entry {
   const ast::Route* route = nullptr;
   bool usable = true;
-  std::unique_ptr<re2::RE2> path;        // the path pattern as a regex
-  bool full = true;                      // translated patterns match the whole path; user regexes search
+  std::unique_ptr<re2::RE2> path;                      // the path pattern as a regex
+  bool full = true;                                    // translated patterns match the whole path; user regexes search
   std::vector<std::unique_ptr<re2::RE2>> value_regex;  // per predicate; null unless `~`
   std::vector<int> rank;
 };
@@ -59,7 +59,9 @@ bool anchored_at_start(const std::string& p) {
   int depth = 0;
   for (size_t i = 1; i < p.size(); ++i) {
     switch (p[i]) {
-      case '\\': ++i; break;
+      case '\\':
+        ++i;
+        break;
       case '[': {
         size_t j = i + 1;
         if (j < p.size() && p[j] == '^') ++j;
@@ -68,12 +70,17 @@ bool anchored_at_start(const std::string& p) {
         i = j;
         break;
       }
-      case '(': ++depth; break;
-      case ')': --depth; break;
+      case '(':
+        ++depth;
+        break;
+      case ')':
+        --depth;
+        break;
       case '|':
         if (depth == 0) return false;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return true;
@@ -205,7 +212,8 @@ bool ReferenceMatcher::matches(size_t route, const analysis::Request& req) const
     };
     // Header names compare in any case; cookie and query names exactly.
     bool ok = std::any_of(pairs.begin(), pairs.end(), [&](const auto& kv) {
-      bool name_ok = p.kind == ast::Predicate::Kind::Header ? lower(kv.first) == lower(p.name.text) : kv.first == p.name.text;
+      bool name_ok =
+          p.kind == ast::Predicate::Kind::Header ? lower(kv.first) == lower(p.name.text) : kv.first == p.name.text;
       return name_ok && value_ok(kv.second);
     });
     if (!ok) return false;

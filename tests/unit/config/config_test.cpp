@@ -65,6 +65,7 @@ TEST_CASE("the documented example parses to the values it writes", "[config]") {
   CHECK(*c.admin == HostPort{"127.0.0.1", 9901});
   CHECK(c.log_format == LogFormat::Json);
   CHECK(c.log_destination == LogDestination::Stderr);
+  CHECK(c.show_error_details.empty());
   REQUIRE(c.upstreams.size() == 1);
   CHECK(c.upstreams[0].name == "monolith");
   CHECK(c.upstreams[0].servers == std::vector<HostPort>{{"127.0.0.1", 8081}, {"image-gallery", 80}});
@@ -91,6 +92,8 @@ TEST_CASE("a file with only the plan takes every default", "[config]") {
   CHECK(c.log_format == LogFormat::Json);
   CHECK(c.log_destination == LogDestination::Stderr);
   CHECK(c.upstreams.empty());
+  CHECK(c.show_error_details.empty());
+  CHECK_FALSE(c.shows_error_details(":80"));
   const Limits defaults;
   CHECK(c.limits.request_line == defaults.request_line);
   CHECK(c.limits.body == 1 << 20);
@@ -113,6 +116,54 @@ TEST_CASE("a log file and ipv6 and every-interface addresses are read", "[config
   CHECK(r.config->log_file == "conf/logs/gw.log");
 }
 
+TEST_CASE("log.destination \"off\" turns the access log off, and a file named off is ./off", "[config]") {
+  LoadedConfig r = parse_config("plan = \"g.plan\"\n[log]\ndestination = \"off\"\n", "conf/gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->log_destination == LogDestination::Off);
+  CHECK(r.config->log_file.empty());
+  r = parse_config("plan = \"g.plan\"\n[log]\ndestination = \"./off\"\n", "conf/gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->log_destination == LogDestination::File);
+  CHECK(r.config->log_file == "conf/./off");
+  CHECK(errors_of("plan = \"g.plan\"\n[log]\ndestination = \"\"\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:15: log.destination: must be \"stderr\", \"stdout\", \"off\" or a file path"});
+}
+
+TEST_CASE("errors.show_details lists the plan listeners whose clients see error details", "[config]") {
+  LoadedConfig r = parse_config("plan = \"g.plan\"\n[errors]\nshow_details = [\":80\", \":443\"]\n", "gateway.toml");
+  REQUIRE(r.config);
+  const auto& d = r.config->show_error_details;
+  REQUIRE(d.size() == 2);
+  CHECK((d[0].plan_address == ":80" && d[0].line == 3 && d[0].column == 17));
+  CHECK((d[1].plan_address == ":443" && d[1].line == 3 && d[1].column == 24));
+  CHECK(r.config->shows_error_details(":80"));
+  CHECK(r.config->shows_error_details(":443"));
+  CHECK_FALSE(r.config->shows_error_details(":8080"));
+  r = parse_config("plan = \"g.plan\"\n[errors]\nshow_details = []\n", "gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->show_error_details.empty());
+  CHECK_FALSE(r.config->shows_error_details(":80"));
+}
+
+TEST_CASE("errors.show_details must be an array of listener names, each once, and [errors] has no other key",
+          "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\n[errors]\nshow_detail = [\":80\"]\n") ==
+        std::vector<std::string>{"gateway.toml:3:1: errors.show_detail: unknown key 'show_detail'; did you mean "
+                                 "'show_details'? (the keys in [errors] are show_details)"});
+  CHECK(errors_of("plan = \"g.plan\"\n[errors]\nshow_details = \":80\"\n") ==
+        std::vector<std::string>{"gateway.toml:3:16: errors.show_details: must be an array of the plan's listeners, "
+                                 "like [\":80\", \":443\"], not a string"});
+  CHECK(errors_of("plan = \"g.plan\"\n[errors]\nshow_details = [\":80\", 443, \":80\"]\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:24: errors.show_details: must be a string like \":80\", not an integer",
+            "gateway.toml:3:29: errors.show_details: \":80\" is listed twice",
+        });
+  CHECK(errors_of("plan = \"g.plan\"\nerrors = true\n") ==
+        std::vector<std::string>{
+            "gateway.toml:2:10: errors: must be a table, like [errors] show_details = [\":80\"], not a boolean"});
+}
+
 TEST_CASE("tls.session_tickets and resolver.hosts_file", "[config]") {
   CHECK(errors_of("plan = \"g.plan\"\n[tls]\nsession_tickets = \"no\"\n") ==
         std::vector<std::string>{"gateway.toml:3:19: tls.session_tickets: must be true or false, not a string"});
@@ -125,11 +176,13 @@ TEST_CASE("tls.session_tickets and resolver.hosts_file", "[config]") {
 
 TEST_CASE("an unknown key or table names the closest allowed key and lists them", "[config]") {
   CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
-        std::vector<std::string>{"gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
-                                 "the top are plan, workers, listen, admin, log, upstreams, resolver, tls or limits)"});
+        std::vector<std::string>{
+            "gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
+            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limit]\nbody = \"1MiB\"\n") ==
-        std::vector<std::string>{"gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
-                                 "the top are plan, workers, listen, admin, log, upstreams, resolver, tls or limits)"});
+        std::vector<std::string>{
+            "gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
+            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limits]\n  header_timout = \"1s\"\n") ==
         std::vector<std::string>{
             "gateway.toml:3:3: limits.header_timout: unknown key 'header_timout'; did you mean 'header_timeout'? (the "
@@ -286,6 +339,26 @@ TEST_CASE("the configuration must bind every listener of the plan and name only 
                       "\"monolith\"?",
                       "gateway.toml:7:12: upstreams.zzzzzz: the plan has no upstream \"zzzzzz\"; its upstreams are "
                       "\"monolith\" or \"iotd\"",
+                  });
+}
+
+TEST_CASE("errors.show_details may name only listeners of the plan", "[config]") {
+  auto plan = gallery_plan();
+  const std::string bound = "plan = \"g.plan\"\n[listen]\n\":80\" = \":8080\"\n\":443\" = \":8443\"\n[errors]\n";
+  LoadedConfig good = parse_config(bound + "show_details = [\":443\", \":80\"]\n", "gateway.toml");
+  REQUIRE(good.config);
+  CHECK(check_against_plan(*good.config, *plan, "gateway.toml").empty());
+
+  LoadedConfig bad =
+      parse_config(bound + "show_details = [\":80\", \":433\",\n  \"127.0.0.1:8080\"]\n", "gateway.toml");
+  REQUIRE(bad.config);
+  std::vector<std::string> errors;
+  for (const auto& e : check_against_plan(*bad.config, *plan, "gateway.toml")) errors.push_back(render(e));
+  CHECK(errors == std::vector<std::string>{
+                      "gateway.toml:6:24: errors.show_details: the plan has no listener \":433\"; did you mean "
+                      "\":443\"?",
+                      "gateway.toml:7:3: errors.show_details: the plan has no listener \"127.0.0.1:8080\"; its "
+                      "listeners are \":80\" or \":443\"",
                   });
 }
 

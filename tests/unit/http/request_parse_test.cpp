@@ -112,7 +112,20 @@ const std::vector<Case>& cases() {
       {get("Host: a%2\r\n"), E::BadHost},
       {"GET http://u@a/ HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
       {"GET http://a/ HTTP/1.1\r\nHost: b\r\n\r\n", E::BadHost},
-      {"GET http://a:80/ HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
+      // RFC 9110 4.2.3: the target's authority and Host compared as normalised; only
+      // the scheme's own default port stands for no port, and an empty port is no host.
+      {"GET http://a:443/ HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
+      {"GET https://a:80/ HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
+      {"GET https://a/ HTTP/1.1\r\nHost: a:80\r\n\r\n", E::BadHost},
+      {"GET http://a:8080/ HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
+      {"GET http://a:8080/ HTTP/1.1\r\nHost: a:8081\r\n\r\n", E::BadHost},
+      {"GET http://a:80/ HTTP/1.1\r\nHost: b\r\n\r\n", E::BadHost},
+      {"GET http://a/ HTTP/1.1\r\nHost: b:80\r\n\r\n", E::BadHost},
+      {"GET http://a/ HTTP/1.1\r\nHost: a:\r\n\r\n", E::BadHost},
+      {"GET http://a:/ HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
+      {"GET http://a/ HTTP/1.1\r\nHost: a:80x\r\n\r\n", E::BadHost},
+      {"GET http://[::1]:80/ HTTP/1.1\r\nHost: [::2]\r\n\r\n", E::BadHost},
+      {"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
       {"GET http:///p HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
       {"CONNECT a HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
       {"CONNECT /a HTTP/1.1\r\nHost: a\r\n\r\n", E::BadHost},
@@ -125,6 +138,14 @@ const std::vector<Case>& cases() {
       {get("Host: [2001:db8::ffff:1.2.3.4]\r\n"), E::None},
       {get("Host: 127.0.0.1\r\nX: caf\xc3\xa9\r\nY:\r\n"), E::None},
       {"GET HTTP://A/p HTTP/1.1\r\nHost: a\r\n\r\n", E::None},
+      {"GET http://Example.com:80/ HTTP/1.1\r\nHost: example.com\r\n\r\n", E::None},
+      {"GET http://a/ HTTP/1.1\r\nHost: A:80\r\n\r\n", E::None},
+      {"GET http://a:080/ HTTP/1.1\r\nHost: a\r\n\r\n", E::None},
+      {"GET https://x:443/ HTTP/1.1\r\nHost: x\r\n\r\n", E::None},
+      {"GET https://x/ HTTP/1.1\r\nHost: X:443\r\n\r\n", E::None},
+      {"GET http://a:8080/ HTTP/1.1\r\nHost: A:8080\r\n\r\n", E::None},
+      {"GET http://[::1]:80/ HTTP/1.1\r\nHost: [::1]\r\n\r\n", E::None},
+      {"GET http://[::1]/ HTTP/1.0\r\n\r\n", E::None},
       {"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n", E::None},
       {"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", E::None},
       {"GET / HTTP/1.0\r\n\r\n", E::None},
@@ -271,6 +292,31 @@ TEST_CASE("the target's form decides path, query and host", "[http]") {
   CHECK(parse.head.keep_alive);
   CHECK_FALSE(parse.head.upgrade);
   CHECK_FALSE(parse.head.expect_continue);
+}
+
+TEST_CASE("an absolute-form target records its scheme and keeps its authority, as written, as the host", "[http]") {
+  Parser parse;
+  REQUIRE(parse("GET http://Example.com:80/p HTTP/1.1\r\nHost: example.com\r\n\r\n") == Parse::Complete);
+  CHECK(parse.head.scheme == TargetScheme::Http);
+  CHECK(parse.head.host == "Example.com:80");
+  CHECK(parse.head.path == "/p");
+  REQUIRE(parse("GET HTTPS://x:443?q HTTP/1.1\r\nHost: x\r\n\r\n") == Parse::Complete);
+  CHECK(parse.head.scheme == TargetScheme::Https);
+  CHECK(parse.head.host == "x:443");
+  CHECK(parse.head.path == "/");
+  CHECK(parse.head.query == "q");
+  REQUIRE(parse("GET hTTp://h/ HTTP/1.1\r\nHost: h\r\n\r\n") == Parse::Complete);
+  CHECK(parse.head.scheme == TargetScheme::Http);
+  // The other forms have no scheme; a head parsed after one with a scheme does not keep it.
+  REQUIRE(parse("GET /p HTTP/1.1\r\nHost: h\r\n\r\n") == Parse::Complete);
+  CHECK(parse.head.scheme == TargetScheme::None);
+  REQUIRE(parse("CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n") == Parse::Complete);
+  CHECK(parse.head.scheme == TargetScheme::None);
+  REQUIRE(parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") == Parse::Complete);
+  CHECK(parse.head.scheme == TargetScheme::None);
+  // A refused head says why, whatever its scheme.
+  CHECK(parse("GET https://x:80/ HTTP/1.1\r\nHost: x\r\n\r\n") == Parse::Failed);
+  CHECK(parse.error == Error::BadHost);
 }
 
 TEST_CASE("two pipelined requests parse one after the other", "[http]") {

@@ -1,0 +1,82 @@
+// What an exchange sees of the client's connection: the request, its body decoded
+// from the connection's framing, and a way to answer. The HTTP/1.1 connection
+// (http1_session.cpp) implements it; an HTTP/2 stream will too, so the exchange's
+// phases never see framing: chunked encoding, Content-Length, Connection and
+// keep-alive are the connection's business.
+//
+// Cost: one virtual call per step of the exchange; a call that waits is one coroutine
+// frame (Asio recycles one per thread; see tests/unit/proxy/exchange_allocations_test.cpp).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "runtime/http/parse.h"
+
+namespace banyan::proxy {
+
+class Watchdog;
+
+// Who is asking, and through which listener.
+struct ClientFacts {
+  std::string_view ip, port;  // the peer's address ("::1", "127.0.0.1") and port
+  std::string_view server_port;
+  bool https = false;
+  uint32_t binding = 0;             // the listener's index in the configuration's `listen`
+  bool show_error_details = false;  // `[errors] show_details` names this listener
+};
+
+// A piece of the request body, decoded. `data` stays valid until the next read.
+struct BodyPiece {
+  enum class End : uint8_t { More, Done, ClientGone, Malformed, TooLarge };
+  std::string_view data;
+  End end = End::More;
+};
+
+// The start of a response. The connection adds the framing (Content-Length, or
+// chunked, or close-delimited for an HTTP/1.0 client) and Connection.
+struct ResponseStart {
+  enum class Body : uint8_t { None, Length, Stream };  // Stream: the length is not known
+  int status = 200;
+  std::string_view reason;  // empty: the standard phrase
+  std::string_view fields;  // end-to-end fields, each "Name: value\r\n"
+  Body body = Body::None;
+  uint64_t length = 0;  // Body::Length
+  bool close = false;   // the connection closes after this response
+};
+
+class Downstream {
+ public:
+  virtual ~Downstream() = default;
+
+  virtual const ClientFacts& client() const = 0;
+  virtual const http::RequestHead& request() const = 0;
+
+  // The whole request body when all of it has arrived with the head (it can then be
+  // sent again to another endpoint); `whole` is false otherwise.
+  virtual std::string_view buffered_body(bool& whole) const = 0;
+  virtual void consume_buffered_body() = 0;
+  // The next piece of the body, at most `limit` bytes of it in all (TooLarge past it).
+  // A client that sent `Expect: 100-continue` is told to go on at the first read.
+  virtual boost::asio::awaitable<BodyPiece> read_body(uint64_t limit) = 0;
+  // Body bytes the client has not sent or we have not read: after an answer the
+  // connection cannot be reused.
+  virtual bool body_unread() const = 0;
+
+  // The head and the first bytes of the body in one write; `last`: nothing follows.
+  // False when the client is gone.
+  virtual boost::asio::awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool last) = 0;
+  virtual boost::asio::awaitable<bool> send_body(std::string_view data, bool last) = 0;
+  // After a 101 (sent with send_head) the connection is a tunnel to `upstream` until
+  // either side closes or it idles for `limits.idle_timeout`.
+  virtual boost::asio::awaitable<void> tunnel(boost::asio::ip::tcp::socket& upstream) = 0;
+
+  virtual uint64_t bytes_in() const = 0;
+  virtual uint64_t bytes_out() const = 0;
+};
+
+}  // namespace banyan::proxy

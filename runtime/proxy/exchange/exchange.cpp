@@ -1,0 +1,100 @@
+// The exchange's phases, in order (the list is exchange.h's), and the state they share.
+#include "runtime/proxy/exchange/exchange.h"
+
+#include <charconv>
+
+#include "runtime/proxy/exchange/phases.h"
+#include "runtime/proxy/gateway.h"
+#include "runtime/proxy/watchdog.h"
+
+namespace banyan::proxy {
+
+using boost::asio::awaitable;
+
+ExchangeError::Source ExchangeError::source_of(Kind k) {
+  switch (k) {
+    case Kind::ClientGone:
+    case Kind::MalformedBody:
+    case Kind::BodyTooLarge: return Source::Client;
+    case Kind::None:
+    case Kind::Rewrite:
+    case Kind::Compression: return Source::Gateway;
+    default: return Source::Upstream;
+  }
+}
+
+Exchange::Exchange(Worker& w, Downstream& d, Watchdog& c) : worker(w), gw(w.gateway()), down(d), clock(c) {}
+
+// Not release(): a connection destroyed with its io_context (the process stopping
+// with requests in flight) may outlive the worker's pools; its buffers just go back
+// to the heap.
+Exchange::~Exchange() { up.hold(nullptr); }
+
+void Exchange::reset() {
+  route = nullptr;
+  prepared = nullptr;
+  local = {};
+  side = {};
+  up.pu = nullptr;
+  up.index = plan::kNone;
+  up.wu.reset();
+  up.endpoint = balance::kNoEndpoint;
+  up.addr = {};
+  up.socket.reset();
+  up.reused = false;
+  up.tried_count = 0;
+  up.sticky_matched = false;
+  up.clean = false;
+  up.hold(nullptr);
+  start = {};
+  coding = compress::Coding::None;
+  encoder.reset();
+  may_compress = false;
+  status = 0;
+  upstream_status[0] = 0;
+  retries = 0;
+  error = {};
+  error_text.clear();
+  keep = true;
+  responded = false;
+}
+
+void Exchange::release() {
+  up.buf.release(worker.buffers());
+  worker.fields().put(std::move(up.fields));
+}
+
+awaitable<bool> Exchange::run(std::shared_ptr<const Generation> g, const char* id, Clock::time_point t) {
+  reset();
+  gen = std::move(g);
+  head = &down.request();
+  request_id = {id, 32};
+  started = t;
+
+  Step s = route_request(*this);                // 1. route
+  if (s == Step::Next) s = choose_side(*this);  // 2. split
+  // 3. cache lookup: the seam for the response cache (not built yet)
+  if (s == Step::Next) s = co_await call_upstream(*this);  // 4. upstream call
+  if (s == Step::Next) s = build_response_head(*this);     // 5. response head
+  if (s == Step::Next) s = co_await pipe_body(*this);      // 6. body pipe
+  if (s == Step::Local) co_await send_local(*this);
+  if (s == Step::Failed) co_await answer_failure(*this);
+  record_outcome(*this);  // 7. outcome
+  gen.reset();
+  co_return keep;
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+}  // namespace banyan::proxy

@@ -1,0 +1,61 @@
+// Phase 7: what an exchange leaves behind. A body the upstream broke off counts
+// against its endpoint (failures before the response head were counted where they
+// were retried, call_upstream.cpp); the connection goes back to its idle pool only
+// when the response ended cleanly; the route's and the upstream's counters and
+// latencies; one access-log line.
+#include "runtime/proxy/clock.h"
+#include "runtime/proxy/exchange/phases.h"
+#include "runtime/proxy/gateway.h"
+
+namespace banyan::proxy {
+
+void record_outcome(Exchange& x) {
+  using Clock = std::chrono::steady_clock;
+  const auto now = Clock::now();
+  const uint64_t us =
+      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - x.started).count());
+  UpstreamLeg& up = x.up;
+  const bool head_received = x.upstream_status[0] != 0;
+
+  if (up.pu) {
+    if (head_received && x.error.source == ExchangeError::Source::Upstream && x.error.kind != ExchangeError::Kind::None)
+      record_failure(x, up.endpoint, x.error.detail);
+    if (head_received && x.error.kind == ExchangeError::Kind::None) {
+      up.pu->counters->latency.observe(
+          static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - up.started).count()));
+    }
+    finish_connection(x, up.clean && up.head.keep_alive && x.error.kind == ExchangeError::Kind::None);
+    up.hold(nullptr);
+  }
+  if (x.prepared && x.status >= 100 && x.status < 600) {
+    bump(x.prepared->counters->by_class[x.status / 100]);
+    x.prepared->counters->latency.observe(us);
+  }
+
+  AccessRecord r;
+  r.unix_ms = unix_ms_now();
+  r.request_id = x.request_id;
+  r.client = x.down.client().ip;
+  if (x.head) {
+    r.method = x.head->method;
+    r.host = x.head->host;
+    r.path = x.head->target;
+  }
+  r.route = x.prepared ? std::string_view(x.prepared->label) : std::string_view();
+  r.upstream = up.pu ? up.pu->name : std::string_view();
+  r.upstream_addr = up.addr;
+  if (x.side.migration != plan::kNone) {
+    r.migration = x.gen->plan->str(x.gen->plan->migrations()[x.side.migration].name);
+    r.side = x.side.moved ? "new" : "old";
+    r.bucket = x.side.bucket == kNoBucket ? -1 : static_cast<int64_t>(x.side.bucket);
+  }
+  r.status = x.status;
+  r.bytes_in = x.down.bytes_in();
+  r.bytes_out = x.down.bytes_out();
+  r.duration_us = us;
+  r.retries = x.retries;
+  r.error = x.error_text;
+  x.worker.log().add(r);
+}
+
+}  // namespace banyan::proxy

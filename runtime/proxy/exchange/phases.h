@@ -1,0 +1,60 @@
+// The phases of an exchange and their helpers, for this folder only. exchange.cpp
+// runs the phases in order; each phase reads and writes the Exchange and says what
+// comes next.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/proxy/exchange/exchange.h"
+
+namespace banyan::proxy {
+
+// 1. route.cpp: normalise, match, and the answers the gateway gives itself.
+Step route_request(Exchange& x);
+// 2. split.cpp: which upstream, the route's or a migration's new one.
+Step choose_side(Exchange& x);
+// 4. call_upstream.cpp: endpoints, connections, the request, the response head, retries.
+boost::asio::awaitable<Step> call_upstream(Exchange& x);
+// 5. response_head.cpp: the client's response head (fields in Exchange::fields).
+Step build_response_head(Exchange& x);
+// 6. body_pipe.cpp: the upstream's body to the client (and a tunnel after a 101).
+boost::asio::awaitable<Step> pipe_body(Exchange& x);
+// 7. outcome.cpp: health, metrics, the pool, the access log.
+void record_outcome(Exchange& x);
+
+// answer.cpp: a LocalAnswer, and the answer to a failure (ExchangeError -> status).
+boost::asio::awaitable<void> send_local(Exchange& x);
+boost::asio::awaitable<void> answer_failure(Exchange& x);
+// What a failure answers: 0 when nothing can be answered (the client is gone, or the
+// response already started); the phrase starts the body.
+int failure_status(const ExchangeError& e, bool head_sent);
+std::string_view failure_phrase(ExchangeError::Kind k);
+
+// variables.cpp: `$variables` of the request, its route and its upstream.
+std::string_view variable(Exchange& x, const plan::TemplatePart& p);
+void expand(Exchange& x, const std::vector<plan::TemplatePart>& parts, std::string& out);
+
+// request_head.cpp: the upstream request head in Exchange::out; false when a rewrite
+// cannot be applied.
+bool write_request_head(Exchange& x, std::string_view upgrade_to);
+
+// upstream_connection.cpp: the chosen endpoint and its connection.
+uint32_t pick_endpoint(Exchange& x);
+// An idle pooled connection to up.endpoint that is still open; true when taken.
+bool take_pooled(Exchange& x);
+// A new connection to up.endpoint; false with `error` set.
+boost::asio::awaitable<bool> connect_new(Exchange& x);
+// Passive health: one failure of `endpoint`; after the upstream's count, a cool-down.
+void record_failure(Exchange& x, uint32_t endpoint, std::string_view why);
+// The connection back to the endpoint's idle pool (when `reuse`), or closed.
+void finish_connection(Exchange& x, bool reuse);
+// Closes the idle connections this worker keeps to `endpoint`: one of them failed.
+void drop_idle_connections(Exchange& x, uint32_t endpoint);
+
+// Field helpers shared by the writers.
+void append_field(std::string& out, std::string_view name, std::string_view value);
+void append_number(std::string& out, uint64_t v);
+
+}  // namespace banyan::proxy

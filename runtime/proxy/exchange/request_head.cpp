@@ -1,0 +1,88 @@
+// The request head the upstream receives, re-serialised from the parsed request (never
+// the client's bytes): the normalised or rewritten path, the query as received, the
+// end-to-end fields (header_ops.h), X-Forwarded-For/-Proto/-Host and Via, the route's
+// request headers, and exactly one framing field for the body.
+#include "runtime/plan/rewrite.h"
+#include "runtime/proxy/exchange/header_ops.h"
+
+namespace banyan::proxy {
+
+bool write_request_head(Exchange& x, std::string_view upgrade_to) {
+  const http::RequestHead& h = *x.head;
+  const plan::Plan& p = *x.gen->plan;
+  const plan::Route& route = *x.route;
+  std::span<const PreparedHeaderOp> ops = x.prepared->request_headers;
+  std::string& out = x.out;
+  out.clear();
+  out += h.method;
+  out += ' ';
+  if (route.has_rewrite) {
+    if (!plan::rewrite_path(p.str(route.rewrite), {x.match.captures.data(), x.match.capture_count}, out)) return false;
+  } else {
+    out += x.path;
+  }
+  if (!h.query.empty()) {
+    out += '?';
+    out += h.query;
+  }
+  out += " HTTP/1.1\r\n";
+
+  // Host: the route's, when it sets one, else the client's.
+  bool host_set = false;
+  for (const PreparedHeaderOp& op : ops) {
+    if (op.kind != plan::HeaderOpKind::Set || !http::iequals(op.name, "host")) continue;
+    x.scratch.clear();
+    expand(x, op.value, x.scratch);
+    if (!x.scratch.empty()) {
+      append_field(out, "Host", x.scratch);
+      host_set = true;
+    }
+  }
+  if (!host_set && !h.host.empty()) append_field(out, "Host", h.host);
+
+  std::string_view via_prior;
+  x.text.clear();  // the prior X-Forwarded-For values, joined
+  copy_end_to_end(h.fields, ops, out, [&](const plan::HeaderField& f) {
+    std::string_view n = f.name;
+    if (http::iequals(n, "host") || http::iequals(n, "content-length") || http::iequals(n, "expect") ||
+        http::iequals(n, "x-forwarded-proto") || http::iequals(n, "x-forwarded-host"))
+      return false;
+    if (http::iequals(n, "x-forwarded-for")) {
+      if (!x.text.empty()) x.text += ", ";
+      x.text += f.value;
+      return false;
+    }
+    if (http::iequals(n, "via")) {
+      via_prior = f.value;
+      return false;
+    }
+    return true;
+  });
+  if (!x.text.empty()) x.text += ", ";
+  x.text += x.down.client().ip;
+  append_field(out, "X-Forwarded-For", x.text);
+  append_field(out, "X-Forwarded-Proto", x.down.client().https ? "https" : "http");
+  if (!h.host.empty()) append_field(out, "X-Forwarded-Host", h.host);
+  x.text.assign(via_prior);
+  if (!x.text.empty()) x.text += ", ";
+  x.text += h.version_minor == 0 ? "1.0 banyan" : "1.1 banyan";
+  append_field(out, "Via", x.text);
+  append_set_ops(x, ops, out, "host");
+
+  if (h.framing == http::Framing::Length) {
+    out += "Content-Length: ";
+    append_number(out, h.content_length);
+    out += "\r\n";
+  } else if (h.framing == http::Framing::Chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  }
+  // `allow upgrade` (WebSocket): the one hop-by-hop pair a route may let through.
+  if (!upgrade_to.empty()) {
+    append_field(out, "Connection", "upgrade");
+    append_field(out, "Upgrade", upgrade_to);
+  }
+  out += "\r\n";
+  return true;
+}
+
+}  // namespace banyan::proxy

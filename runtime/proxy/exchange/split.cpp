@@ -1,0 +1,53 @@
+// Phase 2: which upstream a proxied request goes to. The route's, unless a migration
+// moves the request: its bucket (a hash of the migration's name and the request's
+// bucketing key, migrations/bucket.h) below the schedule's share now moves it to the
+// migration's new upstream, so a user stays on one side as the share grows.
+#include "migrations/bucket.h"
+#include "migrations/schedule.h"
+#include "runtime/proxy/clock.h"
+#include "runtime/proxy/exchange/phases.h"
+#include "runtime/proxy/gateway.h"
+
+namespace banyan::proxy {
+
+Step choose_side(Exchange& x) {
+  const Generation& g = *x.gen;
+  const plan::Plan& p = *g.plan;
+  x.up.index = x.route->upstream;
+  if (x.match.migration != plan::kNone) {
+    const plan::Migration& m = p.migrations()[x.match.migration];
+    const PreparedMigration& pm = g.migrations[x.match.migration];
+    const http::RequestHead& h = *x.head;
+    uint32_t weight = migrations::weight_at(pm.steps, pm.shift_begin_ms, unix_ms_now());
+    std::string_view key;
+    bool have = false;
+    std::string_view name = p.str(m.bucket_key);
+    switch (m.bucket) {
+      case plan::BucketSource::Cookie:
+        have = plan::find_cookie(h.fields, name, key);
+        break;
+      case plan::BucketSource::Header:
+        have = plan::find_header(h.fields, name, key);
+        break;
+      case plan::BucketSource::Query:
+        have = plan::find_query(h.query, name, key);
+        break;
+      case plan::BucketSource::RequestId:
+        key = x.request_id;
+        have = true;
+        break;
+      case plan::BucketSource::ClientIp:
+        break;
+    }
+    if (!have) key = x.down.client().ip;
+    x.side.migration = x.match.migration;
+    x.side.bucket = migrations::bucket_of(p.str(m.name), key);
+    x.side.moved = migrations::lands_on_new(x.side.bucket, weight);
+    if (m.bucket == plan::BucketSource::RequestId) x.side.bucket = kNoBucket;  // drawn, not a user's
+    if (x.side.moved) x.up.index = m.to;
+  }
+  x.up.pu = &g.upstreams[x.up.index];
+  return Step::Next;
+}
+
+}  // namespace banyan::proxy

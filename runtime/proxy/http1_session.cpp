@@ -1,0 +1,499 @@
+// The HTTP/1.1 connection layer (http1_session.h): the read loop, the request body's
+// framing (Content-Length, chunked), the response's framing and keep-alive, lingering
+// close, and the Upgrade tunnel. The exchange (exchange/) does the rest.
+#include "runtime/proxy/http1_session.h"
+
+#include <array>
+#include <string>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "runtime/http/chunked.h"
+#include "runtime/proxy/buffer.h"
+#include "runtime/proxy/downstream.h"
+#include "runtime/proxy/exchange/exchange.h"
+#include "runtime/proxy/gateway.h"
+#include "runtime/proxy/http1_framing.h"
+#include "runtime/proxy/watchdog.h"
+
+namespace banyan::proxy {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using asio::use_awaitable;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+// Lingering close: after an answer to a request whose body is left unread, read (and
+// drop) what the client still sends for this long or this much, so that the answer
+// is not lost to a reset when the unread body arrives (nginx's lingering_close).
+inline constexpr int64_t kLingerMs = 2000;
+inline constexpr size_t kLingerBytes = 4u << 20;
+
+// The largest TLS record's payload (RFC 8446 5.1): what a gathered write fills; the
+// worker's pool buffers are that size.
+inline constexpr size_t kTlsRecord = 16 << 10;
+static_assert(BufferPool::kSize >= kTlsRecord);
+
+template <class Stream>
+class Http1Session final : public SessionBase, public Downstream {
+ public:
+  Http1Session(Worker& worker, Stream stream, const ListenerInfo& listener, const tcp::endpoint& peer)
+      : worker_(worker),
+        gw_(worker.gateway()),
+        limits_(gw_.config().limits),
+        stream_(std::move(stream)),
+        clock_(worker.io(), stream_.lowest_layer()),
+        exchange_(worker, *this, clock_),
+        peer_ip_(peer.address().to_string()),
+        peer_port_(std::to_string(peer.port())),
+        server_port_(std::to_string(listener.bind.port)) {
+    facts_ = {peer_ip_, peer_port_, server_port_, listener.https, listener.binding, listener.show_error_details};
+    hl_ = {limits_.request_line, limits_.header_bytes, limits_.header_count};
+  }
+
+  // `self` keeps the session alive for as long as the coroutine runs.
+  awaitable<void> run(std::shared_ptr<Http1Session> self);
+  void keep(std::shared_ptr<const TlsContexts> tls) { tls_ = std::move(tls); }  // for the handshake's SNI callback
+  void drain() override {
+    closing_ = true;
+    if (clock_.phase() == Phase::Idle) clock_.cancel_all();
+  }
+
+  // --- Downstream --------------------------------------------------------------
+  const ClientFacts& client() const override { return facts_; }
+  const http::RequestHead& request() const override { return head_; }
+  std::string_view buffered_body(bool& whole) const override {
+    whole = head_.framing == http::Framing::Length && body_left_ == head_.content_length && in_.size() >= body_left_;
+    return whole ? in_.view().substr(0, body_left_) : std::string_view();
+  }
+  void consume_buffered_body() override {
+    in_.consume(body_left_);
+    body_left_ = 0;
+  }
+  awaitable<BodyPiece> read_body(uint64_t limit) override;
+  bool body_unread() const override {
+    return head_.framing == http::Framing::Chunked ? !chunked_done_ : body_left_ > 0;
+  }
+  awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool last) override;
+  awaitable<bool> send_body(std::string_view data, bool last) override;
+  awaitable<void> tunnel(tcp::socket& upstream) override;
+  uint64_t bytes_in() const override { return bytes_in_; }
+  uint64_t bytes_out() const override { return bytes_out_; }
+
+ private:
+  // Writes to the client under the write deadline. Not a coroutine: the caller's
+  // co_await is the write itself (one frame fewer per response).
+  template <class Buffers>
+  awaitable<size_t> write_client(const Buffers& b, error_code& ec) {
+    clock_.set(Phase::ClientWrite, limits_.body_timeout_ms);
+    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+      // Asio's TLS stream encrypts one buffer of a sequence per write: a head and a
+      // body given apart become two records and two sendto calls. Gathered into one
+      // buffer of at most a record's size they leave as one (nginx's ssl_buffer_size).
+      size_t total = asio::buffer_size(b);
+      if (total <= kTlsRecord && std::distance(asio::buffer_sequence_begin(b), asio::buffer_sequence_end(b)) > 1) {
+        tls_out_ = worker_.buffers().get();  // back in wrote(): an idle connection keeps none
+        asio::buffer_copy(asio::buffer(tls_out_.get(), total), b);
+        return asio::async_write(stream_, asio::buffer(tls_out_.get(), total), asio::redirect_error(use_awaitable, ec));
+      }
+    }
+    return asio::async_write(stream_, b, asio::redirect_error(use_awaitable, ec));
+  }
+  bool wrote(size_t n, const error_code& ec) {
+    if (tls_out_) worker_.buffers().put(std::move(tls_out_));
+    bytes_out_ += n;
+    if (ec) client_gone_ = true;
+    return !ec;
+  }
+  awaitable<size_t> read_client(Phase phase, int64_t timeout_ms, error_code& ec) {
+    in_.make_room(4096, in_.cap);
+    clock_.set(phase, timeout_ms);
+    size_t n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    in_.end += n;
+    bytes_in_ += n;
+    co_return n;
+  }
+  // An idle connection keeps its socket and this object, not a request's buffers.
+  void release_request_memory() {
+    in_.release(worker_.buffers());
+    worker_.fields().put(std::move(fields_));
+    exchange_.release();
+  }
+  void begin_request();
+  void took_first_bytes(size_t n);
+  http::Parse parse_head();
+  awaitable<http::Parse> read_rest_of_head();
+  awaitable<void> refuse();
+  void begin_exchange();
+  awaitable<void> linger();
+  awaitable<void> pump_to_upstream(std::shared_ptr<Http1Session> self, tcp::socket& upstream);
+
+  std::weak_ptr<Http1Session> weak_self_;  // for the tunnel's second coroutine
+  std::shared_ptr<const TlsContexts> tls_;
+  Worker& worker_;
+  Gateway& gw_;
+  const config::Limits& limits_;
+  Stream stream_;
+  Watchdog clock_;
+  Exchange exchange_;
+  std::string peer_ip_, peer_port_, server_port_;
+  ClientFacts facts_;
+  http::Limits hl_;
+  Buffer in_;
+  std::unique_ptr<plan::HeaderField[]> fields_;
+  http::RequestHead head_;
+  std::array<char, 1024> first_bytes_;  // an idle connection's next bytes (a typical request head fits)
+  char request_id_[32];
+  std::string out_;  // a response head
+  // TLS: a write gathered into one record's worth, a pool buffer for the write's length.
+  std::unique_ptr<char[]> tls_out_;
+  bool closing_ = false, client_gone_ = false;
+
+  // per request
+  Clock::time_point started_, head_deadline_;
+  http::Error refusal_ = http::Error::None;
+  int refusal_status_ = 0;  // a head refused (400, 414, 431, 501, 505), or 408 for a slow one
+  uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  uint64_t body_left_ = 0;  // Content-Length body bytes not yet taken
+  http::ChunkedDecoder chunked_;
+  uint64_t chunked_total_ = 0;
+  bool chunked_done_ = true, continue_sent_ = false;
+  bool chunked_out_ = false, close_after_ = false;  // the response's framing, as sent
+  bool tunnel_open_ = false, pump_done_ = true;
+  asio::steady_timer* tunnel_done_ = nullptr;
+};
+
+template <class Stream>
+awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
+  weak_self_ = self;
+  worker_.add_session(this);
+  asio::co_spawn(worker_.io(), clock_.run(self), asio::detached);
+  error_code ec;
+  if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+    clock_.set(Phase::Head, limits_.header_timeout_ms);
+    co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+    if (ec) closing_ = true;  // a failed handshake: nothing to answer
+  }
+  // One request and its response a turn. The common steps are awaited here, not in
+  // coroutines of their own: Asio 1.74 recycles one coroutine frame per thread, so
+  // each level of calls costs an allocation per request.
+  while (!closing_) {
+    begin_request();
+    if (in_.size() == 0) {
+      // Idle before a request (the first, or the next on a keep-alive connection):
+      // `idle_timeout` closes it silently, as nginx's keepalive_timeout does. Plain TCP
+      // waits with no request buffer: the first bytes land in a small array of the
+      // session's (a read, not a readiness wait: Asio re-arms epoll for every wait).
+      clock_.set(Phase::Idle, limits_.idle_timeout_ms);
+      size_t n = 0;
+      if constexpr (std::is_same_v<Stream, tcp::socket>) {
+        release_request_memory();
+        n = co_await stream_.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
+      } else {
+        in_.acquire(worker_.buffers());
+        in_.make_room(4096, in_.cap);
+        n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+      }
+      if (ec || n == 0 || closing_) break;  // closed, reset or idle too long: nothing to answer
+      took_first_bytes(n);
+    }
+    // The header timeout is one deadline for the whole head, from its first byte.
+    head_deadline_ = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
+    http::Parse p = parse_head();
+    if (p == http::Parse::Incomplete) p = co_await read_rest_of_head();
+    if (p != http::Parse::Complete) {
+      if (refusal_status_) co_await refuse();
+      break;
+    }
+    begin_exchange();
+    bool keep = co_await exchange_.run(worker_.generation(), request_id_, started_);
+    if (body_unread() && !client_gone_ && exchange_.error.kind != ExchangeError::Kind::ClientGone) {
+      co_await linger();  // the answer went out; the body it did not read must not be taken for a request
+      break;
+    }
+    if (!keep || close_after_ || client_gone_ || body_unread()) break;
+  }
+  clock_.stop();
+  stream_.lowest_layer().close(ec);
+  release_request_memory();
+  worker_.remove_session(this);
+  gw_.open_connections().fetch_sub(1, std::memory_order_relaxed);
+  gw_.metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Closes our side for writing and reads what the client still sends, bounded.
+template <class Stream>
+awaitable<void> Http1Session<Stream>::linger() {
+  error_code ec;
+  if (!in_.data) co_return;
+  if constexpr (std::is_same_v<Stream, tcp::socket>) stream_.shutdown(tcp::socket::shutdown_send, ec);
+  clock_.set(Phase::Closing, kLingerMs);
+  size_t total = 0;
+  while (!ec && total < kLingerBytes) {
+    in_.begin = in_.end = 0;
+    size_t n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    total += n;
+  }
+}
+
+template <class Stream>
+void Http1Session<Stream>::begin_request() {
+  bytes_in_ = bytes_out_ = 0;
+  head_ = {};
+  body_left_ = 0;
+  chunked_done_ = true;
+  continue_sent_ = chunked_out_ = close_after_ = false;
+  refusal_status_ = 0;
+  in_.unpin();
+}
+
+// A head was read: the request's id, its body's framing.
+template <class Stream>
+void Http1Session<Stream>::begin_exchange() {
+  in_.pin(head_.head_bytes);
+  started_ = Clock::now();
+  bytes_in_ = head_.head_bytes;
+  worker_.next_request_id(request_id_);
+  bump(gw_.metrics().requests);
+  if (head_.framing == http::Framing::Length) body_left_ = head_.content_length;
+  if (head_.framing == http::Framing::Chunked) {
+    chunked_ = http::ChunkedDecoder();
+    chunked_total_ = 0;
+    chunked_done_ = false;
+  }
+}
+
+template <class Stream>
+void Http1Session<Stream>::took_first_bytes(size_t n) {
+  if constexpr (std::is_same_v<Stream, tcp::socket>) {
+    in_.acquire(worker_.buffers());
+    std::memcpy(in_.data.get(), first_bytes_.data(), n);
+  }
+  in_.end += n;
+  bytes_in_ += n;
+}
+
+// Parses what has arrived of the head; a refusal is noted for refuse().
+template <class Stream>
+http::Parse Http1Session<Stream>::parse_head() {
+  if (!fields_) fields_ = worker_.fields().get();
+  http::Error err = http::Error::None;
+  http::Parse r = http::parse_request(in_.view(), hl_, {fields_.get(), hl_.header_count}, head_, err);
+  if (r == http::Parse::Failed) {
+    bump(gw_.metrics().bad_requests);
+    refusal_ = err;
+    refusal_status_ = http::status_for(err);
+  }
+  return r;
+}
+
+// The rest of a head that did not arrive in one read, within the header deadline.
+template <class Stream>
+awaitable<http::Parse> Http1Session<Stream>::read_rest_of_head() {
+  for (;;) {
+    if (in_.full()) in_.grow(limits_.header_bytes + 1);
+    error_code ec;
+    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(head_deadline_ - Clock::now()).count();
+    size_t n = co_await read_client(Phase::Head, std::max<int64_t>(left, 1), ec);
+    if (ec || n == 0) {
+      if (clock_.expired()) refusal_status_ = 408;  // a slow client (nginx closes silently; a status is kinder to logs)
+      co_return http::Parse::Failed;
+    }
+    http::Parse r = parse_head();
+    if (r != http::Parse::Incomplete) co_return r;
+  }
+}
+
+// Answers a head the gateway will not serve, and closes (lingering, so the answer is
+// not lost to a reset).
+template <class Stream>
+awaitable<void> Http1Session<Stream>::refuse() {
+  head_.framing = http::Framing::None;  // nothing of it is trusted, a body least of all
+  worker_.next_request_id(request_id_);
+  if (refusal_status_ == 408) {
+    head_ = {};
+    co_await exchange_.refuse(408, "request timeout: the request head did not arrive in time\n",
+                              "request head not complete within the header timeout", request_id_, Clock::now());
+    co_return;
+  }
+  out_ = "bad request: ";
+  out_ += http::describe(refusal_);
+  out_ += '\n';
+  co_await exchange_.refuse(refusal_status_, out_, http::describe(refusal_), request_id_, Clock::now());
+  co_await linger();
+}
+
+template <class Stream>
+awaitable<BodyPiece> Http1Session<Stream>::read_body(uint64_t limit) {
+  // `Expect: 100-continue`: the client waits for a word before sending its body.
+  if (head_.expect_continue && !continue_sent_ && in_.size() == 0 && body_unread()) {
+    continue_sent_ = true;
+    static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+    error_code ec;
+    size_t n = co_await write_client(asio::buffer(k100.data(), k100.size()), ec);
+    if (!wrote(n, ec)) co_return BodyPiece{{}, BodyPiece::End::ClientGone};
+  }
+  error_code ec;
+  if (head_.framing != http::Framing::Chunked) {
+    if (body_left_ == 0) co_return BodyPiece{{}, BodyPiece::End::Done};
+    if (in_.size() == 0) {
+      size_t n = co_await read_client(Phase::Body, limits_.body_timeout_ms, ec);
+      if (ec || n == 0) co_return BodyPiece{{}, BodyPiece::End::ClientGone};
+    }
+    size_t take = static_cast<size_t>(std::min<uint64_t>(body_left_, in_.size()));
+    std::string_view data = in_.view().substr(0, take);
+    in_.consume(take);  // the bytes stay put until the next read: `data` is valid until then
+    body_left_ -= take;
+    co_return BodyPiece{data, body_left_ == 0 ? BodyPiece::End::Done : BodyPiece::End::More};
+  }
+  for (;;) {  // chunked: decoded and checked (runtime/http/chunked.h)
+    if (chunked_done_) co_return BodyPiece{{}, BodyPiece::End::Done};
+    http::ChunkedDecoder::Step s = chunked_.next(in_.view());
+    if (s.failed) co_return BodyPiece{{}, BodyPiece::End::Malformed};
+    in_.consume(s.consumed);
+    chunked_total_ += s.data.size();
+    if (chunked_total_ > limit) co_return BodyPiece{{}, BodyPiece::End::TooLarge};
+    if (s.done) chunked_done_ = true;
+    if (!s.data.empty() || s.done) co_return BodyPiece{s.data, s.done ? BodyPiece::End::Done : BodyPiece::End::More};
+    if (s.consumed > 0 && in_.size() > 0) continue;
+    if (in_.full()) in_.grow(in_.cap * 2);
+    size_t n = co_await read_client(Phase::Body, limits_.body_timeout_ms, ec);
+    if (ec || n == 0) co_return BodyPiece{{}, BodyPiece::End::ClientGone};
+  }
+}
+
+template <class Stream>
+awaitable<bool> Http1Session<Stream>::send_head(const ResponseStart& r, std::string_view body, bool last) {
+  Http1Framing f =
+      write_response_head(out_, r, head_.version_minor == 1, head_.keep_alive && !closing_ && !worker_.draining());
+  chunked_out_ = f.chunked;
+  close_after_ = f.close;
+  char size_line[24];
+  std::string_view sl = chunked_out_ && !body.empty() ? chunk_size_line(size_line, body.size()) : std::string_view();
+  std::string_view tail = !chunked_out_  ? ""
+                          : body.empty() ? (last ? "0\r\n\r\n" : "")
+                                         : (last ? "\r\n0\r\n\r\n" : "\r\n");
+  std::array<asio::const_buffer, 4> b{asio::buffer(out_), asio::buffer(sl.data(), sl.size()),
+                                      asio::buffer(body.data(), body.size()), asio::buffer(tail.data(), tail.size())};
+  error_code ec;
+  size_t n = co_await write_client(b, ec);
+  co_return wrote(n, ec);
+}
+
+template <class Stream>
+awaitable<bool> Http1Session<Stream>::send_body(std::string_view data, bool last) {
+  error_code ec;
+  if (!chunked_out_) {
+    if (data.empty()) co_return true;
+    size_t n = co_await write_client(asio::buffer(data.data(), data.size()), ec);
+    co_return wrote(n, ec);
+  }
+  char size_line[24];
+  std::string_view sl = data.empty() ? std::string_view() : chunk_size_line(size_line, data.size());
+  std::string_view tail = data.empty() ? (last ? "0\r\n\r\n" : "") : (last ? "\r\n0\r\n\r\n" : "\r\n");
+  if (sl.empty() && tail.empty()) co_return true;
+  std::array<asio::const_buffer, 3> b{asio::buffer(sl.data(), sl.size()), asio::buffer(data.data(), data.size()),
+                                      asio::buffer(tail.data(), tail.size())};
+  size_t n = co_await write_client(b, ec);
+  co_return wrote(n, ec);
+}
+
+// After a 101: bytes both ways until either side closes or the connection idles for
+// limits.idle_timeout. The client-to-upstream direction is a second coroutine; this
+// one returns only when both have stopped (the buffers are the connection's).
+template <class Stream>
+awaitable<void> Http1Session<Stream>::tunnel(tcp::socket& upstream) {
+  close_after_ = true;
+  tunnel_open_ = true;
+  pump_done_ = false;
+  asio::steady_timer done(worker_.io(), Clock::time_point::max());
+  tunnel_done_ = &done;
+  asio::co_spawn(worker_.io(), pump_to_upstream(weak_self_.lock(), upstream), asio::detached);
+  Buffer buf;
+  buf.acquire(worker_.buffers());
+  error_code ec;
+  while (tunnel_open_) {  // upstream -> client
+    clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
+    size_t n = co_await upstream.async_read_some(asio::buffer(buf.data.get(), buf.cap),
+                                                 asio::redirect_error(use_awaitable, ec));
+    if (ec || n == 0) break;
+    clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
+    size_t w =
+        co_await asio::async_write(stream_, asio::buffer(buf.data.get(), n), asio::redirect_error(use_awaitable, ec));
+    bytes_out_ += w;
+    if (ec) break;
+  }
+  buf.release(worker_.buffers());
+  tunnel_open_ = false;
+  clock_.cancel_all();
+  while (!pump_done_) co_await done.async_wait(asio::redirect_error(use_awaitable, ec));
+  tunnel_done_ = nullptr;
+}
+
+template <class Stream>
+awaitable<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Http1Session> self, tcp::socket& upstream) {
+  (void)self;
+  error_code ec;
+  if (in_.size() > 0) {  // bytes the client sent after the upgrade request
+    co_await asio::async_write(upstream, asio::buffer(in_.view().data(), in_.size()),
+                               asio::redirect_error(use_awaitable, ec));
+    in_.consume(in_.size());
+  }
+  while (!ec && tunnel_open_) {
+    in_.begin = in_.end = in_.pinned;
+    size_t n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    if (ec || n == 0) break;
+    bytes_in_ += n;
+    clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
+    co_await asio::async_write(upstream, asio::buffer(in_.data.get() + in_.pinned, n),
+                               asio::redirect_error(use_awaitable, ec));
+  }
+  tunnel_open_ = false;
+  clock_.cancel_all();
+  pump_done_ = true;
+  if (tunnel_done_) tunnel_done_->cancel();
+}
+
+// The data plane does not throw; if something below does anyway (a bug, or
+// std::bad_alloc), the connection ends and the reason is logged, never the process.
+auto on_exit(Worker& worker) {
+  return [&worker](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      worker.gateway().note(std::string("a connection ended on an exception: ") + x.what());
+    } catch (...) {
+      worker.gateway().note("a connection ended on an unknown exception");
+    }
+  };
+}
+
+}  // namespace
+
+void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer, const ListenerInfo& listener) {
+  error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  if (listener.https) {
+    using TlsStream = asio::ssl::stream<tcp::socket>;
+    std::shared_ptr<const TlsContexts> tls = worker.gateway().tls();
+    if (!tls) return;  // a plan without `tls` cannot be serving an https listener; be safe anyway
+    auto s =
+        std::make_shared<Http1Session<TlsStream>>(worker, TlsStream(std::move(socket), tls->first()), listener, peer);
+    s->keep(std::move(tls));
+    asio::co_spawn(worker.io(), s->run(s), on_exit(worker));
+  } else {
+    auto s = std::make_shared<Http1Session<tcp::socket>>(worker, std::move(socket), listener, peer);
+    asio::co_spawn(worker.io(), s->run(s), on_exit(worker));
+  }
+}
+
+}  // namespace banyan::proxy

@@ -1,0 +1,61 @@
+// One deadline per connection, and one timer. Each step of the connection and of its
+// exchange (idle, head, body, connect, upstream write and read, client write, tunnel,
+// closing) sets the time it may take; when it passes, the timer cancels the client's
+// socket and the exchange's upstream socket, and the step that was waiting sees
+// `expired()` and answers (408, 504) or closes. One timer arm per change of deadline
+// that moves it earlier; a later deadline waits for the armed one to fire.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include <utility>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace banyan::proxy {
+
+enum class Phase : uint8_t { Idle, Head, Body, Connect, UpstreamWrite, UpstreamRead, ClientWrite, Tunnel, Closing };
+
+class Watchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  using ClientSocket = boost::asio::ip::tcp::socket::lowest_layer_type;  // of a plain or a TLS stream
+
+  Watchdog(boost::asio::io_context& io, ClientSocket& client) : timer_(io), client_(client), deadline_(Clock::now()) {}
+
+  // The next step may take `ms`; a passed deadline is forgotten.
+  void set(Phase phase, int64_t ms) {
+    phase_ = phase;
+    expired_ = false;
+    deadline_ = Clock::now() + std::chrono::milliseconds(ms);
+    if (deadline_ < armed_) timer_.cancel();  // the loop re-arms at the earlier time
+  }
+  Phase phase() const { return phase_; }
+  void restore(Phase phase) { phase_ = phase; }  // after a nested step (a client write) ends
+  bool expired() const { return expired_; }
+
+  // The exchange's upstream socket, cancelled with the client's (null: none now).
+  void watch_upstream(boost::asio::ip::tcp::socket* s) { upstream_ = s; }
+  void cancel_all();
+
+  // The timer's loop; `keep` holds the connection's owner alive while it runs.
+  boost::asio::awaitable<void> run(std::shared_ptr<void> keep);
+  void stop() {
+    stopped_ = true;
+    timer_.cancel();
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  ClientSocket& client_;
+  boost::asio::ip::tcp::socket* upstream_ = nullptr;
+  Clock::time_point deadline_, armed_ = Clock::time_point::max();
+  Phase phase_ = Phase::Head;
+  bool expired_ = false, stopped_ = false;
+};
+
+}  // namespace banyan::proxy
