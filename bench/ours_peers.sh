@@ -8,8 +8,8 @@
 # serve: `cache` (no response cache yet) and a route table banyanc refuses.
 # Binaries: BANYAN_BIN / BANYANC_BIN, default the release tree next to this script
 # (cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release). The access log goes to
-# $BENCH_RUN/ours/access-SCENARIO.log (JSON); OURS_ACCESS_LOG overrides it (e.g. /dev/null; the
-# harness's nginx peers run with access_log off).
+# $BENCH_RUN/ours/access-SCENARIO.log (JSON); OURS_ACCESS_LOG overrides it: `off` for no access
+# log at all, as the harness's nginx peers run (access_log off).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -175,7 +175,7 @@ template <class Stream>
 awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
   weak_self_ = self;
   worker_.add_session(this);
-  asio::co_spawn(worker_.io(), clock_.run(self), asio::detached);
+  clock_.start(self);
   error_code ec;
   if constexpr (!std::is_same_v<Stream, tcp::socket>) {
     clock_.set(Phase::Head, limits_.header_timeout_ms);

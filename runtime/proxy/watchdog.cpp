@@ -1,8 +1,5 @@
 #include "runtime/proxy/watchdog.h"
 
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
 namespace banyan::proxy {
 
 void Watchdog::cancel_all() {
@@ -11,20 +8,20 @@ void Watchdog::cancel_all() {
   if (upstream_) upstream_->cancel(ec);
 }
 
-boost::asio::awaitable<void> Watchdog::run(std::shared_ptr<void> keep) {
-  (void)keep;  // held by the frame: the connection outlives its watchdog
-  while (!stopped_) {
-    armed_ = deadline_;
-    timer_.expires_at(armed_);
-    boost::system::error_code ec;
-    co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
-    if (stopped_) break;
+void Watchdog::start(std::shared_ptr<void> keep) { arm(std::move(keep)); }
+
+void Watchdog::arm(std::shared_ptr<void> keep) {
+  armed_ = deadline_;
+  timer_.expires_at(armed_);
+  timer_.async_wait([this, keep = std::move(keep)](const boost::system::error_code&) mutable {
+    if (stopped_) return;  // the connection ended: `keep` lets it go
     if (deadline_ <= Clock::now()) {
       expired_ = true;
       cancel_all();
       deadline_ = Clock::now() + std::chrono::hours(24);  // until the connection sets a new one
     }
-  }
+    arm(std::move(keep));  // at the (new, or earlier) deadline
+  });
 }
 
 }  // namespace banyan::proxy

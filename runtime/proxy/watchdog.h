@@ -11,7 +11,6 @@
 #include <memory>
 
 #include <utility>
-#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -42,8 +41,10 @@ class Watchdog {
   void watch_upstream(boost::asio::ip::tcp::socket* s) { upstream_ = s; }
   void cancel_all();
 
-  // The timer's loop; `keep` holds the connection's owner alive while it runs.
-  boost::asio::awaitable<void> run(std::shared_ptr<void> keep);
+  // Arms the timer; each expiry re-arms it until stop(). A completion handler, not a
+  // coroutine: a connection is one coroutine (its session), its watchdog a timer wait.
+  // `keep` holds the connection's owner alive while a wait is pending.
+  void start(std::shared_ptr<void> keep);
   void stop() {
     stopped_ = true;
     timer_.cancel();
@@ -56,6 +57,8 @@ class Watchdog {
   Clock::time_point deadline_, armed_ = Clock::time_point::max();
   Phase phase_ = Phase::Head;
   bool expired_ = false, stopped_ = false;
+
+  void arm(std::shared_ptr<void> keep);
 };
 
 }  // namespace banyan::proxy

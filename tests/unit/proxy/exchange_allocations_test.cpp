@@ -165,7 +165,7 @@ int main() {
     clock.stop();
   };
   asio::co_spawn(worker.io(), drive(), asio::detached);
-  asio::co_spawn(worker.io(), clock.run(nullptr), asio::detached);
+  clock.start(nullptr);
   worker.io().run();
 
   std::printf("allocations per exchange: proxied %ld (budget %ld), local answer %ld (budget %ld); %d failed\n", proxied,
