@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from harness import Harness, TestFailure, check, expect_eq, read_until_close, wait_until
+from harness import Harness, TestFailure, check, expect_eq, raw, read_until_close, wait_until
 
 ROUTES = r"""
 listen http :80
@@ -478,6 +478,54 @@ def main():
 
         h.case("c. a retry never goes back to an endpoint whose pooled connection just failed",
                retries_skip_an_endpoint_whose_pooled_connection_failed)
+
+        def the_upstream_reason_phrase_arrives_whole():
+            # The head and the first half of the body in one segment, the rest 50 ms later:
+            # the gateway compacts its buffer while it waits, and once sent the reason
+            # phrase from the bytes it moved (found by a rollback test: "500 roken").
+            listener = socket.socket()
+            listener.bind(("127.0.0.1", 0))
+            listener.listen(8)
+            body = b"x" * 20000
+
+            def serve():
+                while True:
+                    try:
+                        c, _ = listener.accept()
+                    except OSError:
+                        return
+                    with c:
+                        buf = b""
+                        while True:
+                            data = c.recv(65536)
+                            if not data:
+                                break
+                            buf += data
+                            while b"\r\n\r\n" in buf:
+                                buf = buf.split(b"\r\n\r\n", 1)[1]
+                                c.sendall(b"HTTP/1.1 200 Very Custom Reason\r\nContent-Length: 20000\r\n\r\n" + body[:10000])
+                                time.sleep(0.05)
+                                c.sendall(body[10000:])
+
+            threading.Thread(target=serve, daemon=True).start()
+            try:
+                gr = h.gateway(f"""listen http :80
+upstream custom {{
+  server "127.0.0.1:{listener.getsockname()[1]}"
+}}
+site "r.test" {{
+  route / {{ to custom }}
+}}
+""", name="reason")
+                for i in range(5):
+                    ans = raw(gr.port, f"GET /r{i} HTTP/1.1\r\nHost: r.test\r\nConnection: close\r\n\r\n".encode())
+                    expect_eq(ans.split(b"\r\n", 1)[0], b"HTTP/1.1 200 Very Custom Reason", f"request {i}: the status line")
+                    expect_eq(len(ans.split(b"\r\n\r\n", 1)[1]), 20000, f"request {i}: the body")
+            finally:
+                listener.close()
+
+        h.case("the upstream's reason phrase arrives whole, though the body comes in pieces",
+               the_upstream_reason_phrase_arrives_whole)
 
 
 def socket_accepts(addr):

@@ -175,7 +175,7 @@ class Exchange {
   bool responded = false;  // a response head went to the client: a failure can no longer be answered
 
   // Reused text buffers: the upstream request head, the response head's fields, and scratch.
-  std::string out, fields, text, scratch, host_lower;
+  std::string out, fields, text, scratch, host_lower, reason;
 
  private:
   void reset();

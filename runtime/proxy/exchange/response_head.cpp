@@ -117,7 +117,9 @@ Step build_response_head(Exchange& x) {
 
   using B = ResponseStart::Body;
   B body = no_body ? B::None : x.encoder || r.framing != http::Framing::Length ? B::Stream : B::Length;
-  x.start = {r.status, r.reason, x.fields, body, r.content_length, false};
+  // The reason is copied: the head's views die when the body pipe compacts the buffer.
+  x.reason.assign(r.reason);
+  x.start = {r.status, x.reason, x.fields, body, r.content_length, false};
   return Step::Next;
 }
 
