@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/config/config.h"
+#include "runtime/migrations_command.h"
 #include "runtime/proxy/gateway.h"
 
 namespace {
@@ -17,6 +18,7 @@ constexpr const char* kUsage =
     "usage: banyan run --config gateway.toml\n"
     "       banyan run FILE.routes|FILE.plan [--listen PLAN_ADDRESS=BIND]... [--admin ADDRESS] [--workers N]\n"
     "                  [--upstream NAME=HOST:PORT[,HOST:PORT...]]...\n"
+    "       banyan migrations [--admin ADDRESS | --config gateway.toml] [list | pause|resume|rollback|promote NAME]\n"
     "  --listen :80=127.0.0.1:8080   bind the plan's listener ':80' to 127.0.0.1:8080 (default: as the plan says)\n"
     "The configuration file's keys are described in docs/gateway-config.md.\n";
 
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
   }
+  if (args[0] == "migrations") return banyan::migrations_command({args.begin() + 1, args.end()});
   if (args[0] != "run") {
     std::cerr << "banyan: unknown command '" << args[0] << "'\n" << kUsage;
     return 2;

@@ -176,7 +176,7 @@ bool overlaps(const HostPort& a, const HostPort& b) {
 
 void Reader::read(const toml::table& root, GatewayConfig& c) {
   only_keys(root, "",
-            {"plan", "workers", "listen", "admin", "log", "errors", "upstreams", "resolver", "tls", "limits"});
+            {"plan", "workers", "listen", "admin", "log", "errors", "upstreams", "resolver", "state", "tls", "limits"});
 
   if (auto n = root.get("plan")) {
     if (auto s = string(*n, "plan", "\"gallery.plan\"")) {
@@ -218,6 +218,18 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
     if (auto t = table(*n, "errors", "[errors] show_details = [\":80\"]")) read_errors(*t, c);
   if (auto n = root.get("upstreams"))
     if (auto t = table(*n, "upstreams", "[upstreams.NAME] servers = [\"backend:80\"]")) read_upstreams(*t, c);
+  if (auto n = root.get("state")) {
+    if (auto t = table(*n, "state", "[state] dir = \"/var/lib/banyan\"")) {
+      only_keys(*t, "state", {"dir"});
+      if (auto d = t->get("dir"))
+        if (auto s = string(*d, "state.dir", "\"/var/lib/banyan\"")) {
+          if (s->empty())
+            error(d->source(), "state.dir", "must name a directory, not be empty");
+          else
+            c.state_dir = resolve(*s);
+        }
+    }
+  }
   if (auto n = root.get("resolver")) {
     if (auto t = table(*n, "resolver", "[resolver] hosts_file = \"hosts\"")) {
       only_keys(*t, "resolver", {"hosts_file"});

@@ -87,6 +87,9 @@ struct GatewayConfig {
   // A hosts(5)-format file consulted before DNS, re-read on every resolution: names
   // this environment maps itself (and the tests' way to move a name between addresses).
   std::string hosts_file;
+  // `[state] dir`: where migration progress and decisions are kept across restarts
+  // (runtime/proxy/state_store.h); empty: in memory only.
+  std::string state_dir;
   // TLS 1.3 session tickets (resumption without a shared cache), as nginx's
   // ssl_session_tickets: on unless this environment turns them off (replicas that do
   // not share a ticket key gain little from them).

@@ -19,6 +19,7 @@
 
 #include "runtime/http/fields.h"
 #include "runtime/http/parse.h"
+#include "runtime/http/status.h"
 #include "runtime/proxy/access_log.h"
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/health_check.h"
@@ -63,7 +64,10 @@ std::string json_string(std::string_view s) {
 }  // namespace
 
 Gateway::Gateway(config::GatewayConfig config, std::string config_path)
-    : config_(std::move(config)), config_path_(std::move(config_path)), hostname_(machine_hostname()) {}
+    : config_(std::move(config)),
+      config_path_(std::move(config_path)),
+      migrations_(std::make_unique<MigrationControl>(make_state_store(config_.state_dir))),
+      hostname_(machine_hostname()) {}
 
 Gateway::~Gateway() {
   for (auto& w : workers_) {
@@ -132,8 +136,8 @@ std::string Gateway::reload(const std::string& why) {
                     " changes between http and https; that takes a restart");
     }
   }
-  Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, config_.plan_path,
-                                         unix_ms_now());
+  Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, *migrations_,
+                                         config_.plan_path, unix_ms_now());
   if (!prepared.generation) return fail(prepared.error);
   std::shared_ptr<const Generation> next = std::move(prepared.generation);
   std::string tls_error;
@@ -186,8 +190,63 @@ std::string Gateway::plan_summary() const {
     if (!set->problem.empty()) o += ",\"problem\":" + json_string(set->problem);
     o += "}";
   }
+  o += "],\"migrations\":[";
+  for (size_t i = 0; i < g->migrations.size(); ++i) {
+    const plan::Migration& m = p.migrations()[i];
+    o += std::string(i ? "," : "") + "{\"name\":" + json_string(p.str(m.name)) + ",\"from\":" +
+         json_string(p.str(p.upstreams()[m.from].name)) + ",\"to\":" + json_string(p.str(p.upstreams()[m.to].name)) +
+         ",\"mode\":" + json_string(mode_name(g->migrations[i].runtime->mode.load())) + "}";
+  }
   o += "]}\n";
   return o;
+}
+
+namespace {
+
+// A path segment with its %XX escapes decoded (a migration's name may hold spaces).
+std::string percent_decoded(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1; };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int Gateway::migrations_request(const http::RequestHead& head, std::string& body, std::string& type) {
+  if (head.path == "/migrations") {
+    if (head.method != "GET" && head.method != "HEAD") {
+      body = "use GET /migrations, or POST /migrations/NAME/ACTION\n";
+      return 405;
+    }
+    body = migrations_->json(*generation(), unix_ms_now());
+    type = "application/json";
+    return 200;
+  }
+  std::string_view rest = head.path.substr(std::string_view("/migrations/").size());
+  size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos || head.method != "POST") {
+    body = "use POST /migrations/NAME/ACTION, ACTION one of pause, resume, rollback, promote\n";
+    return head.method != "POST" ? 405 : 404;
+  }
+  std::string name = percent_decoded(rest.substr(0, slash));
+  std::string action(rest.substr(slash + 1));
+  std::string why = migrations_->act(*generation(), name, action, unix_ms_now());
+  if (!why.empty() && !why.starts_with("done")) {
+    body = why + "\n";
+    return why.starts_with("no migration") ? 404 : 400;
+  }
+  note("migration \"" + name + "\": " + action + " (admin API)" + (why.empty() ? "" : "; " + why));
+  body = action + ": migration \"" + name + "\" is now " +
+         std::string(mode_name(migrations_->runtime(name)->mode.load())) + (why.empty() ? "" : "; " + why) + "\n";
+  return 200;
 }
 
 // --- admin ------------------------------------------------------------------
@@ -240,6 +299,8 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
   } else if (head.path == "/plan" && (head.method == "GET" || head.method == "HEAD")) {
     body = plan_summary();
     type = "application/json";
+  } else if (head.path == "/migrations" || head.path.starts_with("/migrations/")) {
+    status = migrations_request(head, body, type);
   } else if (head.path == "/reload") {
     if (head.method != "POST") {
       status = 405;
@@ -255,17 +316,10 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
     }
   } else {
     status = 404;
-    body = "not found; the admin listener serves /metrics, /healthz, /plan and POST /reload\n";
+    body = "not found; the admin listener serves /metrics, /healthz, /plan, /migrations and POST /reload\n";
   }
-  static constexpr const char* kReason[] = {"OK", "Bad Request", "Not Found", "Method Not Allowed",
-                                            "Unprocessable Content", "Service Unavailable"};
-  const char* reason = status == 200   ? kReason[0]
-                       : status == 400 ? kReason[1]
-                       : status == 404 ? kReason[2]
-                       : status == 405 ? kReason[3]
-                       : status == 422 ? kReason[4]
-                                       : kReason[5];
-  std::string head_out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\nContent-Type: " + type +
+  const std::string_view reason = http::reason_phrase(status);
+  std::string head_out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\nContent-Type: " + type +
                          "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n";
   if (r == http::Parse::Complete && head.method == "HEAD") body.clear();
   error_code ec;
@@ -276,6 +330,18 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
 }
 
 // --- background work on the main thread ---------------------------------------
+
+// Every kEvaluateEveryMs: the migrations' counters and rollback rules (migration_control.h).
+awaitable<void> Gateway::watch_migrations() {
+  asio::steady_timer t(main_io_);
+  while (!stopping_) {
+    t.expires_after(std::chrono::milliseconds(kEvaluateEveryMs));
+    error_code ec;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (stopping_) break;
+    migrations_->tick(*generation(), unix_ms_now(), [this](const std::string& line) { note(line); });
+  }
+}
 
 // Polls the plan file once a second (robust to editors that replace the file and to
 // `banyanc compile`'s rename); a change is reloaded once it has been still for a poll.
@@ -374,7 +440,10 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
     std::cerr << "banyan: " << error << "\n";
     return 1;
   }
-  Prepared prepared = prepare_generation(std::move(loaded.plan), config_, nullptr, metrics_, config_.plan_path, unix_ms_now());
+  if (std::string why = migrations_->load(); !why.empty())
+    note("migration state could not be read (" + why + "); migrations start afresh, and decisions are kept in memory");
+  Prepared prepared =
+      prepare_generation(std::move(loaded.plan), config_, nullptr, metrics_, *migrations_, config_.plan_path, unix_ms_now());
   if (!prepared.generation) {
     std::cerr << "banyan: " << prepared.error << "\n";
     return 1;
@@ -453,6 +522,7 @@ int Gateway::run() {
   if (admin) asio::co_spawn(main_io_, admin_loop(*admin), asio::detached);
   asio::co_spawn(main_io_, watch_plan_file(), asio::detached);
   asio::co_spawn(main_io_, re_resolve(), asio::detached);
+  asio::co_spawn(main_io_, watch_migrations(), asio::detached);
   asio::co_spawn(main_io_, run_health_checks(*this, main_io_, stopping_), asio::detached);
 
   std::string where;

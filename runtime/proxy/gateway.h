@@ -14,8 +14,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include "runtime/config/config.h"
+#include "runtime/http/parse.h"
 #include "runtime/proxy/generation.h"
 #include "runtime/proxy/metrics.h"
+#include "runtime/proxy/migration_control.h"
 #include "runtime/proxy/tls.h"
 #include "runtime/proxy/worker.h"
 
@@ -40,6 +42,7 @@ class Gateway {
   uint64_t generation_seq() const { return seq_.load(std::memory_order_acquire); }
   const config::GatewayConfig& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
+  MigrationControl& migrations() { return *migrations_; }
   const std::string& hostname() const { return hostname_; }
   int log_fd() const { return log_fd_; }
   bool log_json() const { return config_.log_format == config::LogFormat::Json; }
@@ -61,12 +64,16 @@ class Gateway {
   boost::asio::awaitable<void> admin_session(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<void> watch_plan_file();
   boost::asio::awaitable<void> re_resolve();
+  boost::asio::awaitable<void> watch_migrations();
+  // The admin's /migrations: GET lists them; POST /migrations/NAME/ACTION acts.
+  int migrations_request(const http::RequestHead& head, std::string& body, std::string& type);
   void shutdown(const char* why);
   std::vector<ListenerInfo> listeners_for(const plan::Plan& plan, std::string& error);
 
   config::GatewayConfig config_;
   std::string config_path_;
   Metrics metrics_;
+  std::unique_ptr<MigrationControl> migrations_;
   std::atomic<std::shared_ptr<const Generation>> current_;
   std::atomic<std::shared_ptr<const TlsContexts>> tls_;
   std::atomic<uint64_t> seq_{0};

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "compiler/compile.h"
+#include "runtime/proxy/migration_control.h"
 
 namespace banyan::proxy {
 
@@ -57,7 +58,8 @@ std::string route_label(const plan::Plan& p, const plan::Route& r) {
 }  // namespace
 
 Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::GatewayConfig& config,
-                            const Generation* previous, Metrics& metrics, std::string source, int64_t now_unix_ms) {
+                            const Generation* previous, Metrics& metrics, MigrationControl& control,
+                            std::string source, int64_t now_unix_ms) {
   Prepared out;
   auto g = std::make_shared<Generation>();
   const plan::Plan& p = *plan_ptr;
@@ -134,34 +136,26 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
     g->upstreams.push_back(std::move(pu));
   }
 
-  // Migrations without `start` begin when a plan naming them is first loaded; a
-  // reload keeps the moment the previous plan gave them.
+  // Migrations without `start` begin when a plan naming them is first loaded; the
+  // moment is recorded in the state store, so reloads and restarts keep it.
   for (const plan::Migration& m : p.migrations()) {
     PreparedMigration pm;
-    pm.begin_ms = m.start_ms >= 0 ? m.start_ms : now_unix_ms;
-    if (m.start_ms < 0 && previous) {
-      const plan::Plan& old = *previous->plan;
-      for (uint32_t j = 0; j < old.migrations().size(); ++j)
-        if (old.str(old.migrations()[j].name) == p.str(m.name)) pm.begin_ms = previous->migrations[j].begin_ms;
-    }
+    pm.runtime = control.runtime(p.str(m.name));
+    pm.begin_ms = control.effective_start(p.str(m.name), m.start_ms, now_unix_ms);
     pm.shift_begin_ms = migrations::shift_begin(pm.begin_ms, m.shadow_basis_points, m.shadow_duration_ms);
     pm.steps = migrations::steps_of(p.shift_steps().subspan(m.steps.first, m.steps.count));
     g->migrations.push_back(std::move(pm));
   }
 
   // What this runtime does not do yet is said, not silently skipped.
-  size_t cached = 0, shadowed = 0, rollback = 0;
+  size_t cached = 0, shadowed = 0;
   for (const plan::Route& r : p.routes()) cached += r.cache_policy != plan::kNone;
-  for (const plan::Migration& m : p.migrations()) {
-    shadowed += m.shadow_basis_points > 0;
-    rollback += m.has_rollback != 0;
-  }
+  for (const plan::Migration& m : p.migrations()) shadowed += m.shadow_basis_points > 0;
   auto unbuilt = [&](size_t n, const char* what, const char* effect) {
     if (n) out.warnings += std::to_string(n) + " " + what + ": not built in this runtime yet; " + effect + "\n";
   };
   unbuilt(cached, "route(s) with `cache`", "responses are not cached");
   unbuilt(shadowed, "migration(s) with `shadow`", "no traffic is shadowed (the shift is applied)");
-  unbuilt(rollback, "migration(s) with `rollback`", "nothing is rolled back automatically");
 
   for (const config::ListenBinding& b : config.listen) {
     const plan::Listener* found = nullptr;

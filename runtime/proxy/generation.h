@@ -60,7 +60,11 @@ struct PreparedUpstream {
   int64_t passive_cooldown_ms = kDefaultCooldownMs;
 };
 
+class MigrationControl;
+struct MigrationRuntime;
+
 struct PreparedMigration {
+  MigrationRuntime* runtime = nullptr;  // its counters and mode (migration_control.h), kept across reloads
   std::vector<migrations::Step> steps;  // the shift, as migrations::weight_at reads it
   int64_t begin_ms = 0;        // Unix ms: `start`, or when a plan naming it was first loaded
   int64_t shift_begin_ms = 0;  // after a time-limited shadow, the shift begins when it ends
@@ -96,8 +100,10 @@ struct Prepared {
 };
 
 // Prepares `plan` against the configuration; `previous` (may be null) lends its
-// migration start times and its endpoints' last good addresses.
+// endpoints' last good addresses; `migrations` gives each migration its runtime and
+// effective start (recorded in the state store for one without `start`).
 Prepared prepare_generation(std::unique_ptr<plan::Plan> plan, const config::GatewayConfig& config,
-                            const Generation* previous, Metrics& metrics, std::string source, int64_t now_unix_ms);
+                            const Generation* previous, Metrics& metrics, MigrationControl& migrations,
+                            std::string source, int64_t now_unix_ms);
 
 }  // namespace banyan::proxy

@@ -5,6 +5,7 @@
 
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/generation.h"
+#include "runtime/proxy/migration_control.h"
 
 namespace banyan::proxy {
 
@@ -68,6 +69,46 @@ UpstreamCounters* Metrics::upstream(std::string_view name) {
   return &upstreams_.back();
 }
 
+namespace {
+
+// Each migration of the serving plan: its share now, its mode, and per side what its
+// moved paths' exchanges did (the counts its rollback rule reads).
+void migration_metrics(const Generation& g, std::string& o) {
+  if (g.migrations.empty()) return;
+  const plan::Plan& p = *g.plan;
+  const int64_t now = unix_ms_now();
+  std::string share, mode, requests, errors, five, rollbacks;
+  for (size_t i = 0; i < g.migrations.size(); ++i) {
+    const MigrationRuntime& rt = *g.migrations[i].runtime;
+    const std::string m = "migration=\"" + escape_label(p.str(p.migrations()[i].name)) + "\"";
+    share += "banyan_migration_share_basis_points{" + m + "} " + std::to_string(rt.weight(g.migrations[i], now)) + "\n";
+    for (MigrationMode each : {MigrationMode::Running, MigrationMode::Paused, MigrationMode::RolledBack,
+                               MigrationMode::Promoted})
+      mode += "banyan_migration_mode{" + m + ",mode=\"" + std::string(mode_name(each)) + "\"} " +
+              (rt.mode.load(std::memory_order_relaxed) == each ? "1\n" : "0\n");
+    for (int side = 0; side < 2; ++side) {
+      const std::string l = "{" + m + ",side=\"" + (side ? "new" : "old") + "\"} ";
+      migrations::SideCounts c = rt.sides[side].snapshot();
+      requests += "banyan_migration_requests_total" + l + std::to_string(c.requests) + "\n";
+      errors += "banyan_migration_errors_total" + l + std::to_string(c.errors) + "\n";
+      five += "banyan_migration_upstream_5xx_total" + l + std::to_string(c.status_5xx) + "\n";
+    }
+    rollbacks += "banyan_migration_rollbacks_total{" + m + "} " + std::to_string(rt.rollbacks.load()) + "\n";
+  }
+  auto family = [&](const char* name, const char* help, const char* type, const std::string& lines) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + lines;
+  };
+  family("banyan_migration_share_basis_points", "The new side's share now, in basis points (10000 = all).", "gauge",
+         share);
+  family("banyan_migration_mode", "1 for the migration's mode now.", "gauge", mode);
+  family("banyan_migration_requests_total", "Exchanges of the moved paths, by side.", "counter", requests);
+  family("banyan_migration_errors_total", "Of those, failed ones as error_rate counts them.", "counter", errors);
+  family("banyan_migration_upstream_5xx_total", "Of those, 5xx answers from the upstream.", "counter", five);
+  family("banyan_migration_rollbacks_total", "Rollbacks its rule decided.", "counter", rollbacks);
+}
+
+}  // namespace
+
 std::string Metrics::render(const Generation& current) const {
   std::lock_guard lock(mutex_);
   std::string o;
@@ -96,6 +137,8 @@ std::string Metrics::render(const Generation& current) const {
   gauge("banyan_plan_generation", "Plans loaded since start (1 = the first).", "gauge", current.number);
   gauge("banyan_plan_loaded_timestamp_seconds", "When the serving plan was loaded.", "gauge",
         static_cast<uint64_t>(current.loaded_unix_ms / 1000));
+
+  migration_metrics(current, o);
 
   static constexpr const char* kClass[] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
   o += "# HELP banyan_route_responses_total Responses by route and status class.\n"

@@ -2,10 +2,12 @@
 // against its endpoint (failures before the response head were counted where they
 // were retried, call_upstream.cpp); the connection goes back to its idle pool only
 // when the response ended cleanly; the route's and the upstream's counters and
-// latencies; one access-log line.
+// latencies; a migration's per-side counts (its rollback rule reads them); one
+// access-log line.
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/migration_control.h"
 
 namespace banyan::proxy {
 
@@ -26,6 +28,13 @@ void record_outcome(Exchange& x) {
     }
     finish_connection(x, up.clean && up.head.keep_alive && x.error.kind == ExchangeError::Kind::None);
     up.hold(nullptr);
+  }
+  // A migration's sides, for its rollback rule: every exchange that went to an upstream.
+  if (x.side.migration != plan::kNone && up.pu) {
+    const bool failed = x.status >= 500 || (x.error.source == ExchangeError::Source::Upstream &&
+                                            x.error.kind != ExchangeError::Kind::None);
+    x.gen->migrations[x.side.migration].runtime->sides[x.side.moved ? 1 : 0].record(failed, x.upstream_status[0] == '5',
+                                                                                     us);
   }
   if (x.prepared && x.status >= 100 && x.status < 600) {
     bump(x.prepared->counters->by_class[x.status / 100]);

@@ -1,9 +1,11 @@
 // Phase 2: which upstream a proxied request goes to. The route's, unless a migration
 // moves the request: its bucket (a hash of the migration's name and the request's
-// bucketing key, migrations/bucket.h) below the schedule's share now moves it to the
-// migration's new upstream, so a user stays on one side as the share grows.
+// bucketing key, migrations/bucket.h) below the share now moves it to the migration's
+// new upstream, so a user stays on one side as the share grows. The share is the
+// schedule's, unless the migration is paused, rolled back or promoted
+// (migration_control.h).
 #include "migrations/bucket.h"
-#include "migrations/schedule.h"
+#include "runtime/proxy/migration_control.h"
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
@@ -18,7 +20,7 @@ Step choose_side(Exchange& x) {
     const plan::Migration& m = p.migrations()[x.match.migration];
     const PreparedMigration& pm = g.migrations[x.match.migration];
     const http::RequestHead& h = *x.head;
-    uint32_t weight = migrations::weight_at(pm.steps, pm.shift_begin_ms, unix_ms_now());
+    uint32_t weight = pm.runtime->weight(pm, unix_ms_now());  // the schedule, unless paused, rolled back or promoted
     std::string_view key;
     bool have = false;
     std::string_view name = p.str(m.bucket_key);

@@ -178,11 +178,11 @@ TEST_CASE("an unknown key or table names the closest allowed key and lists them"
   CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
         std::vector<std::string>{
             "gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
-            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, tls or limits)"});
+            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, state, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limit]\nbody = \"1MiB\"\n") ==
         std::vector<std::string>{
             "gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
-            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, tls or limits)"});
+            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, state, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limits]\n  header_timout = \"1s\"\n") ==
         std::vector<std::string>{
             "gateway.toml:3:3: limits.header_timout: unknown key 'header_timout'; did you mean 'header_timeout'? (the "

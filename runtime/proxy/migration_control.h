@@ -1,0 +1,98 @@
+// Migrations at runtime. Each migration, by name, has counters per side of what its
+// moved paths' exchanges did (written by the workers' outcome phase as relaxed
+// atomics: no locks on the request path), a mode the split phase reads (running,
+// paused at a share, rolled back, promoted to 100%), and a history the main thread
+// keeps: every kEvaluateEveryMs it snapshots the counters, evaluates each rollback
+// rule over its window (migrations/rollback.h), and acts on it for every worker at
+// once. Decisions and effective starts go to the state store (state_store.h), so a
+// restart resumes where the gateway was. A reload keeps all of it: runtimes live as
+// long as the process, like the metrics' series.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "migrations/rollback.h"
+#include "runtime/proxy/state_store.h"
+
+namespace banyan::proxy {
+
+struct Generation;
+struct PreparedMigration;
+
+// Rollback rules are evaluated this often (the main thread's timer).
+inline constexpr int64_t kEvaluateEveryMs = 250;
+
+struct SideCounters {
+  std::atomic<uint64_t> requests{0}, errors{0}, status_5xx{0};
+  std::array<std::atomic<uint64_t>, migrations::kLatencyBuckets> latency{};
+
+  // One exchange: `error` as rollback.h's error_rate counts it, `upstream_5xx` as
+  // status_5xx_rate does.
+  void record(bool error, bool upstream_5xx, uint64_t micros);
+  migrations::SideCounts snapshot() const;
+};
+
+enum class MigrationMode : uint8_t { Running, Paused, RolledBack, Promoted };
+std::string_view mode_name(MigrationMode m);  // "running", "paused", "rolled_back", "promoted"
+
+struct MigrationRuntime {
+  explicit MigrationRuntime(std::string n) : name(std::move(n)) {}
+
+  const std::string name;
+  std::array<SideCounters, 2> sides;  // [0] the old side, [1] the new one
+  std::atomic<MigrationMode> mode{MigrationMode::Running};
+  std::atomic<uint32_t> held_basis_points{0};  // the share a paused migration holds
+  std::atomic<uint64_t> rollbacks{0};
+
+  // The new side's share now (basis points), as the split phase applies it.
+  uint32_t weight(const PreparedMigration& pm, int64_t now_ms) const;
+
+  // The main thread's: snapshots over the longest window, the last verdict, the reason
+  // for the current mode.
+  struct Snapshot {
+    int64_t at_ms = 0;
+    std::array<migrations::SideCounts, 2> sides;
+  };
+  std::deque<Snapshot> history;
+  migrations::Verdict last;
+  std::string reason;
+  int64_t since_ms = 0;
+};
+
+class MigrationControl {
+ public:
+  explicit MigrationControl(std::unique_ptr<StateStore> store);
+
+  // At start (main thread): reads the store. "" or why it could not be read.
+  std::string load();
+  // For prepare_generation (main thread): a migration's runtime (created on first use,
+  // in the mode the store recorded) and its effective start: the plan's `start`, else
+  // the recorded one, else `now_ms`, which is then recorded.
+  MigrationRuntime* runtime(std::string_view name);
+  int64_t effective_start(std::string_view name, int64_t plan_start_ms, int64_t now_ms);
+
+  // Every kEvaluateEveryMs on the main thread: snapshots and rollback rules.
+  void tick(const Generation& g, int64_t now_ms, const std::function<void(const std::string&)>& note);
+  // The admin's pause / resume / rollback / promote: "" when done, else why not.
+  std::string act(const Generation& g, std::string_view name, std::string_view action, int64_t now_ms);
+  // GET /migrations: each migration of `g`, its mode, share, step, rule and counts.
+  std::string json(const Generation& g, int64_t now_ms) const;
+  std::string store_where() const { return store_->where(); }
+
+ private:
+  std::string decide(MigrationRuntime& m, MigrationMode mode, std::string_view action, std::string reason,
+                     int64_t now_ms, uint32_t held);
+
+  std::unique_ptr<StateStore> store_;
+  MigrationRecords records_;
+  std::deque<MigrationRuntime> runtimes_;  // a deque: pointers stay put as it grows
+};
+
+}  // namespace banyan::proxy

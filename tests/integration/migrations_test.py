@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Migrations at runtime: a new side that answers 500s is rolled back by its rule within
+its window and one evaluation, every request then goes to the old side, and a restart
+keeps it rolled back (the [state] dir); an operator pauses, resumes, promotes and rolls
+back through `banyan migrations`; GET /migrations and /plan show it.
+
+usage: migrations_test.py BANYAN BANYAN_ORIGIN
+"""
+import http.server
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from harness import Harness, check, expect_eq, get, wait_until
+
+REQUEST_BOUND = 400  # requests any loop below may send, whatever the machine's speed
+
+
+class Failing(http.server.BaseHTTPRequestHandler):
+    """The new service, broken: every request gets a 500."""
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = b"new side is broken\n"
+        self.send_response(500)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def failing_origin():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def routes(old, new):
+    return f"""listen http :80
+upstream old {{
+  server "{old}"
+}}
+upstream new {{
+  server "{new}"
+}}
+site "m.test" {{
+  route / {{ to old }}
+}}
+migration "extract api" {{
+  move /api/** from old to new
+  shift 100%
+  start "2020-01-01T00:00:00Z"
+  rollback when error_rate > 5% over 3s
+}}
+migration "reports" {{
+  move /reports/** from old to new
+  shift 10% for 1h, 100%
+  start "2099-01-01T00:00:00Z"
+}}
+"""
+
+
+def migration(gw, name):
+    s, body = gw.admin("/migrations")
+    expect_eq(s, 200, "GET /migrations")
+    for m in json.loads(body)["migrations"]:
+        if m["name"] == name:
+            return m
+    raise AssertionError(f"{name} not in /migrations: {body}")
+
+
+def main():
+    with Harness(sys.argv) as h:
+        old = h.origin("old")
+        bad = failing_origin()
+        new_addr = f"127.0.0.1:{bad.server_address[1]}"
+        state = os.path.join(h.dir, "state")
+        os.mkdir(state)
+        extra = f'[state]\ndir = "{state}"\n'
+        gw = h.gateway(routes(old.addrs[0], new_addr), extra=extra)
+
+        def served(path):
+            s, hd, _ = get(gw.url(path), "-H", "Host: m.test")
+            return s, hd.get("x-served-by", "").split("@")[0]
+
+        def a_failing_new_side_is_rolled_back():
+            check("with `rollback`" not in gw.stderr(), f"the gateway no longer says rollback is not built: {gw.stderr()}")
+            m = migration(gw, "extract api")
+            expect_eq((m["mode"], m["share_basis_points"]), ("running", 10000), "before: everything moved")
+            sent = {"n": 0}
+
+            def rolled_back():
+                s, who = served(f"/api/item{sent['n']}")
+                sent["n"] += 1
+                check(sent["n"] < REQUEST_BOUND, f"still not rolled back after {sent['n']} requests")
+                return s == 200 and who == "old"
+
+            # 500s until the rule holds: at least its minimum sample (20), then one evaluation.
+            started = time.monotonic()
+            wait_until(rolled_back, "the failing new side to be rolled back", timeout=30, interval=0.01)
+            took = time.monotonic() - started
+            check(sent["n"] >= 20, f"no decision below the minimum sample: rolled back after {sent['n']} requests")
+            m = migration(gw, "extract api")
+            expect_eq((m["mode"], m["share_basis_points"]), ("rolled_back", 0), "after")
+            check("error_rate" in m["reason"] and "> 5.00%" in m["reason"], f"the reason names the rule: {m['reason']}")
+            check("rolled back" in gw.stderr(), "the rollback is logged")
+            text = gw.metrics()
+            for sample in ('banyan_migration_mode{migration="extract api",mode="rolled_back"} 1',
+                           'banyan_migration_rollbacks_total{migration="extract api"} 1',
+                           'banyan_migration_share_basis_points{migration="extract api"} 0'):
+                check(sample in text, f"/metrics has {sample}")
+            failed = [l for l in text.splitlines() if l.startswith('banyan_migration_errors_total{migration="extract api",side="new"}')]
+            check(failed and int(failed[0].split()[-1]) >= 20, f"the new side's errors are counted: {failed}")
+            line = gw.access_log(at_least=sent["n"], where=lambda l: l["path"].startswith("/api/"))[-1]
+            expect_eq((line["side"], line["upstream"]), ("old", "old"), "the access log after the rollback")
+            print(f"     rolled back after {sent['n']} requests, {took:.2f}s", flush=True)
+
+        def a_restart_keeps_it_rolled_back():
+            gw.signal(signal.SIGTERM)
+            gw.wait_exit("SIGTERM")
+            check(os.path.exists(os.path.join(state, "migrations.toml")), "the decision is in the state dir")
+            g2 = h.gateway(routes(old.addrs[0], new_addr), extra=extra, name="restarted")
+            m = migration(g2, "extract api")
+            expect_eq(m["mode"], "rolled_back", "after a restart")
+            for i in range(5):
+                s, hd, _ = get(g2.url(f"/api/after{i}"), "-H", "Host: m.test")
+                expect_eq((s, hd.get("x-served-by", "").split("@")[0]), (200, "old"), "served by the old side")
+            return g2
+
+        g2 = None
+
+        def an_operator_steers_a_migration():
+            nonlocal g2
+            g2 = g2 or a_restart_keeps_it_rolled_back()
+
+            def cli(*args):
+                r = subprocess.run([h.banyan_bin, "migrations", "--admin", f"127.0.0.1:{g2.admin_port}", *args],
+                                   capture_output=True, text=True, timeout=20)
+                return r.returncode, r.stdout + r.stderr
+
+            expect_eq(migration(g2, "reports")["share_basis_points"], 0, "reports: not begun yet")
+            rc, out = cli("promote", "reports")
+            expect_eq(rc, 0, f"promote: {out}")
+            expect_eq(migration(g2, "reports")["share_basis_points"], 10000, "promoted: everything moved")
+            s, _, _ = get(g2.url("/reports/x"), "-H", "Host: m.test")
+            expect_eq(s, 500, "the (failing) new side answers after a promote")
+            rc, out = cli("pause", "reports")
+            expect_eq((rc, migration(g2, "reports")["mode"]), (0, "paused"), f"pause: {out}")
+            expect_eq(migration(g2, "reports")["share_basis_points"], 10000, "paused where it was")
+            rc, out = cli("resume", "reports")
+            expect_eq((rc, migration(g2, "reports")["share_basis_points"]), (0, 0), f"resumed on its schedule: {out}")
+            rc, out = cli("rollback", "reports")
+            expect_eq((rc, migration(g2, "reports")["mode"]), (0, "rolled_back"), f"rollback: {out}")
+            rc, out = cli("promote", "nope")
+            check(rc == 1 and "no migration named" in out, f"an unknown migration: {rc} {out}")
+            rc, out = cli("list")
+            check(rc == 0 and '"reports"' in out, f"list: {out}")
+            rc, out = subprocess.run([h.banyan_bin, "migrations", "--admin", "127.0.0.1:1", "list"],
+                                     capture_output=True, text=True, timeout=20).returncode, ""
+            expect_eq(rc, 2, "no gateway at the address")
+            s, plan = g2.admin("/plan")
+            check('"migrations":[' in plan and '"reports"' in plan, f"/plan lists the migrations: {plan[-300:]}")
+
+        h.case("a new side that fails is rolled back by its rule", a_failing_new_side_is_rolled_back)
+        h.case("an operator pauses, resumes, promotes and rolls back; a restart keeps decisions",
+               an_operator_steers_a_migration)
+        bad.shutdown()
+
+
+if __name__ == "__main__":
+    main()
