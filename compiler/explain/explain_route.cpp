@@ -88,9 +88,14 @@ void migration_text(const Plan& p, const Migration& m, const RequestView& req, c
   if (m.start_ms < 0) out += "  start     when the gateway first loads the plan (taken as now)\n";
   if (m.shadow_basis_points) {
     bool on = now >= start && (m.shadow_duration_ms < 0 || now < start + m.shadow_duration_ms);
+    const std::string& meth = q.method;
+    bool safe = meth == "GET" || meth == "HEAD" || meth == "PUT" || meth == "DELETE" || meth == "OPTIONS" ||
+                meth == "TRACE";  // idempotent (RFC 9110 9.2.2), as the gateway's shadow decides
     out += "  shadow    " + percent(m.shadow_basis_points) + " of requests copied to " + to +
            (m.shadow_duration_ms >= 0 ? " until " + migrations::format_timestamp(start + m.shadow_duration_ms) : "") +
-           (on ? " (active now" : " (not active now") + "; not built yet: the gateway sends no copy)\n";
+           (on ? " (active now)" : " (not active now)") + "\n";
+    if (!safe && !m.allow_unsafe_methods)
+      out += "            but not this request: " + meth + " is not idempotent (`allow unsafe_methods` copies it)\n";
   }
   if (m.steps.count == 0) {
     out += "  side      " + from + " (this migration only shadows)\n";

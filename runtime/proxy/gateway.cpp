@@ -232,6 +232,18 @@ int Gateway::migrations_request(const http::RequestHead& head, std::string& body
   }
   std::string_view rest = head.path.substr(std::string_view("/migrations/").size());
   size_t slash = rest.rfind('/');
+  if (slash != std::string_view::npos && rest.substr(slash + 1) == "diffs" && head.method == "GET") {
+    std::string name = percent_decoded(rest.substr(0, slash));
+    auto g = generation();
+    for (size_t i = 0; i < g->migrations.size(); ++i) {
+      if (g->plan->str(g->plan->migrations()[i].name) != name) continue;
+      body = g->migrations[i].runtime->diffs_json();
+      type = "application/json";
+      return 200;
+    }
+    body = "no migration named \"" + name + "\" in the serving plan\n";
+    return 404;
+  }
   if (slash == std::string_view::npos || head.method != "POST") {
     body = "use POST /migrations/NAME/ACTION, ACTION one of pause, resume, rollback, promote\n";
     return head.method != "POST" ? 405 : 404;

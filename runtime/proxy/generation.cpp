@@ -148,14 +148,12 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
   }
 
   // What this runtime does not do yet is said, not silently skipped.
-  size_t cached = 0, shadowed = 0;
+  size_t cached = 0;
   for (const plan::Route& r : p.routes()) cached += r.cache_policy != plan::kNone;
-  for (const plan::Migration& m : p.migrations()) shadowed += m.shadow_basis_points > 0;
   auto unbuilt = [&](size_t n, const char* what, const char* effect) {
     if (n) out.warnings += std::to_string(n) + " " + what + ": not built in this runtime yet; " + effect + "\n";
   };
   unbuilt(cached, "route(s) with `cache`", "responses are not cached");
-  unbuilt(shadowed, "migration(s) with `shadow`", "no traffic is shadowed (the shift is applied)");
 
   for (const config::ListenBinding& b : config.listen) {
     const plan::Listener* found = nullptr;

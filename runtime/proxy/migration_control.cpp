@@ -73,6 +73,19 @@ uint32_t MigrationRuntime::weight(const PreparedMigration& pm, int64_t now_ms) c
   return migrations::weight_at(pm.steps, pm.shift_begin_ms, now_ms);
 }
 
+void MigrationRuntime::keep_diff(std::string json) {
+  std::lock_guard lock(diffs_mutex_);
+  diffs_.push_back(std::move(json));
+  if (diffs_.size() > kDiffSamples) diffs_.pop_front();
+}
+
+std::string MigrationRuntime::diffs_json() const {
+  std::lock_guard lock(diffs_mutex_);
+  std::string out = "{\"migration\":" + json_string(name) + ",\"diffs\":[";
+  for (size_t i = 0; i < diffs_.size(); ++i) out += (i ? "," : "") + diffs_[i];
+  return out + "]}\n";
+}
+
 MigrationControl::MigrationControl(std::unique_ptr<StateStore> store) : store_(std::move(store)) {}
 
 std::string MigrationControl::load() {
@@ -195,6 +208,17 @@ std::string MigrationControl::json(const Generation& g, int64_t now_ms) const {
       out += ",\"rollback\":{\"decided\":" + std::string(rt.last.decided ? "true" : "false");
       out += ",\"holds\":" + std::string(rt.last.rollback ? "true" : "false");
       out += ",\"last\":" + json_string(rt.last.why) + ",\"rollbacks\":" + std::to_string(rt.rollbacks.load()) + "}";
+    }
+    if (m.shadow_basis_points) {
+      const ShadowCounters& sc = rt.shadow;
+      out += ",\"shadow\":{\"share_basis_points\":" + std::to_string(m.shadow_basis_points) +
+             ",\"sent\":" + std::to_string(sc.sent.load()) + ",\"compared\":" + std::to_string(sc.compared.load()) +
+             ",\"matched\":" + std::to_string(sc.matched.load()) + ",\"status_mismatches\":" +
+             std::to_string(sc.status_mismatches.load()) + ",\"header_mismatches\":" +
+             std::to_string(sc.header_mismatches.load()) + ",\"body_mismatches\":" +
+             std::to_string(sc.body_mismatches.load()) + ",\"failed\":" + std::to_string(sc.failed.load()) +
+             ",\"dropped\":" + std::to_string(sc.dropped.load()) + ",\"skipped_body\":" +
+             std::to_string(sc.skipped_body.load()) + "}";
     }
     for (int s = 0; s < 2; ++s) {
       migrations::SideCounts c = rt.sides[s].snapshot();

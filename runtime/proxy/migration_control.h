@@ -15,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,16 @@ struct SideCounters {
   migrations::SideCounts snapshot() const;
 };
 
+// Shadow traffic's counts (exchange/shadow.h).
+struct ShadowCounters {
+  std::atomic<uint64_t> sent{0}, compared{0}, matched{0}, failed{0};
+  std::atomic<uint64_t> status_mismatches{0}, header_mismatches{0}, body_mismatches{0};
+  std::atomic<uint64_t> dropped{0}, skipped_body{0};  // over the in-flight cap; a body over its budget
+};
+
+// Mismatch samples kept per migration (GET /migrations/NAME/diffs), the newest.
+inline constexpr size_t kDiffSamples = 32;
+
 enum class MigrationMode : uint8_t { Running, Paused, RolledBack, Promoted };
 std::string_view mode_name(MigrationMode m);  // "running", "paused", "rolled_back", "promoted"
 
@@ -50,6 +61,11 @@ struct MigrationRuntime {
   std::atomic<MigrationMode> mode{MigrationMode::Running};
   std::atomic<uint32_t> held_basis_points{0};  // the share a paused migration holds
   std::atomic<uint64_t> rollbacks{0};
+  ShadowCounters shadow;
+
+  // A mismatch's sample, a JSON object (a worker's, on a mismatch only: a lock is fine).
+  void keep_diff(std::string json);
+  std::string diffs_json() const;
 
   // The new side's share now (basis points), as the split phase applies it.
   uint32_t weight(const PreparedMigration& pm, int64_t now_ms) const;
@@ -64,6 +80,10 @@ struct MigrationRuntime {
   migrations::Verdict last;
   std::string reason;
   int64_t since_ms = 0;
+
+ private:
+  mutable std::mutex diffs_mutex_;
+  std::deque<std::string> diffs_;
 };
 
 class MigrationControl {

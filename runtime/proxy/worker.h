@@ -127,6 +127,8 @@ class Worker {
   void add_session(SessionBase* s) { sessions_.insert(s); }
   void remove_session(SessionBase* s) { sessions_.erase(s); }
   bool draining() const { return draining_; }
+  // Shadow copies this worker has in flight (exchange/shadow.h caps them).
+  uint32_t& shadows_in_flight() { return shadows_in_flight_; }
 
  private:
   boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor, const ListenerInfo& info);
@@ -149,6 +151,7 @@ class Worker {
   uint64_t request_prefix_ = 0, request_counter_ = 0;
   std::unordered_set<SessionBase*> sessions_;
   bool draining_ = false;
+  uint32_t shadows_in_flight_ = 0;
 };
 
 }  // namespace banyan::proxy

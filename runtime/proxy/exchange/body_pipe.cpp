@@ -12,6 +12,7 @@
 
 #include "runtime/http/chunked.h"
 #include "runtime/proxy/exchange/phases.h"
+#include "runtime/proxy/exchange/shadow.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/watchdog.h"
 
@@ -79,6 +80,7 @@ awaitable<Step> pipe_length(Exchange& x) {
   boost::system::error_code ec;
   for (;;) {
     size_t take = static_cast<size_t>(std::min<uint64_t>(left, b.size()));
+    if (x.shadow) shadow_primary_body(*x.shadow, b.view().substr(0, take));
     if (!co_await send(x, b.view().substr(0, take), take == left)) co_return client_gone(x);
     b.consume(take);
     left -= take;
@@ -90,6 +92,7 @@ awaitable<Step> pipe_length(Exchange& x) {
     }
   }
   x.up.clean = b.size() == 0;
+  x.up.body_whole = true;
   co_return Step::Answered;
 }
 
@@ -124,6 +127,7 @@ awaitable<Step> pipe_stream(Exchange& x) {
     } else {
       data = b.view(), consumed = data.size();
     }
+    if (x.shadow) shadow_primary_body(*x.shadow, data);
     if (enc) {
       if (!enc->update(data, false)) {
         compression_failed(x);
@@ -160,6 +164,7 @@ awaitable<Step> pipe_stream(Exchange& x) {
   }
   if (!co_await send(x, tail, true)) co_return client_gone(x);
   x.up.clean = (chunked || length) && b.size() == 0;
+  x.up.body_whole = true;
   co_return Step::Answered;
 }
 
@@ -178,6 +183,7 @@ awaitable<Step> pipe_nothing(Exchange& x) {
   const std::string_view nothing;  // not `{}`: GCC 12 miscompiles braced temporaries in co_await
   if (!co_await x.down.send_head(x.start, nothing, true)) co_return client_gone(x);
   x.up.clean = x.up.buf.size() == 0;
+  x.up.body_whole = true;
   co_return Step::Answered;
 }
 
@@ -185,6 +191,7 @@ awaitable<Step> pipe_nothing(Exchange& x) {
 
 // Not a coroutine: it returns the one that pipes this response's framing.
 awaitable<Step> pipe_body(Exchange& x) {
+  shadow_primary_head(x);  // while the head's views still point at it
   if (x.up.head.status == 101) return pipe_tunnel(x);
   if (x.up.head.framing == http::Framing::None) return pipe_nothing(x);
   if (x.up.head.framing == http::Framing::Length && !x.encoder) return pipe_length(x);

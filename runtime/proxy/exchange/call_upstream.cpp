@@ -16,6 +16,7 @@
 #include "runtime/http/fields.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/exchange/retry_policy.h"
+#include "runtime/proxy/exchange/shadow.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/watchdog.h"
 
@@ -191,6 +192,7 @@ awaitable<Step> call_upstream(Exchange& x) {
     fail(x, K::Rewrite, "the route's rewrite names a capture the route did not make");
     co_return Step::Failed;
   }
+  start_shadow(x);  // the copy leaves now, on its own; nothing here waits for it
   bool whole = false;
   std::string_view body = has_body ? x.down.buffered_body(whole) : std::string_view();
   const bool replayable = !has_body || whole;  // a body here whole can be sent again to another endpoint

@@ -35,6 +35,7 @@ void Exchange::reset() {
   prepared = nullptr;
   local = {};
   side = {};
+  shadow.reset();
   up.pu = nullptr;
   up.index = plan::kNone;
   up.wu.reset();
@@ -45,6 +46,7 @@ void Exchange::reset() {
   up.tried_count = 0;
   up.sticky_matched = false;
   up.clean = false;
+  up.body_whole = false;
   up.hold(nullptr);
   start = {};
   coding = compress::Coding::None;

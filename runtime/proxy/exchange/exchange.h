@@ -42,6 +42,7 @@ namespace banyan::proxy {
 class Gateway;
 class Watchdog;
 class Worker;
+struct ShadowPair;
 struct WorkerUpstream;
 
 struct ExchangeError {
@@ -109,6 +110,7 @@ struct UpstreamLeg {
   balance::Endpoint* active = nullptr;  // the endpoint's in-flight count this exchange holds
   std::chrono::steady_clock::time_point started;
   bool clean = false;  // the response ended cleanly: the connection may be pooled
+  bool body_whole = false;  // the upstream's body arrived whole
 
   void hold(balance::Endpoint* e) {
     if (active) active->active--;
@@ -159,6 +161,7 @@ class Exchange {
   const PreparedRoute* prepared = nullptr;
   LocalAnswer local;
   SideChoice side;      // phase 2
+  std::shared_ptr<ShadowPair> shadow;  // phase 2: a copy goes to the new side (shadow.h)
   UpstreamLeg up;       // phase 4
   ResponseStart start;  // phase 5
   compress::Coding coding = compress::Coding::None;

@@ -6,6 +6,7 @@
 // access-log line.
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
+#include "runtime/proxy/exchange/shadow.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/migration_control.h"
 
@@ -40,6 +41,8 @@ void record_outcome(Exchange& x) {
     bump(x.prepared->counters->by_class[x.status / 100]);
     x.prepared->counters->latency.observe(us);
   }
+
+  shadow_primary_done(x, up.body_whole && x.error.kind == ExchangeError::Kind::None);
 
   AccessRecord r;
   r.unix_ms = unix_ms_now();

@@ -8,6 +8,7 @@
 #include "runtime/proxy/migration_control.h"
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
+#include "runtime/proxy/exchange/shadow.h"
 #include "runtime/proxy/gateway.h"
 
 namespace banyan::proxy {
@@ -49,6 +50,7 @@ Step choose_side(Exchange& x) {
     if (x.side.moved) x.up.index = m.to;
   }
   x.up.pu = &g.upstreams[x.up.index];
+  choose_shadow(x);  // a copy of a request the old side serves, while the migration shadows
   return Step::Next;
 }
 

@@ -1,0 +1,317 @@
+// Shadow traffic (shadow.h): the decision, the detached copy to the new upstream, and
+// the comparison once both responses are in. Everything here runs on the worker's
+// thread; a copy holds its generation and its upstream's worker state until it ends.
+#include "runtime/proxy/exchange/shadow.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <vector>
+
+#include <utility>  // before Asio (Boost 1.74 misses it under GCC 12)
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "migrations/bucket.h"
+#include "migrations/schedule.h"
+#include "runtime/http/chunked.h"
+#include "runtime/http/fields.h"
+#include "runtime/proxy/access_log.h"
+#include "runtime/proxy/clock.h"
+#include "runtime/proxy/exchange/retry_policy.h"
+#include "runtime/proxy/gateway.h"
+#include "runtime/proxy/migration_control.h"
+
+namespace banyan::proxy {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+
+// One side's response, as the comparison needs it.
+struct ShadowSide {
+  bool done = false, whole = false;  // whole: a complete response (else only the failure is counted)
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // compared fields: lower-case names, sorted
+  XXH3_state_t* digest = XXH3_createState();
+  uint64_t length = 0;
+  std::string excerpt, error;
+
+  ShadowSide() { XXH3_64bits_reset(digest); }
+  ~ShadowSide() { XXH3_freeState(digest); }
+  ShadowSide(const ShadowSide&) = delete;
+  ShadowSide& operator=(const ShadowSide&) = delete;
+  void body(std::string_view data) {
+    XXH3_64bits_update(digest, data.data(), data.size());
+    if (excerpt.size() < kExcerptBytes) excerpt.append(data.substr(0, kExcerptBytes - excerpt.size()));
+    length += data.size();
+  }
+};
+
+struct ShadowPair {
+  MigrationRuntime* rt = nullptr;
+  uint8_t compare = 0;  // plan::CompareBit
+  std::string request_line;
+  ShadowSide primary, copy;
+};
+
+namespace {
+
+// Fields that differ between any two answers, so comparing them says nothing.
+bool ignored_field(std::string_view n, bool bodies_compared) {
+  for (std::string_view f : {"date", "age", "server", "set-cookie", "x-request-id", "request-id", "x-served-by",
+                             "transfer-encoding", "connection", "keep-alive", "via"})
+    if (http::iequals(n, f)) return true;
+  return bodies_compared && http::iequals(n, "content-length");
+}
+
+void keep_head(ShadowSide& s, const http::ResponseHead& h, bool bodies_compared) {
+  s.status = h.status;
+  s.headers.clear();
+  for (const plan::HeaderField& f : h.fields) {
+    if (ignored_field(f.name, bodies_compared)) continue;
+    std::string name(f.name);
+    for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    s.headers.emplace_back(std::move(name), std::string(f.value));
+  }
+  std::sort(s.headers.begin(), s.headers.end());
+}
+
+std::string json(std::string_view s) {
+  std::string out = "\"";
+  append_json_escaped(out, s);
+  return out + "\"";
+}
+
+// Both sides are in: count, and keep a sample of a mismatch.
+void compare(ShadowPair& p) {
+  ShadowCounters& c = p.rt->shadow;
+  if (!p.primary.whole || !p.copy.whole) {
+    if (!p.copy.whole) c.failed.fetch_add(1, std::memory_order_relaxed);
+    return;  // a failed copy, or a primary cut short: nothing to compare
+  }
+  c.compared.fetch_add(1, std::memory_order_relaxed);
+  const bool status = (p.compare & plan::kCompareStatus) && p.primary.status != p.copy.status;
+  const bool headers = (p.compare & plan::kCompareHeaders) && p.primary.headers != p.copy.headers;
+  const bool body = (p.compare & plan::kCompareBody) &&
+                    (p.primary.length != p.copy.length ||
+                     XXH3_64bits_digest(p.primary.digest) != XXH3_64bits_digest(p.copy.digest));
+  if (!status && !headers && !body) {
+    c.matched.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (status) c.status_mismatches.fetch_add(1, std::memory_order_relaxed);
+  if (headers) c.header_mismatches.fetch_add(1, std::memory_order_relaxed);
+  if (body) c.body_mismatches.fetch_add(1, std::memory_order_relaxed);
+  std::string d = "{\"time\":" + json(migrations::format_timestamp(unix_ms_now())) + ",\"request\":" +
+                  json(p.request_line) + ",\"status\":[" + std::to_string(p.primary.status) + "," +
+                  std::to_string(p.copy.status) + "]";
+  if (headers) {  // the fields one side has and the other has not (or with another value)
+    d += ",\"headers\":[";
+    bool first = true;
+    auto only_in = [&](const ShadowSide& a, const ShadowSide& b, const char* side) {
+      for (const auto& kv : a.headers) {
+        if (std::find(b.headers.begin(), b.headers.end(), kv) != b.headers.end()) continue;
+        d += std::string(first ? "" : ",") + "{\"" + side + "\":" + json(kv.first + ": " + kv.second) + "}";
+        first = false;
+      }
+    };
+    only_in(p.primary, p.copy, "old");
+    only_in(p.copy, p.primary, "new");
+    d += "]";
+  }
+  if (body) {
+    const std::string &a = p.primary.excerpt, &b = p.copy.excerpt;
+    size_t at = 0;
+    while (at < a.size() && at < b.size() && a[at] == b[at]) ++at;
+    d += ",\"body\":{\"lengths\":[" + std::to_string(p.primary.length) + "," + std::to_string(p.copy.length) + "]";
+    d += at < a.size() || at < b.size() ? ",\"first_difference\":" + std::to_string(at)
+                                        : ",\"first_difference\":\"after the first " + std::to_string(kExcerptBytes) +
+                                              " bytes\"";
+    d += ",\"old\":" + json(a.substr(at > 16 ? at - 16 : 0, 64)) + ",\"new\":" + json(b.substr(at > 16 ? at - 16 : 0, 64));
+    d += "}";
+  }
+  d += "}";
+  p.rt->keep_diff(std::move(d));
+}
+
+void side_done(const std::shared_ptr<ShadowPair>& p) {
+  if (p->primary.done && p->copy.done) compare(*p);
+}
+
+// The copy's upstream: an endpoint of the new side by its round robin (a copy must not
+// disturb the primary's balancing state elsewhere), an idle connection or a new one.
+awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32_t upstream, std::string request,
+                          bool head_request, std::shared_ptr<ShadowPair> pair) {
+  ShadowSide& s = pair->copy;
+  const PreparedUpstream& pu = g->upstreams[upstream];
+  std::shared_ptr<WorkerUpstream> wu = w.upstream(*g, upstream);
+  const EndpointSet& set = *wu->set;
+  const int64_t now_ms = steady_ms();
+  for (size_t i = 0; i < set.size(); ++i)
+    wu->endpoints[i].usable = set.health[i].healthy(now_ms) &&
+                              !(set.max_conns[i] >= 0 && wu->endpoints[i].active >= static_cast<uint32_t>(set.max_conns[i]));
+  const uint32_t ep = wu->round_robin->pick(wu->endpoints);
+  boost::system::error_code ec;
+  // Shared with the deadline's handler, which may run after this coroutine has ended.
+  auto sock_holder = std::make_shared<std::optional<asio::ip::tcp::socket>>();
+  std::optional<asio::ip::tcp::socket>& sock = *sock_holder;
+  if (ep != balance::kNoEndpoint) {
+    wu->endpoints[ep].active++;
+    auto& pool = wu->idle[ep];
+    while (!pool.empty() && !sock) {
+      IdleConnection c = std::move(pool.back());
+      pool.pop_back();
+      char probe;
+      if (::recv(c.socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN)
+        sock.emplace(std::move(c.socket));
+    }
+    // The copy's own deadlines: the upstream's connect timeout, then its read timeout.
+    asio::steady_timer deadline(w.io());
+    auto arm = [&](int64_t ms) {
+      deadline.expires_after(std::chrono::milliseconds(ms));  // a pending wait ends as aborted
+      deadline.async_wait([sock_holder](boost::system::error_code e) {
+        if (!e && *sock_holder) (*sock_holder)->cancel(e);
+      });
+    };
+    const bool fresh = !sock;
+    if (fresh) {
+      sock.emplace(w.io());
+      arm(pu.connect_timeout_ms);
+      co_await sock->async_connect(set.addresses[ep], asio::redirect_error(asio::use_awaitable, ec));
+    }
+    arm(pu.read_timeout_ms);
+    if (!ec) co_await asio::async_write(*sock, asio::buffer(request), asio::redirect_error(asio::use_awaitable, ec));
+    Buffer buf;
+    buf.acquire(w.buffers());
+    std::unique_ptr<plan::HeaderField[]> fields = w.fields().get();
+    const config::Limits& limits = w.gateway().config().limits;
+    const http::Limits hl{limits.request_line, limits.header_bytes, limits.header_count};
+    http::ResponseHead head;
+    http::Parse r = http::Parse::Incomplete;
+    while (!ec && r == http::Parse::Incomplete) {  // the head (1xx skipped)
+      if (buf.full()) buf.grow(limits.header_bytes + 1);
+      buf.compact();
+      size_t n = co_await sock->async_read_some(buf.tail(), asio::redirect_error(asio::use_awaitable, ec));
+      buf.end += n;
+      if (n == 0) break;
+      http::Error err = http::Error::None;
+      r = http::parse_response(buf.view(), head_request, hl, {fields.get(), hl.header_count}, head, err);
+      if (r == http::Parse::Complete && head.status < 200) {
+        buf.consume(head.head_bytes);
+        r = http::Parse::Incomplete;
+      }
+    }
+    bool clean = false;
+    if (r == http::Parse::Complete) {
+      keep_head(s, head, pair->compare & plan::kCompareBody);
+      buf.consume(head.head_bytes);
+      uint64_t left = head.content_length;
+      http::ChunkedDecoder dec;
+      bool done = head.framing == http::Framing::None;
+      while (!done) {  // the body, digested
+        std::string_view data;
+        size_t used = 0;
+        if (head.framing == http::Framing::Chunked) {
+          http::ChunkedDecoder::Step st = dec.next(buf.view());
+          if (st.failed) break;
+          data = st.data, used = st.consumed, done = st.done;
+        } else {
+          used = head.framing == http::Framing::Length ? static_cast<size_t>(std::min<uint64_t>(left, buf.size())) : buf.size();
+          data = buf.view().substr(0, used);
+          left -= head.framing == http::Framing::Length ? used : 0;
+          done = head.framing == http::Framing::Length && left == 0;
+        }
+        s.body(data);
+        buf.consume(used);
+        if (done || (used > 0 && buf.size() > 0)) continue;
+        if (buf.full()) buf.grow(buf.cap * 2);
+        buf.compact();
+        size_t n = co_await sock->async_read_some(buf.tail(), asio::redirect_error(asio::use_awaitable, ec));
+        buf.end += n;
+        if (ec || n == 0) {
+          done = head.framing == http::Framing::UntilClose;  // its end; else broken off
+          break;
+        }
+      }
+      s.whole = done;
+      clean = done && head.keep_alive && head.framing != http::Framing::UntilClose && buf.size() == 0;
+    }
+    if (!s.whole) s.error = ec ? ec.message() : "no whole response";
+    deadline.cancel();
+    if (clean && wu->idle[ep].size() < static_cast<size_t>(pu.keepalive) && !w.draining())
+      wu->idle[ep].push_back({std::move(*sock), std::chrono::steady_clock::now()});
+    buf.release(w.buffers());
+    w.fields().put(std::move(fields));
+    wu->endpoints[ep].active--;
+  } else {
+    s.error = "no usable endpoint";
+  }
+  s.done = true;
+  side_done(pair);
+  w.shadows_in_flight()--;
+}
+
+}  // namespace
+
+void choose_shadow(Exchange& x) {
+  x.shadow.reset();
+  if (x.side.migration == plan::kNone || x.side.moved) return;  // a copy only of what the old side serves
+  const plan::Migration& m = x.gen->plan->migrations()[x.side.migration];
+  const PreparedMigration& pm = x.gen->migrations[x.side.migration];
+  if (m.shadow_basis_points == 0) return;
+  const int64_t now = unix_ms_now();
+  if (now < pm.begin_ms || (m.shadow_duration_ms >= 0 && now >= pm.begin_ms + m.shadow_duration_ms)) return;
+  if (!m.allow_unsafe_methods && !is_idempotent(x.head->method)) return;
+  if (x.worker.rng().next() % migrations::kBuckets >= m.shadow_basis_points) return;
+  ShadowCounters& c = pm.runtime->shadow;
+  bool whole = false;
+  std::string_view body = x.down.buffered_body(whole);
+  const bool has_body = x.head->framing == http::Framing::Chunked ||
+                        (x.head->framing == http::Framing::Length && x.head->content_length > 0);
+  if (has_body && (!whole || body.size() > kShadowBodyBudget)) {
+    c.skipped_body.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (x.worker.shadows_in_flight() >= kShadowsInFlight) {
+    c.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  x.shadow = std::make_shared<ShadowPair>();
+  x.shadow->rt = pm.runtime;
+  x.shadow->compare = m.compare;
+  x.shadow->request_line = std::string(x.head->method) + " " + std::string(x.head->host) + std::string(x.head->target);
+}
+
+void start_shadow(Exchange& x) {
+  if (!x.shadow) return;
+  const plan::Migration& m = x.gen->plan->migrations()[x.side.migration];
+  bool whole = false;
+  std::string_view body = x.down.buffered_body(whole);
+  std::string request = x.out;
+  if (whole) request.append(body);
+  x.shadow->rt->shadow.sent.fetch_add(1, std::memory_order_relaxed);
+  x.worker.shadows_in_flight()++;
+  asio::co_spawn(x.worker.io(),
+                 send_copy(x.worker, x.gen, m.to, std::move(request), x.head->method == "HEAD", x.shadow),
+                 asio::detached);
+}
+
+void shadow_primary_body(ShadowPair& pair, std::string_view data) { pair.primary.body(data); }
+
+void shadow_primary_head(Exchange& x) {
+  if (x.shadow) keep_head(x.shadow->primary, x.up.head, x.shadow->compare & plan::kCompareBody);
+}
+
+void shadow_primary_done(Exchange& x, bool complete) {
+  if (!x.shadow) return;
+  x.shadow->primary.whole = complete;
+  x.shadow->primary.done = true;
+  side_done(x.shadow);
+  x.shadow.reset();
+}
+
+}  // namespace banyan::proxy
