@@ -33,6 +33,7 @@ trap stop INT TERM EXIT
 pids+=($!)
 "$bin/demo/banyan-origin" --name iotd --listen 127.0.0.1:9011 &
 pids+=($!)
+rm -rf build/demo-state && mkdir -p build/demo-state  # the migration begins afresh
 "$bin/runtime/banyan" run --config "$example/demo.toml" &
 gateway=$!
 pids+=($gateway)
@@ -57,6 +58,16 @@ The gateway serves the image-gallery tutorial on this machine. Try:
        "https://image-gallery.local:8443/bytes/20000?type=text/html"
                                              # Content-Encoding: gzip, the route's `compress gzip`
   curl -s http://127.0.0.1:9901/metrics      # Prometheus metrics;  /plan  the loaded plan;  /healthz
+
+The migration (demo-migration.routes): /api/images/** moves from the monolith to iotd,
+shadowed for a minute (copies compared), then 10%, 50% and 100% a minute apart:
+  for i in $(seq 100); do curl -sk -o /dev/null --resolve image-gallery.local:8443:127.0.0.1 \
+       https://image-gallery.local:8443/api/images/$i; done      # traffic for it
+  curl -s http://127.0.0.1:9901/migrations                 # mode, share, next step, both sides' counts
+  curl -s "http://127.0.0.1:9901/migrations/extract%20image%20api/diffs"   # what the shadow found
+  curl -s http://127.0.0.1:9011/die     # break iotd; once it has some of the traffic, the loop
+                                        # above makes the rule roll the migration back
+  build/release/runtime/banyan migrations pause "extract image api"   # or resume, promote, rollback
 
 Not built yet: the response cache. gallery.routes caches as the tutorial's nginx did, and
 the plan carries it, but the gateway does not cache: every request reaches an upstream,
