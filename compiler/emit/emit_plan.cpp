@@ -1,17 +1,14 @@
 // Lowering a checked file to plan bytes. One PlanWriter collects the records section
-// by section; the trie of each site is built from its rules' literal prefixes.
+// by section; each site's decision tree is built from its rules (build_tree.h).
 #include "compiler/emit/emit_plan.h"
 
 #include <openssl/evp.h>
-#include <xxhash.h>
 
 #include <algorithm>
-#include <cstring>
-#include <deque>
 #include <filesystem>
-#include <map>
-#include <unordered_map>
 
+#include "compiler/emit/build_tree.h"
+#include "compiler/emit/plan_writer.h"
 #include "compiler/parse/literals.h"
 #include "compiler/parse/patterns.h"
 #include "migrations/schedule.h"
@@ -23,101 +20,6 @@ namespace {
 using namespace banyan::plan;
 
 static_assert(parse::kMaxGlobCaptures == kMaxCaptures, "the parser's capture budget is the plan's");
-
-class PlanWriter {
- public:
-  StrRef str(std::string_view s) {
-    auto it = interned_.find(std::string(s));
-    if (it != interned_.end()) return it->second;
-    StrRef r{static_cast<uint32_t>(strings_.size()), static_cast<uint32_t>(s.size())};
-    strings_.append(s);
-    interned_.emplace(std::string(s), r);
-    return r;
-  }
-  // A view of part of a string already interned, without storing it again.
-  static StrRef sub(StrRef whole, uint32_t from, uint32_t length) { return {whole.offset + from, length}; }
-
-  Slice strs(const std::vector<std::string>& v) {
-    Slice s{static_cast<uint32_t>(str_lists.size()), static_cast<uint32_t>(v.size())};
-    for (const auto& x : v) str_lists.push_back(str(x));
-    return s;
-  }
-  Slice u32s(const std::vector<uint32_t>& v) {
-    Slice s{static_cast<uint32_t>(u32_lists.size()), static_cast<uint32_t>(v.size())};
-    u32_lists.insert(u32_lists.end(), v.begin(), v.end());
-    return s;
-  }
-
-  std::vector<StrRef> str_lists;
-  std::vector<uint32_t> u32_lists;
-  std::vector<Listener> listeners;
-  std::vector<Tls> tls;
-  std::vector<Upstream> upstreams;
-  std::vector<Server> servers;
-  std::vector<Cache> caches;
-  std::vector<Site> sites;
-  std::vector<Host> hosts;
-  std::vector<Node> nodes;
-  std::vector<Candidate> candidates;
-  std::vector<Route> routes;
-  std::vector<GlobSegment> glob_segments;
-  std::vector<ValueTest> value_tests;
-  std::vector<HeaderOp> header_ops;
-  std::vector<CachePolicy> cache_policies;
-  std::vector<CacheValid> cache_valids;
-  std::vector<Migration> migrations;
-  std::vector<MovePattern> move_patterns;
-  std::vector<ShiftStep> shift_steps;
-
-  std::string finish(const uint8_t (&sha)[32]) {
-    std::string out(sizeof(Header) + sizeof(SectionEntry) * kSectionCount, '\0');
-    SectionEntry table[kSectionCount] = {};
-    auto put = [&](Section s, const void* data, size_t count, size_t size) {
-      out.resize((out.size() + 7) / 8 * 8, '\0');
-      table[static_cast<uint32_t>(s)] = {static_cast<uint32_t>(out.size()), static_cast<uint32_t>(count),
-                                         static_cast<uint32_t>(size), 0};
-      out.append(static_cast<const char*>(data), count * size);
-    };
-    put(Section::Strings, strings_.data(), strings_.size(), 1);
-    put(Section::StrLists, str_lists.data(), str_lists.size(), sizeof(StrRef));
-    put(Section::U32Lists, u32_lists.data(), u32_lists.size(), sizeof(uint32_t));
-    put(Section::Listeners, listeners.data(), listeners.size(), sizeof(Listener));
-    put(Section::Tls, tls.data(), tls.size(), sizeof(Tls));
-    put(Section::Upstreams, upstreams.data(), upstreams.size(), sizeof(Upstream));
-    put(Section::Servers, servers.data(), servers.size(), sizeof(Server));
-    put(Section::Caches, caches.data(), caches.size(), sizeof(Cache));
-    put(Section::Sites, sites.data(), sites.size(), sizeof(Site));
-    put(Section::Hosts, hosts.data(), hosts.size(), sizeof(Host));
-    put(Section::Nodes, nodes.data(), nodes.size(), sizeof(Node));
-    put(Section::Candidates, candidates.data(), candidates.size(), sizeof(Candidate));
-    put(Section::Routes, routes.data(), routes.size(), sizeof(Route));
-    put(Section::GlobSegments, glob_segments.data(), glob_segments.size(), sizeof(GlobSegment));
-    put(Section::ValueTests, value_tests.data(), value_tests.size(), sizeof(ValueTest));
-    put(Section::HeaderOps, header_ops.data(), header_ops.size(), sizeof(HeaderOp));
-    put(Section::CachePolicies, cache_policies.data(), cache_policies.size(), sizeof(CachePolicy));
-    put(Section::CacheValids, cache_valids.data(), cache_valids.size(), sizeof(CacheValid));
-    put(Section::Migrations, migrations.data(), migrations.size(), sizeof(Migration));
-    put(Section::MovePatterns, move_patterns.data(), move_patterns.size(), sizeof(MovePattern));
-    put(Section::ShiftSteps, shift_steps.data(), shift_steps.size(), sizeof(ShiftStep));
-    out.resize((out.size() + 7) / 8 * 8, '\0');
-
-    Header h{};
-    std::memcpy(h.magic, kMagic, sizeof kMagic);
-    h.version = kFormatVersion;
-    h.file_size = out.size();
-    h.section_count = kSectionCount;
-    std::memcpy(h.source_sha256, sha, sizeof sha);
-    std::memcpy(out.data(), &h, sizeof h);
-    std::memcpy(out.data() + sizeof h, table, sizeof table);
-    h.checksum = XXH3_64bits(out.data() + kChecksumFrom, out.size() - kChecksumFrom);
-    std::memcpy(out.data() + offsetof(Header, checksum), &h.checksum, sizeof h.checksum);
-    return out;
-  }
-
- private:
-  std::string strings_;
-  std::unordered_map<std::string, StrRef> interned_;
-};
 
 template <typename T>
 uint32_t index_of(const std::vector<T>& v, const std::string& name) {
@@ -371,14 +273,11 @@ class Emitter {
       x.name = w_.str(h.is_default ? "" : x.kind == HostKind::Wildcard ? h.host.substr(1) : h.host);
       w_.hosts.push_back(x);
     }
-    std::vector<uint32_t> regexes;
     for (const auto& rule : rules.rules) {
       const ast::Route& route = *rule.route;
       Route x{};
-      uint32_t index = r.routes.first + static_cast<uint32_t>(rule.index);
       x.site = static_cast<uint32_t>(s);
       x.path_kind = path_kind(rule.cls);
-      if (rule.cls == analysis::PathClass::Regex) regexes.push_back(index);
       x.allow_upgrade = has(route.allow, "upgrade");
       x.pattern = w_.str(rule.pattern);
       x.literal = w_.str(rule.literal);
@@ -424,8 +323,7 @@ class Emitter {
       }
       w_.routes.push_back(x);
     }
-    r.regex_routes = w_.u32s(regexes);
-    r.root_node = trie(rules, r.routes.first);
+    r.root_node = build_tree(rules, r.routes.first, w_);
     w_.sites.push_back(r);
   }
 
@@ -445,68 +343,6 @@ class Emitter {
     r.allow_authorized = has(c.allow, "authorized");
     w_.cache_policies.push_back(r);
     return static_cast<uint32_t>(w_.cache_policies.size() - 1);
-  }
-
-  // The radix trie over the site's literal prefixes, written breadth first so each
-  // node's children are adjacent and come after it. Returns the root's index.
-  uint32_t trie(const analysis::SiteRules& rules, uint32_t first_route) {
-    std::map<std::string, std::vector<const analysis::Rule*>> by_literal;  // sorted: determinism
-    by_literal[""];                                                        // the root always exists
-    for (const auto& r : rules.rules) by_literal[r.literal].push_back(&r);
-    std::vector<const std::string*> lits;
-    std::vector<StrRef> refs;
-    for (auto& [lit, list] : by_literal) {
-      std::stable_sort(list.begin(), list.end(), [](const auto* a, const auto* b) { return a->rank > b->rank; });
-      lits.push_back(&lit);
-      refs.push_back(w_.str(lit));
-    }
-    auto lcp = [](const std::string& a, const std::string& b) {
-      size_t n = 0;
-      while (n < a.size() && n < b.size() && a[n] == b[n]) ++n;
-      return n;
-    };
-    // A node covers literals [lo, hi), all sharing their first `depth` bytes; when the
-    // node's own literal is one of them, it is lits[lo] (the shortest sorts first).
-    struct Pending {
-      size_t lo, hi, depth;
-      uint32_t parent;
-      StrRef label;
-    };
-    std::deque<Pending> queue{{0, lits.size(), 0, kNone, StrRef{}}};
-    uint32_t root = static_cast<uint32_t>(w_.nodes.size());
-    while (!queue.empty()) {
-      Pending p = queue.front();
-      queue.pop_front();
-      uint32_t self = static_cast<uint32_t>(w_.nodes.size());
-      Node node{p.label, p.parent, static_cast<uint32_t>(p.depth), {}, {}, {}};
-      std::string_view label = std::string_view(*lits[p.lo]).substr(p.depth - p.label.length, p.label.length);
-      std::memcpy(node.head, label.data(), std::min<size_t>(label.size(), kNodeHead));
-      w_.nodes.push_back(node);
-      size_t i = p.lo;
-      Slice cands{static_cast<uint32_t>(w_.candidates.size()), 0};
-      if (lits[i]->size() == p.depth) {
-        for (const auto* r : by_literal[*lits[i]]) {
-          bool predicates = !r->methods.empty() || !r->tests.empty();
-          w_.candidates.push_back({first_route + static_cast<uint32_t>(r->index), path_kind(r->cls), predicates, {}});
-          ++cands.count;
-        }
-        ++i;
-      }
-      w_.nodes[self].candidates = cands;
-      // Children: runs of literals with the same byte at `depth`.
-      uint32_t first_child = static_cast<uint32_t>(w_.nodes.size() + queue.size());
-      uint32_t count = 0;
-      while (i < p.hi) {
-        size_t j = i + 1;
-        while (j < p.hi && (*lits[j])[p.depth] == (*lits[i])[p.depth]) ++j;
-        size_t depth = lcp(*lits[i], *lits[j - 1]);
-        queue.push_back({i, j, depth, self, PlanWriter::sub(refs[i], static_cast<uint32_t>(p.depth), static_cast<uint32_t>(depth - p.depth))});
-        ++count;
-        i = j;
-      }
-      w_.nodes[self].children = {count ? first_child : 0, count};
-    }
-    return root;
   }
 
   const ast::File& f_;

@@ -1,8 +1,7 @@
 // The last stage of banyanc: a checked routes file lowered to the plan format that
 // runtime/plan/format.h defines. Routes become the rules of compiler/analysis (the
-// rank is theirs), and each site's rules become a radix trie over their literal
-// prefixes, with each node's candidates in rank order. Deterministic: the same
-// sources give the same bytes.
+// rank is theirs), and each site's rules become its decision tree (build_tree.h).
+// Deterministic: the same sources give the same bytes.
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
-// `banyanc explain`: the plan as text (every section, the trie as an indented tree)
-// and as a Graphviz digraph of each site's trie.
+// `banyanc explain`: the plan as text (every section, each site's decision tree
+// indented in the order a lookup tries it) and as a Graphviz digraph of the trees.
 #include <cstdio>
 #include <string>
 
@@ -93,20 +93,68 @@ std::string route_block(const Plan& p, uint32_t i) {
   return out;
 }
 
-std::string node_literal(const Plan& p, uint32_t n) {
-  std::string lit;
-  for (; n != kNone; n = p.nodes()[n].parent) lit.insert(0, p.str(p.nodes()[n].label));
-  return lit;
+// How a node is reached from its parent: "label" for a literal segment, :param for
+// any one non-empty segment, ** for the rest of the path.
+std::string edge(const Plan& p, uint32_t n) {
+  switch (p.nodes()[n].kind) {
+    case NodeKind::Root: return "/";
+    case NodeKind::Literal: return quote(p.str(p.node_keys()[n].label));
+    case NodeKind::Param: return ":param";
+    case NodeKind::Rest: return "**";
+  }
+  return "?";
 }
 
-void tree(const Plan& p, uint32_t n, int indent, std::string& out) {
-  const Node& node = p.nodes()[n];
-  out += std::string(indent, ' ') + quote(node_literal(p, n)) + "\n";
-  int k = 1;
-  for (const Candidate& c : p.candidates(node.candidates)) {
-    out += std::string(indent + 2, ' ') + std::to_string(k++) + ". route " + std::to_string(c.route) + ": " + describe_route(p, c.route) + "\n";
+// The pattern a node stands for: "/v1/users/:param/photos/**".
+std::string position(const Plan& p, uint32_t n) {
+  std::string out;
+  for (; p.nodes()[n].kind != NodeKind::Root; n = p.nodes()[n].parent) {
+    const Node& node = p.nodes()[n];
+    out.insert(0, "/" + (node.kind == NodeKind::Literal ? std::string(p.str(p.node_keys()[n].label))
+                         : node.kind == NodeKind::Param ? std::string(":param")
+                                                        : std::string("**")));
   }
-  for (uint32_t c = node.children.first; c < node.children.first + node.children.count; ++c) tree(p, c, indent + 2, out);
+  return out.empty() ? "/" : out;
+}
+
+// What an entry tests, in a word or two.
+const char* test_name(EntryTest t) {
+  switch (t) {
+    case EntryTest::Exact: return "exact";
+    case EntryTest::Prefix: return "prefix";
+    case EntryTest::End: return "ends here";
+    case EntryTest::Rest: return "rest";
+    case EntryTest::Glob: return "whole glob";
+    case EntryTest::Regex: return "regex";
+    case EntryTest::Regexes: return "regexes, one RE2::Set";
+    case EntryTest::Subtree: return "then";
+  }
+  return "?";
+}
+
+// A node: its literal children first (the lookup tries the one the next segment
+// names), then its entries in the order they are tried; an entry that descends into
+// a Param or Rest node shows that node in its place.
+void tree(const Plan& p, uint32_t n, size_t indent, const std::string& lead, std::string& out) {
+  const Node& node = p.nodes()[n];
+  out += std::string(indent, ' ') + lead + edge(p, n) + (node.table.present ? "  (children by perfect hash)" : "") + "\n";
+  for (uint32_t c = node.children.first; c < node.children.first + node.children.count; ++c) tree(p, c, indent + 2, "", out);
+  int k = 1;
+  for (const Entry& e : p.entries(node.entries)) {
+    std::string at = std::to_string(k++) + ". ";
+    if (e.test == EntryTest::Subtree) {
+      tree(p, e.target, indent + 2, at, out);
+      continue;
+    }
+    out += std::string(indent + 2, ' ') + at + "[" + test_name(e.test) + "]";
+    if (e.test == EntryTest::Regexes) {
+      out += "\n";
+      for (uint32_t r : p.u32_list({e.target, e.aux}))
+        out += std::string(indent + 4 + at.size(), ' ') + "route " + std::to_string(r) + ": " + describe_route(p, r) + "\n";
+    } else {
+      out += " route " + std::to_string(e.target) + ": " + describe_route(p, e.target) + "\n";
+    }
+  }
 }
 
 std::string hex(const uint8_t* b, size_t n) {
@@ -177,7 +225,7 @@ std::string explain_text(const Plan& p) {
   std::string out = "plan format " + std::to_string(h.version) + ", " + std::to_string(p.size_bytes()) + " bytes, source sha256 " +
                     hex(h.source_sha256, 32) + "\n";
   out += std::to_string(p.sites().size()) + " site(s), " + std::to_string(p.routes().size()) + " route(s), " +
-         std::to_string(p.nodes().size()) + " trie node(s), " + std::to_string(p.upstreams().size()) + " upstream(s), " +
+         std::to_string(p.nodes().size()) + " tree node(s), " + std::to_string(p.upstreams().size()) + " upstream(s), " +
          std::to_string(p.migrations().size()) + " migration(s)\n";
   for (const Listener& l : p.listeners()) {
     out += "\nlisten " + std::string(l.scheme == Scheme::Https ? "https " : "http ") + std::string(p.str(l.address));
@@ -233,8 +281,8 @@ std::string explain_text(const Plan& p) {
     }
     out += "\n";
     if (site.tls != kNone) out += "  tls " + std::string(p.str(p.tls()[site.tls].name)) + "\n";
-    out += "  decision tree (each node: its literal prefix, then its routes, greatest rank first):\n";
-    tree(p, site.root_node, 4, out);
+    out += "  decision tree (at each node: the literal child the next segment names, then the entries in order):\n";
+    tree(p, site.root_node, 4, "", out);
     out += "  routes:\n";
     for (uint32_t r = site.routes.first; r < site.routes.first + site.routes.count; ++r) out += route_block(p, r);
   }
@@ -277,19 +325,34 @@ std::string explain_dot(const Plan& p) {
     const Site& site = p.sites()[s];
     out += "  subgraph cluster_site" + std::to_string(s) + " {\n    label=" + quote("site " + std::string(p.str(site.name))) + ";\n";
     // The site's nodes are those reachable from its root; they are numbered globally.
+    // Literal edges are labelled with their segment; an edge into a Param or Rest
+    // node with the number of the entry that descends into it.
     std::vector<uint32_t> stack{site.root_node};
     while (!stack.empty()) {
       uint32_t n = stack.back();
       stack.pop_back();
       const Node& node = p.nodes()[n];
-      std::string label = node_literal(p, n);
-      if (label.empty()) label = "(root)";
-      for (const Candidate& c : p.candidates(node.candidates)) label += "\n" + describe_route(p, c.route) + " -> " + action(p, p.routes()[c.route]);
-      out += "    n" + std::to_string(n) + " [label=" + dot_quote(label) + "];\n";
+      std::string label = position(p, n), edges;
+      int k = 1;
+      for (const Entry& e : p.entries(node.entries)) {
+        std::string item = std::to_string(k++) + ". [" + test_name(e.test) + "]";
+        if (e.test == EntryTest::Subtree) {
+          label += "\n" + item + " " + edge(p, e.target);
+          edges += "    n" + std::to_string(n) + " -> n" + std::to_string(e.target) + " [label=" + quote(std::to_string(k - 1) + ". " + edge(p, e.target)) +
+                   ", style=dashed];\n";
+          stack.push_back(e.target);
+        } else if (e.test == EntryTest::Regexes) {
+          label += "\n" + item;
+          for (uint32_t r : p.u32_list({e.target, e.aux})) label += "\n  " + describe_route(p, r) + " -> " + action(p, p.routes()[r]);
+        } else {
+          label += "\n" + item + " " + describe_route(p, e.target) + " -> " + action(p, p.routes()[e.target]);
+        }
+      }
       for (uint32_t c = node.children.first; c < node.children.first + node.children.count; ++c) {
-        out += "    n" + std::to_string(n) + " -> n" + std::to_string(c) + " [label=" + quote(p.str(p.nodes()[c].label)) + "];\n";
+        edges += "    n" + std::to_string(n) + " -> n" + std::to_string(c) + " [label=" + quote(p.str(p.node_keys()[c].label)) + "];\n";
         stack.push_back(c);
       }
+      out += "    n" + std::to_string(n) + " [label=" + dot_quote(label) + "];\n" + edges;
     }
     out += "  }\n";
   }

@@ -18,6 +18,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <string_view>
 #include <type_traits>
 
 namespace banyan::plan {
@@ -25,8 +26,11 @@ namespace banyan::plan {
 static_assert(std::endian::native == std::endian::little, "plans are little-endian; this host is not");
 
 inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
-inline constexpr uint32_t kFormatVersion = 1;
-inline constexpr uint32_t kMinVersion = 1;
+// Version 2: the decision tree branches on every path segment (Nodes, NodeKeys,
+// Entries, ChildSlots and CaptureRefs replace version 1's byte trie and its candidate
+// lists). A version-1 plan is refused with "recompile the routes".
+inline constexpr uint32_t kFormatVersion = 2;
+inline constexpr uint32_t kMinVersion = 2;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
 
@@ -70,7 +74,10 @@ enum class Section : uint32_t {
   Sites,
   Hosts,
   Nodes,
-  Candidates,
+  NodeKeys,
+  Entries,
+  ChildSlots,
+  CaptureRefs,
   Routes,
   GlobSegments,
   ValueTests,
@@ -170,9 +177,8 @@ struct Cache {
 
 struct Site {
   Slice routes;        // Routes, in source order
-  uint32_t root_node;  // Nodes: the trie root (literal "")
+  uint32_t root_node;  // Nodes: the root of the site's decision tree
   uint32_t tls;        // Tls or kNone
-  Slice regex_routes;  // U32Lists: the site's regex routes, for its RE2::Set
   StrRef name;         // its first host as written, for messages
 };
 
@@ -185,32 +191,145 @@ struct Host {
   uint8_t pad[3];
 };
 
-// The decision tree: a radix trie over the routes' literal prefixes. A node's literal
-// is its parent's plus `label`; `candidates` are the routes whose literal prefix is
-// exactly the node's literal, greatest rank first (route_model.h defines the rank).
-struct Node {
-  StrRef label;        // bytes from the parent's literal to this node's
-  uint32_t parent;     // kNone at the root
-  uint32_t depth;      // the length of this node's literal
-  Slice children;      // Nodes, sorted by the first byte of their label
-  Slice candidates;    // Candidates
-  // The label's first kNodeHead bytes, zero-padded: the walk compares labels this
-  // long without leaving the node (head[0] orders the children).
-  char head[16];
-};
-inline constexpr uint32_t kNodeHead = 16;
-
 enum class PathKind : uint8_t { Fallback, Regex, Glob, Prefix, Exact };  // route_model.h's PathClass
 
-// A route as a trie node lists it: what the lookup needs to decide without reading
-// the route's record (which only the winner's lookup touches, unless the route has a
-// glob, regex or predicates to test).
-struct Candidate {
-  uint32_t route;
-  PathKind kind;           // the route's
-  uint8_t has_predicates;  // the route has methods or value tests
-  uint8_t pad[2];
+// The decision tree of a site (docs/plan-format.md, "The decision tree"): one node per
+// path segment a route's pattern names. The root stands for the empty path; a Literal
+// node for one more segment equal to its label; a Param node for one more non-empty
+// segment (`:name` and `*`); a Rest node for the rest of the path (`**`), so it is a
+// leaf. A node's literal children are tried first (the one whose label is the
+// request's next segment), then its entries in order; an entry is a route to test or
+// a Param or Rest child to descend into. Finished with a node, the lookup returns to
+// its parent's entries at `resume`. The emitter orders entries so that this walk
+// meets routes in rank order (route_model.h), and the first that matches wins.
+enum class NodeKind : uint8_t { Root, Literal, Param, Rest };
+
+// A wide node's literal children by hash and displace (child_table.h), kept inside
+// the node so a lookup reads no other record to find them: with h the label's hash
+// under `seed`, d = U32Lists[displacements + bucket(h)], the child is in
+// ChildSlots[slots + ((h ^ d) mod 2^slot_bits)], or no child has the label.
+struct ChildTable {
+  uint32_t seed;
+  uint32_t displacements;  // U32Lists: the first of 2^bucket_bits
+  uint32_t slots;          // ChildSlots: the first of 2^slot_bits
+  uint8_t bucket_bits;
+  uint8_t slot_bits;
+  uint8_t present;         // 0: no table (at most kMaxScannedChildren children)
+  uint8_t pad;
 };
+static_assert(sizeof(ChildTable) == 16);
+
+struct Node {
+  uint32_t parent;  // kNone at the root
+  // Where the parent's entries continue once this node is done: 0 for a literal
+  // child (the parent's entries have not been tried yet), else the position after
+  // the parent's entry that leads here.
+  uint32_t resume;
+  Slice children;    // Nodes: the literal children, adjacent, sorted by (label length, label bytes)
+  Slice entries;     // Entries, in the order the lookup tries them
+  ChildTable table;  // the children by perfect hash, when there are more than kMaxScannedChildren
+  NodeKind kind;
+  uint8_t pad[7];
+  // A node with exactly one literal child keeps that child's head and label length
+  // here (zero otherwise), so testing it reads no other record.
+  uint64_t only_head;
+  uint32_t only_length;
+  uint32_t pad2;
+};
+// One cache line: the Nodes section starts on a 64-byte boundary (kNodeAlign), so a
+// node's fields never span two lines.
+static_assert(sizeof(Node) == 64);
+inline constexpr uint32_t kNodeAlign = 64;
+
+// A node's label, kept beside the nodes (NodeKeys[i] is node i's): the length and
+// first 8 bytes decide a comparison without the string table.
+struct NodeKey {
+  uint64_t head;  // the label's first 8 bytes, zero-padded, loaded little-endian
+  StrRef label;   // Literal nodes: the segment; empty for the others
+};
+static_assert(sizeof(NodeKey) == 16);
+inline constexpr uint32_t kNodeHead = 8;
+// A node with more literal children than this has a ChildTable: one hash and one
+// probe; one child is compared with the key the node keeps. (Scanning up to eight
+// children was measured 20% slower per lookup on an API-shaped table: the scan's
+// exit is a branch the CPU cannot predict.)
+inline constexpr uint32_t kMaxScannedChildren = 1;
+
+// What an entry asks. Exact, Prefix, Regex and Glob test the route's path; End and
+// Rest are a glob's last segment, reached through the tree, so the path has matched.
+enum class EntryTest : uint8_t {
+  Exact,    // the path is `aux` bytes long (it begins with the node's text)
+  Prefix,   // the path is at least `aux` bytes long; the rest after them is `**`
+  End,      // the path ends at this node
+  Rest,     // always (this node is a `**`)
+  Glob,     // the route's whole glob is tested (a `**` after an empty segment)
+  Regex,    // the route's regex searches the path
+  Regexes,  // U32Lists [target, target + aux): regex routes, asked through one RE2::Set tree
+  Subtree,  // descend into node `target`, a Param or Rest child of this node
+};
+
+// Methods as bits, so a node's routes form a method table: the request's method is
+// mapped once per lookup and a route that does not take it costs one AND.
+enum MethodBit : uint16_t {
+  kMethodGet = 1, kMethodHead = 2, kMethodPost = 4, kMethodPut = 8, kMethodDelete = 16, kMethodPatch = 32,
+  kMethodOptions = 64, kMethodConnect = 128, kMethodTrace = 256, kMethodOther = 512
+};
+inline constexpr uint16_t kAnyMethod = 1023;
+
+// The bit of a method as the request spells it (methods are case-sensitive); any
+// extension method is kMethodOther.
+constexpr uint16_t method_bit(std::string_view m) {
+  switch (m.size()) {
+    case 3: return m == "GET" ? kMethodGet : m == "PUT" ? kMethodPut : kMethodOther;
+    case 4: return m == "HEAD" ? kMethodHead : m == "POST" ? kMethodPost : kMethodOther;
+    case 5: return m == "PATCH" ? kMethodPatch : m == "TRACE" ? kMethodTrace : kMethodOther;
+    case 6: return m == "DELETE" ? kMethodDelete : kMethodOther;
+    case 7: return m == "OPTIONS" ? kMethodOptions : m == "CONNECT" ? kMethodConnect : kMethodOther;
+    default: return kMethodOther;
+  }
+}
+
+enum EntryFlag : uint8_t {
+  kEntryTests = 1,         // the route has header, cookie or query tests
+  kEntryOtherMethods = 2,  // its method list names an extension method: compare the names
+  kEntrySplits = 4,        // a migration may move its requests
+};
+
+struct Entry {
+  uint32_t target;   // a route; Subtree: a node; Regexes: the first of its U32Lists
+  uint32_t aux;      // Exact, Prefix: the literal prefix's length; End, Rest: the first of
+                     // its CaptureRefs; Regexes: how many routes; Subtree: the child's
+                     // NodeKind (so the walk need not read the child to know)
+  uint16_t methods;  // MethodBit: the methods the route takes (kAnyMethod: any)
+  EntryTest test;
+  uint8_t flags;     // EntryFlag
+  uint8_t captures;  // End, Rest: how many CaptureRefs (at most kMaxCaptures + 1)
+  uint8_t pad[3];
+};
+static_assert(sizeof(Entry) == 16);
+
+// What a glob won through the tree captures: a parameter's name (`*` for a star,
+// `**` for the rest) and the path segment it is. A glob matches segment by segment
+// from the path's start, so a glob's segment i is the path's segment i (0 is the one
+// after the leading '/'); the walk knows where each segment it consumed starts, so
+// captures cost no second pass over the path.
+struct CaptureRef {
+  StrRef name;
+  uint32_t segment;  // kRestSegment: the rest of the path after the last consumed segment
+};
+static_assert(sizeof(CaptureRef) == 12);
+inline constexpr uint32_t kRestSegment = 0xFFFFFFFFu;
+
+// A slot of a ChildTable. It carries the label's head and length, so a probe reads
+// one slot, not the child's key: a lookup is one multiply and two dependent reads
+// (displacement, slot), plus the label's tail for a label over 8 bytes.
+struct ChildSlot {
+  uint64_t head;    // NodeKey::head of the child in it
+  uint32_t length;  // its label's length
+  uint32_t node;    // kNone: a free slot
+};
+static_assert(sizeof(ChildSlot) == 16);
+
 enum class ActionKind : uint8_t { Proxy, Redirect, Respond };
 
 struct Source {
@@ -344,7 +463,7 @@ struct ShiftStep {
 template <typename... T>
 inline constexpr bool kPlainRecords = ((std::is_trivially_copyable_v<T> && std::has_unique_object_representations_v<T>) && ...);
 static_assert(kPlainRecords<Header, SectionEntry, StrRef, Slice, Listener, Tls, Upstream, Server, Cache, Site, Host, Node,
-                            Candidate, Route, GlobSegment, ValueTest, HeaderOp, CachePolicy, CacheValid, Migration, MovePattern,
+                            NodeKey, Entry, ChildTable, ChildSlot, CaptureRef, Route, GlobSegment, ValueTest, HeaderOp, CachePolicy, CacheValid, Migration, MovePattern,
                             ShiftStep>);
 
 }  // namespace banyan::plan

@@ -8,12 +8,14 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 #include "runtime/plan/plan.h"
 #include "runtime/plan/template.h"
+#include "runtime/plan/verify_tree.h"
 
 namespace banyan::plan {
 
@@ -25,11 +27,6 @@ RE2::Options quiet() {
 }
 }  // namespace
 
-struct Plan::SiteSet {
-  RE2::Set set{quiet(), RE2::UNANCHORED};
-  bool empty = true;
-};
-
 Plan::Plan() = default;
 Plan::~Plan() = default;
 
@@ -39,23 +36,9 @@ Plan::Storage::~Storage() {
   std::free(data);
 }
 
-uint32_t Plan::exact_host(std::string_view host) const {
-  auto it = exact_hosts_.find(host);
-  return it == exact_hosts_.end() ? kNone : it->second;
-}
-
-uint32_t Plan::wildcard_host(std::string_view suffix) const {
-  auto it = wildcard_hosts_.find(suffix);
-  return it == wildcard_hosts_.end() ? kNone : it->second;
-}
-
-bool Plan::any_regex_matches(uint32_t site, std::string_view path) const {
-  const SiteSet& s = *site_sets_[site];
-  if (s.empty) return false;
-  RE2::Set::ErrorInfo info;
-  if (s.set.Match(re2::StringPiece(path.data(), path.size()), nullptr, &info)) return true;
-  // The set's DFA ran out of memory: it cannot say no, so let each regex decide.
-  return info.kind != RE2::Set::kNoError;
+uint32_t Plan::next_regex(uint32_t list, std::string_view path, uint32_t from) const {
+  auto it = std::lower_bound(regex_runs_.begin(), regex_runs_.end(), list, [](const auto& run, uint32_t l) { return run.first < l; });
+  return it == regex_runs_.end() || it->first != list ? kNone : it->second.next(path, from);
 }
 
 inline constexpr size_t kPage = 4096;
@@ -158,7 +141,7 @@ class PlanLoader {
       if (e.offset % 8 != 0 || e.offset < table_end || end > bytes.size())
         return fail("section " + std::to_string(i) + " lies outside the plan or is misaligned");
     }
-    return sections() && strings_and_slices() && references() && trie() && derive();
+    return sections() && strings_and_slices() && references() && tree() && derive();
   }
 
   template <typename T>
@@ -175,13 +158,14 @@ class PlanLoader {
     std::span<const char> strings;
     if (!section(Section::Strings, strings)) return false;
     p_.strings_ = strings.data();
-    strings_size_ = strings.size();
+    p_.strings_size_ = strings_size_ = strings.size();
     return section(Section::StrLists, p_.str_lists_) && section(Section::U32Lists, p_.u32_lists_) &&
            section(Section::Listeners, p_.listeners_) && section(Section::Tls, p_.tls_) &&
            section(Section::Upstreams, p_.upstreams_) && section(Section::Servers, p_.servers_) &&
            section(Section::Caches, p_.caches_) && section(Section::Sites, p_.sites_) &&
            section(Section::Hosts, p_.hosts_) && section(Section::Nodes, p_.nodes_) &&
-           section(Section::Candidates, p_.candidates_) &&
+           section(Section::NodeKeys, p_.node_keys_) && section(Section::Entries, p_.entries_) &&
+           section(Section::ChildSlots, p_.child_slots_) && section(Section::CaptureRefs, p_.captures_) &&
            section(Section::Routes, p_.routes_) && section(Section::GlobSegments, p_.glob_segments_) &&
            section(Section::ValueTests, p_.value_tests_) && section(Section::HeaderOps, p_.header_ops_) &&
            section(Section::CachePolicies, p_.cache_policies_) && section(Section::CacheValids, p_.cache_valids_) &&
@@ -291,12 +275,8 @@ class PlanLoader {
       const Site& s = p_.sites_[i];
       Where w{"site", i};
       if (!slice(s.routes, nroutes, w) || !index(s.root_node, p_.nodes_.size(), w, "node") ||
-          !index(s.tls, p_.tls_.size(), w, "tls", true) || !slice(s.regex_routes, p_.u32_lists_.size(), w) || !str(s.name, w))
+          !index(s.tls, p_.tls_.size(), w, "tls", true) || !str(s.name, w))
         return false;
-      for (uint32_t r : p_.u32_list(s.regex_routes)) {
-        if (!index(r, nroutes, w, "route")) return false;
-        if (p_.routes_[r].path_kind != PathKind::Regex || p_.routes_[r].site != i) return fail(w.str() + ": its regex list names a route that is not one of its regexes");
-      }
     }
     for (size_t i = 0; i < p_.hosts_.size(); ++i) {
       const Host& h = p_.hosts_[i];
@@ -355,63 +335,10 @@ class PlanLoader {
     return true;
   }
 
-  // The trie: each site's nodes form a tree whose depths add up along labels, children
-  // sorted by first byte, each listed after its parent (so walks terminate), and each
-  // candidate a route of the node's site whose literal prefix is as long as the node's.
-  bool trie() {
-    const auto& nodes = p_.nodes_;
-    std::vector<uint32_t> owner(nodes.size(), kNone);
-    for (size_t s = 0; s < p_.sites_.size(); ++s) {
-      uint32_t root = p_.sites_[s].root_node;
-      if (owner[root] != kNone || nodes[root].parent != kNone || nodes[root].depth != 0)
-        return fail("site " + std::to_string(s) + ": its trie root is shared or not a root");
-      owner[root] = static_cast<uint32_t>(s);
-    }
-    for (size_t i = 0; i < nodes.size(); ++i) {
-      const Node& n = nodes[i];
-      Where w{"node", i};
-      if (!str(n.label, w) || !slice(n.children, nodes.size(), w) || !slice(n.candidates, p_.candidates_.size(), w)) return false;
-      if (owner[i] == kNone) return fail(w.str() + ": not reachable from any site's root");
-      int prev = -1;
-      for (uint32_t c = n.children.first; c < n.children.first + n.children.count; ++c) {
-        const Node& child = nodes[c];
-        if (c <= i || child.parent != i || owner[c] != kNone || child.label.length == 0 ||
-            uint64_t{n.depth} + child.label.length != child.depth)
-          return fail(w.str() + ": child " + std::to_string(c) + " does not continue it");
-        if (!str(child.label, w)) return false;
-        int first = static_cast<unsigned char>(p_.str(child.label)[0]);
-        std::string_view label = p_.str(child.label);
-        std::string_view head(child.head, sizeof child.head);
-        size_t n_head = std::min<size_t>(label.size(), kNodeHead);
-        if (head.substr(0, n_head) != label.substr(0, n_head) || head.find_first_not_of('\0', n_head) != std::string_view::npos)
-          return fail(w.str() + ": child " + std::to_string(c) + " records the wrong head of its label");
-        if (first <= prev) return fail(w.str() + ": children not sorted by their first byte");
-        prev = first;
-        owner[c] = owner[i];
-      }
-      for (const Candidate& cand : p_.candidates(n.candidates)) {
-        uint32_t r = cand.route;
-        if (!index(r, p_.routes_.size(), w, "route")) return false;
-        const Route& route = p_.routes_[r];
-        if (route.site != owner[i] || !spells(static_cast<uint32_t>(i), p_.str(route.literal)))
-          return fail(w.str() + ": candidate route " + std::to_string(r) + " does not belong here");
-        if (cand.kind != route.path_kind || cand.has_predicates != (route.methods.count + route.tests.count > 0 ? 1 : 0))
-          return fail(w.str() + ": candidate route " + std::to_string(r) + " is listed with the wrong kind or predicates");
-      }
-    }
-    return true;
-  }
-
-  // Is `literal` the text of the path from the root to node `n`? (Parents and labels
-  // are verified before a node's candidates are.)
-  bool spells(uint32_t n, std::string_view literal) const {
-    if (literal.size() != p_.nodes_[n].depth) return false;
-    for (; n != kNone; n = p_.nodes_[n].parent) {
-      std::string_view label = p_.str(p_.nodes_[n].label);
-      if (!literal.ends_with(label)) return false;
-      literal.remove_suffix(label.size());
-    }
-    return literal.empty();
+  // The decision trees (verify_tree.h).
+  bool tree() {
+    std::string problem = verify_trees(p_);
+    return problem.empty() || fail(std::move(problem));
   }
 
   std::unique_ptr<RE2> regex(std::string_view pattern, const Where& what) {
@@ -443,16 +370,18 @@ class PlanLoader {
       const MovePattern& m = p_.move_patterns_[i];
       if (m.kind == PathKind::Regex && !(p_.move_regex_[i] = regex(p_.str(m.pattern), Where{"move pattern", i}))) return false;
     }
-    for (size_t s = 0; s < p_.sites_.size(); ++s) {
-      auto set = std::make_unique<Plan::SiteSet>();
-      for (uint32_t r : p_.u32_list(p_.sites_[s].regex_routes)) {
-        std::string_view pat = p_.str(p_.routes_[r].pattern);
-        std::string err;
-        if (set->set.Add(re2::StringPiece(pat.data(), pat.size()), &err) < 0) return fail("site " + std::to_string(s) + ": " + err);
-        set->empty = false;
-      }
-      if (!set->empty && !set->set.Compile()) return fail("site " + std::to_string(s) + ": its regexes do not fit one RE2 set");
-      p_.site_sets_.push_back(std::move(set));
+    // Each run of regex routes the tree asks at once gets its RE2::Set tree.
+    std::vector<const RE2*> run;
+    for (size_t i = 0; i < p_.entries_.size(); ++i) {
+      const Entry& e = p_.entries_[i];
+      if (e.test != EntryTest::Regexes) continue;
+      if (!p_.regex_runs_.empty() && p_.regex_runs_.back().first >= e.target) return fail("entry " + std::to_string(i) + ": regex lists out of order or shared");
+      run.clear();
+      for (uint32_t r : p_.u32_list({e.target, e.aux})) run.push_back(p_.route_regex_[r].get());
+      RegexSetTree tree;
+      std::string err;
+      if (!tree.build(run, err)) return fail("entry " + std::to_string(i) + ": " + err);
+      p_.regex_runs_.emplace_back(e.target, std::move(tree));
     }
     for (size_t i = 0; i < p_.hosts_.size(); ++i) {
       const Host& h = p_.hosts_[i];
@@ -463,7 +392,7 @@ class PlanLoader {
         continue;
       }
       auto& table = h.kind == HostKind::Exact ? p_.exact_hosts_ : p_.wildcard_hosts_;
-      if (!table.emplace(p_.str(h.name), h.site).second) return fail(w.str() + ": host '" + std::string(p_.str(h.name)) + "' listed twice");
+      if (!table.add(p_.str(h.name), h.site)) return fail(w.str() + ": host '" + std::string(p_.str(h.name)) + "' listed twice");
     }
     return true;
   }

@@ -1,8 +1,11 @@
-// Which route a request goes to, on a loaded plan: the host table picks the site, the
-// site's trie is walked along the path to the deepest literal prefix that matches, and
-// the candidates of each node on the way back up are tried in rank order; the first
-// whose path and predicates match wins (route_model.h's rank makes that the greatest).
-// A lookup allocates nothing; captures are views into the request.
+// Which route a request goes to, on a loaded plan: the host table picks the site, and
+// the site's decision tree (format.h, Node) is walked segment by segment, depth first:
+// at each node the literal child named by the next segment, then the node's entries
+// in order (routes to test, Param and Rest children to descend into). The emitter
+// orders the tree so that the walk meets routes in rank order (route_model.h), so the
+// first whose path and predicates match is the one of greatest rank. Each node is
+// entered at most once per lookup (MatchResult::steps counts them). A lookup
+// allocates nothing; captures are views into the request.
 #pragma once
 
 #include <array>
@@ -42,6 +45,10 @@ struct MatchResult {
   uint32_t route = kNone;
   uint32_t migration = kNone;  // a migration moves this request (its split applies)
   uint32_t capture_count = 0;
+  // Tree nodes the lookup entered. The walk enters a node only from its parent and at
+  // most once per entry of the parent, so this is at most the site's node count; in
+  // practice the nodes whose edges agree with the path (matcher.cpp has the bound).
+  uint32_t steps = 0;
   std::array<Capture, kMaxCaptures + 1> captures;
 };
 

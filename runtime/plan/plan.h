@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "runtime/plan/format.h"
+#include "runtime/plan/host_table.h"
+#include "runtime/plan/regex_sets.h"
 
 namespace re2 {
 class RE2;
@@ -30,8 +32,11 @@ class Plan {
   size_t size_bytes() const { return size_; }
 
   std::string_view str(StrRef s) const { return {strings_ + s.offset, s.length}; }
+  size_t strings_size() const { return strings_size_; }
   std::span<const StrRef> str_list(Slice s) const { return str_lists_.subspan(s.first, s.count); }
   std::span<const uint32_t> u32_list(Slice s) const { return u32_lists_.subspan(s.first, s.count); }
+  std::span<const StrRef> str_lists() const { return str_lists_; }
+  std::span<const uint32_t> u32_lists() const { return u32_lists_; }
 
   std::span<const Listener> listeners() const { return listeners_; }
   std::span<const Tls> tls() const { return tls_; }
@@ -41,7 +46,11 @@ class Plan {
   std::span<const Site> sites() const { return sites_; }
   std::span<const Host> hosts() const { return hosts_; }
   std::span<const Node> nodes() const { return nodes_; }
-  std::span<const Candidate> candidates(Slice s) const { return candidates_.subspan(s.first, s.count); }
+  std::span<const NodeKey> node_keys() const { return node_keys_; }  // node_keys()[i] is node i's
+  std::span<const Entry> entries() const { return entries_; }
+  std::span<const Entry> entries(Slice s) const { return entries_.subspan(s.first, s.count); }
+  std::span<const ChildSlot> child_slots() const { return child_slots_; }
+  std::span<const CaptureRef> capture_refs() const { return captures_; }
   std::span<const Route> routes() const { return routes_; }
   std::span<const GlobSegment> glob_segments() const { return glob_segments_; }
   std::span<const ValueTest> value_tests() const { return value_tests_; }
@@ -56,12 +65,15 @@ class Plan {
   const re2::RE2* route_regex(uint32_t route) const { return route_regex_[route].get(); }
   const re2::RE2* test_regex(uint32_t test) const { return test_regex_[test].get(); }
   const re2::RE2* move_regex(uint32_t move) const { return move_regex_[move].get(); }
-  // The site a host selects: exact, then the longest wildcard suffix, then the default.
-  uint32_t exact_host(std::string_view host) const;
-  uint32_t wildcard_host(std::string_view suffix) const;  // ".example.com"
+  // The site a host selects: exact, then the longest wildcard suffix, then the default
+  // (select_site.h). The name must be followed by 8 readable zero bytes (host_table.h).
+  uint32_t exact_host(std::string_view host) const { return exact_hosts_.find_padded(host); }
+  uint32_t wildcard_host(std::string_view suffix) const { return wildcard_hosts_.find_padded(suffix); }  // ".example.com"
   uint32_t default_site() const { return default_site_; }
-  // Does any regex route of the site match the path? One RE2::Set pass.
-  bool any_regex_matches(uint32_t site, std::string_view path) const;
+  // For the Regexes entry whose list starts at U32Lists[list]: the first of its routes
+  // at or after position `from` of the list whose regex matches the path, as a
+  // position; kNone when none does (regex_sets.h: O(log n) RE2::Set passes).
+  uint32_t next_regex(uint32_t list, std::string_view path, uint32_t from) const;
 
  private:
   friend class PlanLoader;
@@ -73,6 +85,7 @@ class Plan {
   } storage_;
   size_t size_ = 0;
   const char* strings_ = nullptr;
+  size_t strings_size_ = 0;
   std::span<const StrRef> str_lists_;
   std::span<const uint32_t> u32_lists_;
   std::span<const Listener> listeners_;
@@ -83,7 +96,10 @@ class Plan {
   std::span<const Site> sites_;
   std::span<const Host> hosts_;
   std::span<const Node> nodes_;
-  std::span<const Candidate> candidates_;
+  std::span<const NodeKey> node_keys_;
+  std::span<const Entry> entries_;
+  std::span<const ChildSlot> child_slots_;
+  std::span<const CaptureRef> captures_;
   std::span<const Route> routes_;
   std::span<const GlobSegment> glob_segments_;
   std::span<const ValueTest> value_tests_;
@@ -95,9 +111,9 @@ class Plan {
   std::span<const ShiftStep> shift_steps_;
 
   std::vector<std::unique_ptr<re2::RE2>> route_regex_, test_regex_, move_regex_;
-  struct SiteSet;
-  std::vector<std::unique_ptr<SiteSet>> site_sets_;
-  std::unordered_map<std::string_view, uint32_t> exact_hosts_, wildcard_hosts_;
+  // Each Regexes entry's set tree, by the first index of its list (sorted).
+  std::vector<std::pair<uint32_t, RegexSetTree>> regex_runs_;
+  HostTable exact_hosts_, wildcard_hosts_;
   uint32_t default_site_ = kNone;
 };
 

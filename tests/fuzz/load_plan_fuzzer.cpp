@@ -20,8 +20,13 @@ namespace {
 
 void exercise(const banyan::plan::Plan& p) {
   using namespace banyan::plan;
-  static const char* kPaths[] = {"/", "/api/image", "/api/images/7", "/a/b/c.png", "/users/1/photos"};
-  static const char* kHosts[] = {"image-gallery.local", "x.example.com", "unknown"};
+  // Paths for the examples and the decision-tree seeds (tests/fuzz/plan-corpus/*.plan):
+  // parameters nested, a `**`, a regex run, a trailing slash, an empty segment, and
+  // paths without a leading '/' (only regexes can take those).
+  static const char* kPaths[] = {"/", "/api/image", "/api/images/7", "/a/b/c.png", "/users/1/photos",
+                                 "/repos/octo/hello/issues/42", "/repos/o/r/contents/a/b", "/v1/users/7/", "/a//b", "",
+                                 "x.png"};
+  static const char* kHosts[] = {"image-gallery.local", "x.example.com", "api.example.com", "unknown"};
   HeaderField headers[] = {{"Cookie", "session=abc; s=v"}, {"X-A", "1"}};
   for (const char* host : kHosts) {
     for (const char* path : kPaths) {
@@ -33,6 +38,8 @@ void exercise(const banyan::plan::Plan& p) {
       bool found = match(p, req, m);
       if (found != match(p, req, again) || m.route != again.route || m.site != again.site) __builtin_trap();
       if (found && !route_matches(p, m.route, req)) __builtin_trap();
+      // The walk enters each tree node at most once (matcher.cpp, "The bound").
+      if (m.steps > p.nodes().size()) __builtin_trap();
     }
   }
   (void)banyan::explain::explain_text(p);

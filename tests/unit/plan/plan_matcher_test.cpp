@@ -1,11 +1,17 @@
-// The plan's matcher against the reference matcher (tests/support/reference_matcher.h)
-// on 1,000 random route files: one to three sites with exact, wildcard and default
-// hosts, random routes (exact, prefix, glob, regex; methods; header, cookie and query
-// tests), sometimes a migration; each compiled to plan bytes, loaded, and asked 200
-// random requests, half of them with a path as a client might send it (percent
+// The plan's matcher against the reference matcher (tests/support/reference_matcher.h),
+// on two kinds of generated route files, each compiled to plan bytes, loaded, and
+// asked random requests, half of them with a path as a client might send it (percent
 // escapes, `%2F`, `%2e%2e`, case, `//`, dot segments, trailing slashes), normalised by
 // the runtime's normalize_path for the plan and by the reference normaliser for the
-// reference. Fixed seed in CI (a failure names it); scripts/fuzz.sh varies it.
+// reference:
+//  * 1,000 small files over a tiny vocabulary (random_routes.h), where routes collide:
+//    one to three sites with exact, wildcard and default hosts, random routes (exact,
+//    prefix, glob, regex; methods; header, cookie and query tests), sometimes a
+//    migration; 200 requests each;
+//  * 250 files shaped like REST APIs (rest_routes.h): wide and deep trees, parameters
+//    nested three deep with literals between them, routes told apart by method and
+//    header, runs of regexes; 400 requests each, most of them near misses of a route.
+// Fixed seed in CI (a failure names it); scripts/fuzz.sh varies it.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -17,8 +23,10 @@
 #include "compiler/parse/patterns.h"
 #include "runtime/plan/matcher.h"
 #include "runtime/plan/normalize_path.h"
+#include "runtime/plan/route_tests.h"
 #include "tests/support/property_seed.h"
 #include "tests/support/random_routes.h"
+#include "tests/support/rest_routes.h"
 #include "tests/support/reference_matcher.h"
 #include "tests/support/reference_normalize.h"
 
@@ -69,7 +77,16 @@ ast::Upstream upstream(const std::string& name) {
   return u;
 }
 
-ast::File random_file(std::mt19937& rng) {
+// Routes for one site of a file, from the generator a test case names.
+using SiteRoutes = std::vector<ast::Route> (*)(std::mt19937&);
+
+std::vector<ast::Route> small_routes(std::mt19937& rng) {
+  std::vector<ast::Route> out;
+  for (int i = std::uniform_int_distribution<int>(2, 10)(rng); i > 0; --i) out.push_back(test::random_route(rng));
+  return out;
+}
+
+ast::File random_file(std::mt19937& rng, SiteRoutes make_routes) {
   static const std::vector<std::string> host_pool{"example.com", "*.example.com", "a.example.com", "*.b.example.com", "other.org"};
   ast::File f;
   f.upstreams = {upstream("app"), upstream("new"), upstream("other")};
@@ -80,9 +97,7 @@ ast::File random_file(std::mt19937& rng) {
     ast::Site site;
     site.hosts.push_back({false, hosts[static_cast<size_t>(s)], {}});
     if (s == 0 && chance(rng, 50)) site.hosts.push_back({true, "", {}});
-    int n = std::uniform_int_distribution<int>(2, 10)(rng);
-    for (int i = 0; i < n; ++i) {
-      ast::Route r = test::random_route(rng);
+    for (ast::Route& r : make_routes(rng)) {
       r.action.kind = ast::ActionKind::Proxy;
       r.action.upstream.text = chance(rng, 70) ? "app" : "other";
       site.routes.push_back(std::move(r));
@@ -135,18 +150,25 @@ void to_view(const Request& r, View& v) {
   v.req = {r.method, r.host, r.path, v.query, v.headers};
 }
 
-}  // namespace
+// The captures of route `route` alone on `path` (route_tests.h).
+bool glob_captures(const Plan& plan, uint32_t route, std::string_view path, MatchResult& out) {
+  return glob_ok(plan, plan.routes()[route].glob, path, &out);
+}
 
-TEST_CASE("on random route files the plan's matcher agrees with the reference matcher on every request", "[plan]") {
+struct Counts {
+  size_t requests = 0, routed = 0, moved = 0, ambiguous = 0, refused = 0, renormalised = 0;
+};
+
+// `rounds` files from `make_routes`, `per_file` requests each (from `make_request`,
+// given the file's first site's routes): the plan's answer must be the reference's.
+template <typename MakeRequest>
+Counts compare_with_reference(std::mt19937& rng, int rounds, int per_file, SiteRoutes make_routes, MakeRequest&& make_request) {
   static const std::vector<std::string> request_hosts{
       "example.com", "EXAMPLE.com:8080", "example.com.", "a.example.com", "x.a.example.com", "b.example.com",
       "x.b.example.com", "y.x.b.example.com", "other.org", "nowhere.net"};
-  const uint32_t seed = test::property_seed(20261127);
-  INFO("seed " << seed);
-  std::mt19937 rng(seed);
-  size_t requests = 0, routed = 0, moved = 0, ambiguous = 0, refused = 0, renormalised = 0;
-  for (int round = 0; round < test::property_rounds(1000); ++round) {
-    ast::File file = random_file(rng);
+  Counts c;
+  for (int round = 0; round < rounds; ++round) {
+    ast::File file = random_file(rng, make_routes);
     analysis::RouteModel model = analysis::build_route_model(file);
     source::SourceManager sm;
     std::string bytes = emit::emit_plan(file, model, sm);
@@ -159,9 +181,12 @@ TEST_CASE("on random route files the plan's matcher agrees with the reference ma
     for (const auto& site : file.sites) refs.emplace_back(site);
 
     View view;
-    for (int k = 0; k < 200; ++k) {
-      Request req = test::random_request(rng);
-      req.host = pick(rng, request_hosts);
+    for (int k = 0; k < per_file; ++k) {
+      // A request for the routes of the site its host selects (or the first site's).
+      std::string host = pick(rng, request_hosts);
+      uint32_t for_site = reference_site(file, host);
+      Request req = make_request(rng, file.sites[for_site == kNone ? 0 : for_site].routes);
+      req.host = host;
       // Half the requests arrive un-normalised: each side normalises by its own rules.
       const std::string raw = chance(rng, 50) ? test::unnormalised(rng, req.path) : req.path;
       INFO("request " << req.describe() << ", path as sent: " << raw);
@@ -169,13 +194,13 @@ TEST_CASE("on random route files the plan's matcher agrees with the reference ma
       NormalizedPath n = normalize_path(raw, runtime_path.data());
       test::ReferencePath want_path = test::reference_normalize(raw);
       REQUIRE(describe(n.error) == describe(want_path.error));
-      ++requests;
+      ++c.requests;
       if (n.error != PathError::None) {
-        ++refused;  // the runtime answers 400 before routing
+        ++c.refused;  // the runtime answers 400 before routing
         continue;
       }
       runtime_path.resize(n.length);
-      renormalised += raw != req.path && want_path.path != req.path;
+      c.renormalised += raw != req.path && want_path.path != req.path;
       req.path = want_path.path;  // the reference's view of the request
       to_view(req, view);
       view.req.path = runtime_path;  // the plan's view: the runtime's normalisation
@@ -187,6 +212,8 @@ TEST_CASE("on random route files the plan's matcher agrees with the reference ma
         REQUIRE_FALSE(found);
         continue;
       }
+      // The walk enters each node at most once (matcher.cpp, "The bound").
+      REQUIRE(got.steps <= plan.nodes().size());
       auto winners = refs[site].winners(req);
       if (winners.empty()) {
         REQUIRE_FALSE(found);
@@ -195,25 +222,59 @@ TEST_CASE("on random route files the plan's matcher agrees with the reference ma
       REQUIRE(found);
       uint32_t first = plan.sites()[site].routes.first;
       // Equal-rank winners are an ambiguity the checker refuses; the plan picks one of them.
-      ambiguous += winners.size() > 1;
+      c.ambiguous += winners.size() > 1;
       bool among = std::find(winners.begin(), winners.end(), got.route - first) != winners.end();
       INFO("plan chose route " << got.route - first << ", reference " << winners[0]);
       REQUIRE(among);
-      ++routed;
+      ++c.routed;
       const ast::Route& winner = file.sites[site].routes[got.route - first];
       bool expect_moved = reference_moves(file, winner, req);
       REQUIRE((got.migration != kNone) == expect_moved);
-      moved += expect_moved;
+      c.moved += expect_moved;
+      // Captures are the winner's, by the reference's reading of its pattern.
+      MatchResult alone;
+      if (winner.path.kind == ast::PathKind::Glob) {
+        REQUIRE(glob_captures(plan, got.route, view.req.path, alone));
+        REQUIRE(got.capture_count == alone.capture_count);
+        for (uint32_t i = 0; i < got.capture_count; ++i) {
+          REQUIRE(got.captures[i].name == alone.captures[i].name);
+          REQUIRE(got.captures[i].value == alone.captures[i].value);
+        }
+      }
     }
   }
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("on random route files the plan's matcher agrees with the reference matcher on every request", "[plan]") {
+  const uint32_t seed = test::property_seed(20261127);
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  Counts c = compare_with_reference(rng, test::property_rounds(1000), 200, small_routes,
+                                    [](std::mt19937& r, const std::vector<ast::Route>&) { return test::random_request(r); });
   // The generator reaches every outcome often enough to mean something.
-  INFO(requests << " requests: " << routed << " routed, " << moved << " moved, " << refused << " refused, "
-                << renormalised << " normalised to another path");
-  CHECK(routed > requests / 4);
-  CHECK(moved > 1000);
-  CHECK(ambiguous < routed / 10);
-  CHECK(refused > requests / 50);
-  CHECK(renormalised > requests / 20);
+  INFO(c.requests << " requests: " << c.routed << " routed, " << c.moved << " moved, " << c.refused << " refused, "
+                  << c.renormalised << " normalised to another path");
+  CHECK(c.routed > c.requests / 4);
+  CHECK(c.moved > 1000);
+  CHECK(c.ambiguous < c.routed / 10);
+  CHECK(c.refused > c.requests / 50);
+  CHECK(c.renormalised > c.requests / 20);
+}
+
+TEST_CASE("on route files shaped like REST APIs the plan's matcher agrees with the reference matcher on every request", "[plan]") {
+  const uint32_t seed = test::property_seed(20261128);
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  Counts c = compare_with_reference(rng, test::property_rounds(250), 400, test::rest_routes, test::rest_request);
+  INFO(c.requests << " requests: " << c.routed << " routed, " << c.moved << " moved, " << c.refused << " refused, "
+                  << c.ambiguous << " ambiguous");
+  CHECK(c.requests >= 100000);
+  CHECK(c.routed > c.requests / 2);
+  CHECK(c.routed < c.requests * 9 / 10);  // near misses that nothing takes, too
+  CHECK(c.ambiguous < c.routed / 20);
 }
 
 TEST_CASE("captures are views of the path: glob parameters by name, and the rest after `**` or a prefix", "[plan]") {

@@ -1,0 +1,28 @@
+// Which site answers a request's Host: exact names, then the longest wildcard
+// suffix, then the default site (grammar/README.md, "Host first"). The host is
+// lower-cased, its port and one trailing dot dropped; matcher.h's select_site() and
+// match() share this.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "runtime/plan/plan.h"
+
+namespace banyan::plan {
+
+// Budget: a host longer than a DNS name can be (253, plus a port) selects no site but
+// the default.
+inline constexpr size_t kMaxHostBytes = 260;
+
+struct HostChoice {
+  uint32_t site = kNone;
+  bool host_ok = false;        // the host was short enough to read
+  std::string_view canonical;  // lower case, no port, no trailing dot (a view into the buffer)
+};
+
+// `buf` must hold kHostBuffer bytes.
+inline constexpr size_t kHostBuffer = kMaxHostBytes + 24;
+HostChoice choose_site(const Plan& plan, std::string_view host, char* buf);
+
+}  // namespace banyan::plan
