@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 
 #include "runtime/plan/matcher.h"
+#include "runtime/plan/tls_profile.h"
 
 namespace banyan::proxy {
 
@@ -18,19 +19,45 @@ int ssl_version(plan::TlsVersion v) {
   return TLS1_2_VERSION;
 }
 
-// SNI: switch the connection to the context of the site the name selects. A name no
-// site answers keeps the first block's certificate (the client will see a mismatch,
-// as with nginx's default server).
-int on_server_name(SSL* ssl, int* /*alert*/, void* arg) {
+// The server name a ClientHello asks for (RFC 6066 §3), or "" when it names none or
+// the extension is malformed (the handshake then goes on with the first block, and
+// OpenSSL itself rejects a malformed extension).
+std::string_view client_hello_server_name(SSL* ssl) {
+  const unsigned char* p = nullptr;
+  size_t n = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) != 1 || n < 5) return {};
+  const size_t list = size_t{p[0]} << 8 | p[1];
+  if (list + 2 != n || p[2] != TLSEXT_NAMETYPE_host_name) return {};
+  const size_t len = size_t{p[3]} << 8 | p[4];
+  if (len == 0 || len + 5 > n) return {};
+  return {reinterpret_cast<const char*>(p + 5), len};
+}
+
+// SNI: switch the connection to the context of the site the name selects, with that
+// block's versions and ciphers, as nginx picks a server block by server_name. This
+// runs on the ClientHello, before the version and the cipher are chosen (a switch in
+// the servername callback comes after the version is settled, so the first block's
+// versions would apply to every site). A name no site answers keeps the first
+// block's certificate (the client will see a mismatch, as with nginx's default server).
+int on_client_hello(SSL* ssl, int* /*alert*/, void* arg) {
   const auto* set = static_cast<const TlsContexts*>(arg);
-  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  if (!name) return SSL_TLSEXT_ERR_OK;
+  std::string_view name = client_hello_server_name(ssl);
+  if (name.empty()) return SSL_CLIENT_HELLO_SUCCESS;
   const plan::Plan& p = *set->generation->plan;
   uint32_t site = plan::select_site(p, name);
-  if (site == plan::kNone || p.sites()[site].tls == plan::kNone) return SSL_TLSEXT_ERR_OK;
-  SSL_CTX* want = set->by_record[p.sites()[site].tls]->native_handle();
-  if (SSL_get_SSL_CTX(ssl) != want) SSL_set_SSL_CTX(ssl, want);
-  return SSL_TLSEXT_ERR_OK;
+  if (site == plan::kNone || p.sites()[site].tls == plan::kNone) return SSL_CLIENT_HELLO_SUCCESS;
+  const uint32_t record = p.sites()[site].tls;
+  SSL_CTX* want = set->by_record[record]->native_handle();
+  if (SSL_get_SSL_CTX(ssl) == want) return SSL_CLIENT_HELLO_SUCCESS;
+  // SSL_set_SSL_CTX takes the certificate and key; the rest is copied by hand.
+  if (SSL_set_SSL_CTX(ssl, want) == nullptr || SSL_set_min_proto_version(ssl, SSL_CTX_get_min_proto_version(want)) != 1 ||
+      SSL_set_max_proto_version(ssl, SSL_CTX_get_max_proto_version(want)) != 1 ||
+      SSL_set_cipher_list(ssl, set->ciphers[record].c_str()) != 1) {
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  SSL_clear_options(ssl, SSL_get_options(ssl));
+  SSL_set_options(ssl, SSL_CTX_get_options(want));
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 }  // namespace
@@ -50,7 +77,16 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
     SSL_CTX* raw = ctx->native_handle();
     SSL_CTX_set_min_proto_version(raw, ssl_version(t.min_version));
     SSL_CTX_set_max_proto_version(raw, ssl_version(t.max_version));
-    SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION);
+    // The server's order decides (testssl's "cipher_order"), over the curves of the
+    // intermediate profile; OpenSSL's record buffers go back to its pool while a
+    // connection is idle (nginx does the same): an idle keep-alive connection keeps
+    // no 34 KiB of them.
+    SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+    if (SSL_CTX_set1_groups_list(raw, plan::kDefaultGroups) != 1) {
+      error = "tls " + name + ": OpenSSL refuses the groups '" + std::string(plan::kDefaultGroups) + "'";
+      return nullptr;
+    }
     // No server-side session cache (it would be per worker and per process); resumption
     // is by stateless tickets, when the configuration allows them.
     SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
@@ -59,7 +95,8 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
       SSL_CTX_set_num_tickets(raw, 0);
     }
     std::string ciphers(p.str(t.ciphers));
-    if (!ciphers.empty() && SSL_CTX_set_cipher_list(raw, ciphers.c_str()) != 1) {
+    if (ciphers.empty()) ciphers = plan::kDefaultCiphers;
+    if (SSL_CTX_set_cipher_list(raw, ciphers.c_str()) != 1) {
       error = "tls " + name + ": OpenSSL refuses the cipher list '" + ciphers + "'";
       return nullptr;
     }
@@ -73,9 +110,9 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
       error = "tls " + name + ": key '" + std::string(p.str(t.key)) + "': " + ec.message();
       return nullptr;
     }
-    SSL_CTX_set_tlsext_servername_callback(raw, on_server_name);
-    SSL_CTX_set_tlsext_servername_arg(raw, set.get());
+    SSL_CTX_set_client_hello_cb(raw, on_client_hello, set.get());
     set->by_record.push_back(std::move(ctx));
+    set->ciphers.push_back(std::move(ciphers));
   }
   return set;
 }

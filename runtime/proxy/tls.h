@@ -1,8 +1,10 @@
 // TLS termination: one OpenSSL context per `tls` block of the plan, built when a plan
 // is loaded (a certificate that does not load refuses the plan, at start or reload).
 // Every https listener starts a handshake on the first block's context; the client's
-// SNI name then picks the site it names (the matcher's host rules), and that site's
-// block, as nginx picks a server block by server_name.
+// SNI name, read from the ClientHello before anything is negotiated, then picks the
+// site it names (the matcher's host rules), and that site's block with its
+// certificate, versions and ciphers. Without a `ciphers` line a block gets the
+// defaults of runtime/plan/tls_profile.h.
 #pragma once
 
 #include <memory>
@@ -19,6 +21,7 @@ namespace banyan::proxy {
 struct TlsContexts {
   std::shared_ptr<const Generation> generation;  // whose plan the SNI callback reads
   std::vector<std::unique_ptr<boost::asio::ssl::context>> by_record;  // indexed like plan.tls()
+  std::vector<std::string> ciphers;  // each block's TLS 1.2 cipher list, for the SNI switch
   boost::asio::ssl::context& first() const { return *by_record.front(); }
 };
 

@@ -125,6 +125,62 @@ site "www.example.org" {{
                            f"example.com:{https_port}:127.0.0.1", "--cacert", f"{CERTS}/example.pem", "--tls-max", "1.2")
             check(rc != 0, f"TLS 1.2 refused where min_version is TLS1.3 (curl exit {rc})")
 
+        def handshake(*args):
+            """openssl s_client to www.example.org (TLS 1.2 allowed there): (cipher chosen or None, output)."""
+            r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{https_port}", "-servername",
+                                "www.example.org", *args], input="", capture_output=True, text=True, timeout=WAIT)
+            m = re.search(r"^New, \S+, Cipher is (\S+)", r.stdout, re.M)  # printed when the handshake ends
+            cipher = m.group(1) if m and m.group(1) != "(NONE)" else None
+            return cipher, r.stdout[-400:] + r.stderr[-400:]
+
+        def default_profile():
+            # TLS 1.2: ECDHE with AEAD only; CBC (LUCKY13) and static-RSA suites are not offered.
+            for weak in ("ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256"):
+                cipher, out = handshake("-tls1_2", "-cipher", weak)
+                check(cipher is None, f"{weak} refused by default, got {cipher}: {out}")
+            # The server's order decides: the client prefers ChaCha20, the server AES-GCM.
+            cipher, out = handshake("-tls1_2", "-cipher", "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256")
+            expect_eq(cipher, "ECDHE-ECDSA-AES128-GCM-SHA256", f"the server's cipher order: {out}")
+            # Curves: X25519, P-256, P-384; a client with P-521 alone finds none.
+            cipher, out = handshake("-tls1_2", "-curves", "P-521")
+            check(cipher is None, f"P-521 alone is refused, got {cipher}: {out}")
+            cipher, out = handshake("-tls1_3", "-groups", "X25519")
+            check(cipher is not None and cipher.startswith("TLS_"), f"TLS 1.3 with X25519: {out}")
+
+        def each_site_gets_its_own_versions():
+            # The first block allows TLS 1.2, the second does not: a client naming the
+            # second site must not get TLS 1.2 from the first block's settings.
+            port = free_port()
+            g = h.gateway(f"""listen https :443
+tls lenient {{
+  certificate "{CERTS}/example-org.pem"
+  key "{CERTS}/example.key"
+}}
+tls strict {{
+  certificate "{CERTS}/example.pem"
+  key "{CERTS}/example.key"
+  min_version TLS1.3
+}}
+site "www.example.org" {{
+  tls lenient
+  route / {{ respond 200 "org\\n" }}
+}}
+site "example.com" {{
+  tls strict
+  route / {{ respond 200 "com\\n" }}
+}}
+""", name="versions", listen={":443": port})
+
+            def version(host, *args):
+                r = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", host, *args],
+                                   input="", capture_output=True, text=True, timeout=WAIT)
+                m = re.search(r"^New, (\S+), Cipher is (\S+)", r.stdout, re.M)  # printed when the handshake ends
+                return m.group(1) if m and m.group(2) != "(NONE)" else None
+
+            expect_eq(version("example.com", "-tls1_2"), None, "TLS 1.2 refused for the site whose block says TLS1.3")
+            expect_eq(version("example.com"), "TLSv1.3", "TLS 1.3 for it")
+            expect_eq(version("www.example.org", "-tls1_2"), "TLSv1.2", "TLS 1.2 for the site whose block allows it")
+
         def garbage_handshake():
             ans = raw(https_port, b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", read_timeout=3)
             check(not ans.startswith(b"HTTP/1.1 200"), f"plain HTTP on the TLS port is not served: {ans[:80]!r}")
@@ -133,6 +189,8 @@ site "www.example.org" {{
         h.case("http is redirected to https", redirect)
         h.case("SNI picks each site's certificate; HSTS", sni_picks_the_certificate)
         h.case("min_version is enforced", minimum_version)
+        h.case("by default: ECDHE with AEAD, the server's order, X25519/P-256/P-384", default_profile)
+        h.case("each site's block sets its versions, whichever block is first", each_site_gets_its_own_versions)
         h.case("a garbage handshake", garbage_handshake)
 
         # Reloads. The site's certificate lives at one path (site.pem, site.key) whose
