@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -220,6 +221,28 @@ bool Certificate::covers(std::string_view host) const {
                                  X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, nullptr);
   ERR_clear_error();
   return rc == 1;
+}
+
+std::vector<CipherSuite> expand_cipher_list(const std::string& list, std::string& error) {
+  std::vector<CipherSuite> out;
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  if (!ctx) {
+    error = "OpenSSL could not make a TLS context";
+    return out;
+  }
+  ERR_clear_error();
+  if (SSL_CTX_set_cipher_list(ctx.get(), list.c_str()) != 1) {
+    ERR_clear_error();
+    error = "selects no TLS 1.2 suite OpenSSL knows";
+    return out;
+  }
+  STACK_OF(SSL_CIPHER)* all = SSL_CTX_get_ciphers(ctx.get());
+  for (int i = 0; i < sk_SSL_CIPHER_num(all); ++i) {
+    const SSL_CIPHER* c = sk_SSL_CIPHER_value(all, i);
+    if (std::string_view(SSL_CIPHER_get_version(c)) == "TLSv1.3") continue;  // TLS 1.3's own suites, not from this list
+    out.push_back({SSL_CIPHER_get_name(c), SSL_CIPHER_is_aead(c) == 1 && SSL_CIPHER_get_kx_nid(c) == NID_kx_ecdhe});
+  }
+  return out;
 }
 
 std::string format_date(int64_t unix_seconds) {

@@ -70,6 +70,16 @@ class Certificate {
   int64_t not_after_ = 0;
 };
 
+// The TLS 1.2 suites an OpenSSL cipher list selects, by OpenSSL's names, in order,
+// each with whether it is in the default profile (runtime/plan/tls_profile.h: ECDHE
+// key exchange and an AEAD cipher). Empty, with `error` set, when OpenSSL refuses
+// the list (it selects no suite), as the gateway then refuses the plan.
+struct CipherSuite {
+  std::string name;
+  bool in_profile = false;
+};
+std::vector<CipherSuite> expand_cipher_list(const std::string& list, std::string& error);
+
 // "2026-12-10" for a Unix time (UTC).
 std::string format_date(int64_t unix_seconds);
 

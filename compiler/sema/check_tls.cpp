@@ -198,6 +198,33 @@ void check_versions(const Context& cx, const ast::Tls& t, diag::DiagnosticSink& 
   }
 }
 
+// The block's TLS 1.2 cipher list: one OpenSSL accepts (the gateway refuses the plan
+// otherwise), and one that keeps to the default profile or says why not.
+void check_ciphers(const ast::Tls& t, diag::DiagnosticSink& sink) {
+  if (!t.ciphers) return;
+  std::string error;
+  std::vector<CipherSuite> suites = expand_cipher_list(t.ciphers->text, error);
+  if (suites.empty()) {
+    sink.report(Code::TlsCipherList, t.ciphers->range,
+                "ciphers \"" + t.ciphers->text + "\" " + (error.empty() ? "selects no TLS 1.2 suite" : error) +
+                    ", so the gateway would refuse the plan; name suites such as ECDHE-ECDSA-AES128-GCM-SHA256, or "
+                    "remove the line for the default profile");
+    return;
+  }
+  std::vector<std::string> outside;
+  for (const auto& c : suites)
+    if (!c.in_profile) outside.push_back(c.name);
+  if (outside.empty()) return;
+  std::string names;
+  const size_t shown = std::min<size_t>(outside.size(), 4);
+  for (size_t i = 0; i < shown; ++i) names += (i ? ", " : "") + outside[i];
+  if (outside.size() > shown) names += " and " + std::to_string(outside.size() - shown) + " more";
+  sink.report(Code::TlsWeakCiphers, t.ciphers->range,
+              "ciphers offers " + std::to_string(outside.size()) + " suite" + (outside.size() == 1 ? "" : "s") +
+                  " outside the default profile of ECDHE with an AEAD cipher (" + names +
+                  "); keep to ECDHE with AES-GCM or ChaCha20-Poly1305, or remove the line");
+}
+
 // ---- sites and listeners
 
 const TlsFiles* find_block(const std::vector<TlsFiles>& blocks, const std::string& name) {
@@ -338,6 +365,7 @@ void check_tls(const Context& cx, diag::DiagnosticSink& sink) {
     blocks.push_back(load(cx, sink, t));
     if (blocks.back().cert) check_validity(blocks.back(), cx.now_unix, sink);
     check_versions(cx, t, sink);
+    check_ciphers(t, sink);
   }
   check_site_hosts(cx.file, blocks, sink);
   check_listeners(cx.file, blocks, sink);
