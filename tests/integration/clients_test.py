@@ -10,7 +10,9 @@ address"), through the real gateway and a real origin on 127.0.0.1:
      the header comes before the handshake, which still succeeds;
   c. a trusted peer's X-Forwarded-For is read from the right, skipping trusted hops;
      the X-Forwarded-For sent on appends the peer, not the derived client;
-  d. an untrusted peer's X-Forwarded-For (spoofed) is passed on but never believed.
+  d. an untrusted peer's X-Forwarded-For (spoofed) is passed on but never believed;
+  e. `balance hash client_ip` hashes the derived client: one forwarded address, one
+     replica; a spoofed list moves nobody.
 
 usage: clients_test.py BANYAN BANYAN_ORIGIN
 """
@@ -30,8 +32,16 @@ listen http :81
 upstream app {{
   server "{app}"
 }}
+upstream pool {{
+{pool}
+  balance hash client_ip
+}}
 
 site "x.test" {{
+  route /who {{
+    to pool
+    response_header X-Upstream $upstream_addr
+  }}
   route /echo {{
     to app
     request_header X-Real-IP $remote_addr
@@ -118,7 +128,9 @@ def certificate(directory):
 def main():
     with Harness(sys.argv) as h:
         app = h.origin("app")
-        gw = h.gateway(ROUTES.format(app=app.addrs[0]), listen={":80": free_port(), ":81": free_port()},
+        pool = h.origin("pool", replicas=4)
+        pool_servers = "\n".join(f'  server "{a}"' for a in pool.addrs)
+        gw = h.gateway(ROUTES.format(app=app.addrs[0], pool=pool_servers), listen={":80": free_port(), ":81": free_port()},
                        extra='[clients]\ntrusted_proxies = ["10.0.0.0/8", "127.0.0.2", "2001:db8:1::/48"]\n'
                              'proxy_protocol = [":81"]\n[limits]\nheader_timeout = "1s"\n')
         plain, pp = gw.ports[":80"], gw.ports[":81"]
@@ -241,6 +253,25 @@ def main():
                  "10.0.0.1, 1.2.3.4, 127.0.0.1", port=plain)
             expect_eq(logged_client("spoof"), "127.0.0.1", "access log client of a spoofed list")
 
+        def replica_for(xff, source):
+            head = f"GET /who HTTP/1.1\r\nHost: x.test\r\nConnection: close\r\nX-Forwarded-For: {xff}\r\n\r\n"
+            answer, _ = send(plain, [head.encode()], source)
+            for line in answer.split(b"\r\n\r\n")[0].split(b"\r\n"):
+                if line.lower().startswith(b"x-upstream:"):
+                    return line.split(b":", 1)[1].strip().decode()
+            raise AssertionError(f"no X-Upstream in {answer[:300]!r}")
+
+        def hashing_sees_the_client():
+            clients = [f"198.51.100.{i}" for i in range(1, 25)]
+            first = {c: replica_for(c, "127.0.0.2") for c in clients}
+            for c in clients[:6]:
+                expect_eq(replica_for(f"{c}, 10.0.0.3", "127.0.0.2"), first[c],
+                          f"the replica of forwarded client {c}, through one more trusted hop")
+            check(len(set(first.values())) > 1,
+                  f"24 forwarded clients spread over the 4 replicas, not all on one: {set(first.values())}")
+            spoofed = {replica_for(c, "127.0.0.1") for c in clients}
+            expect_eq(len(spoofed), 1, "replicas an untrusted peer reaches by changing its X-Forwarded-For")
+
         h.case("a PROXY v1 TCP4 header names the client", v1_tcp4)
         h.case("a PROXY v1 TCP6 header sent a byte at a time names the client", v1_tcp6_in_pieces)
         h.case("a PROXY v2 TCP4 header with TLVs, in pieces, names the client", v2_tcp4_with_tlvs)
@@ -254,6 +285,8 @@ def main():
         h.case("on an https listener the PROXY header comes before the handshake", https_after_the_header)
         h.case("a trusted peer's X-Forwarded-For is read from the right", trusted_peer_xff)
         h.case("an untrusted peer's X-Forwarded-For is passed on, never believed", untrusted_peer_spoofing)
+        h.case("hash client_ip hashes the client a trusted peer names, and ignores a spoofed list",
+               hashing_sees_the_client)
 
 
 if __name__ == "__main__":
