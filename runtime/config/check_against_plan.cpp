@@ -49,6 +49,11 @@ std::vector<ConfigError> check_against_plan(const GatewayConfig& config, const p
       errors.push_back(
           {file, r.line, r.column, "errors.show_details", not_in_plan("listener", r.plan_address, listeners)});
   }
+  for (const auto& r : config.proxy_protocol) {
+    if (std::find(listeners.begin(), listeners.end(), r.plan_address) == listeners.end())
+      errors.push_back(
+          {file, r.line, r.column, "clients.proxy_protocol", not_in_plan("listener", r.plan_address, listeners)});
+  }
   for (const auto& u : config.upstreams) {
     if (std::find(upstreams.begin(), upstreams.end(), u.name) == upstreams.end())
       errors.push_back({file, u.line, u.column, "upstreams." + u.name, not_in_plan("upstream", u.name, upstreams)});

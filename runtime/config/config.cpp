@@ -163,6 +163,9 @@ class Reader {
   void read_log(const toml::table& t, GatewayConfig& c);
   void read_errors(const toml::table& t, GatewayConfig& c);
   void read_upstreams(const toml::table& t, GatewayConfig& c);
+  void read_clients(const toml::table& t, GatewayConfig& c);
+  void read_listener_list(const toml::node& n, const std::string& key, std::string_view what,
+                          std::vector<ListenerRef>& out);
   void read_limits(const toml::table& t, Limits& l);
 
   std::string file_;
@@ -176,7 +179,8 @@ bool overlaps(const HostPort& a, const HostPort& b) {
 
 void Reader::read(const toml::table& root, GatewayConfig& c) {
   only_keys(root, "",
-            {"plan", "workers", "listen", "admin", "log", "errors", "upstreams", "resolver", "state", "tls", "limits"});
+            {"plan", "workers", "listen", "admin", "log", "errors", "clients", "upstreams", "resolver", "state", "tls",
+             "limits"});
 
   if (auto n = root.get("plan")) {
     if (auto s = string(*n, "plan", "\"gallery.plan\"")) {
@@ -216,6 +220,8 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
     if (auto t = table(*n, "log", "[log] format = \"json\"")) read_log(*t, c);
   if (auto n = root.get("errors"))
     if (auto t = table(*n, "errors", "[errors] show_details = [\":80\"]")) read_errors(*t, c);
+  if (auto n = root.get("clients"))
+    if (auto t = table(*n, "clients", "[clients] trusted_proxies = [\"10.0.0.0/8\"]")) read_clients(*t, c);
   if (auto n = root.get("upstreams"))
     if (auto t = table(*n, "upstreams", "[upstreams.NAME] servers = [\"backend:80\"]")) read_upstreams(*t, c);
   if (auto n = root.get("state")) {
@@ -304,24 +310,65 @@ void Reader::read_log(const toml::table& t, GatewayConfig& c) {
 // The listeners are checked against the plan later (check_against_plan), as [listen]'s keys are.
 void Reader::read_errors(const toml::table& t, GatewayConfig& c) {
   only_keys(t, "errors", {"show_details"});
-  const toml::node* n = t.get("show_details");
-  if (!n) return;
-  const std::string key = "errors.show_details";
-  const toml::array* a = n->as_array();
+  if (const toml::node* n = t.get("show_details"))
+    read_listener_list(*n, "errors.show_details", "an array of the plan's listeners", c.show_error_details);
+}
+
+// An array of plan listeners (":80"), each once, in file order.
+void Reader::read_listener_list(const toml::node& n, const std::string& key, std::string_view what,
+                                std::vector<ListenerRef>& out) {
+  const toml::array* a = n.as_array();
   if (!a) {
-    error(n->source(), key, "must be an array of the plan's listeners, like [\":80\", \":443\"], not " + type_name(*n));
+    error(n.source(), key, "must be " + std::string(what) + ", like [\":80\", \":443\"], not " + type_name(n));
     return;
   }
   for (const auto& e : *a) {
     auto s = string(e, key, "\":80\"");
     if (!s) continue;
-    bool twice = std::any_of(c.show_error_details.begin(), c.show_error_details.end(),
-                             [&](const ListenerRef& r) { return r.plan_address == *s; });
+    bool twice = std::any_of(out.begin(), out.end(), [&](const ListenerRef& r) { return r.plan_address == *s; });
     if (twice) {
       error(e.source(), key, key_part(*s) + " is listed twice");
       continue;
     }
-    c.show_error_details.push_back({*s, e.source().begin.line, e.source().begin.column});
+    out.push_back({*s, e.source().begin.line, e.source().begin.column});
+  }
+}
+
+// `[clients]`: trusted_proxies (CIDR ranges) and proxy_protocol (true, false, or the
+// listeners that read a PROXY protocol header).
+void Reader::read_clients(const toml::table& t, GatewayConfig& c) {
+  only_keys(t, "clients", {"trusted_proxies", "proxy_protocol"});
+  if (const toml::node* n = t.get("trusted_proxies")) {
+    const std::string key = "clients.trusted_proxies";
+    if (const toml::array* a = n->as_array()) {
+      for (const auto& e : *a) {
+        auto s = string(e, key, "\"10.0.0.0/8\"");
+        if (!s) continue;
+        Cidr range;
+        if (auto why = parse_cidr(*s, range)) {
+          error(e.source(), key, *why);
+          continue;
+        }
+        if (std::find(c.trusted_proxies.begin(), c.trusted_proxies.end(), range) != c.trusted_proxies.end()) {
+          error(e.source(), key, "\"" + to_string(range) + "\" is listed twice");
+          continue;
+        }
+        c.trusted_proxies.push_back(range);
+      }
+    } else {
+      error(n->source(), key,
+            "must be an array of address ranges, like [\"10.0.0.0/8\", \"::1/128\"], not " + type_name(*n));
+    }
+  }
+  if (const toml::node* n = t.get("proxy_protocol")) {
+    if (auto b = n->as_boolean())
+      c.proxy_protocol_everywhere = b->get();
+    else if (n->as_array())
+      read_listener_list(*n, "clients.proxy_protocol", "true, false or an array of the plan's listeners",
+                         c.proxy_protocol);
+    else
+      error(n->source(), "clients.proxy_protocol",
+            "must be true, false or an array of the plan's listeners, like [\":80\"], not " + type_name(*n));
   }
 }
 
@@ -408,6 +455,11 @@ std::string syntax_message(std::string_view description) {
 bool GatewayConfig::shows_error_details(std::string_view plan_address) const {
   return std::any_of(show_error_details.begin(), show_error_details.end(),
                      [&](const ListenerRef& r) { return r.plan_address == plan_address; });
+}
+
+bool GatewayConfig::uses_proxy_protocol(std::string_view plan_address) const {
+  return proxy_protocol_everywhere || std::any_of(proxy_protocol.begin(), proxy_protocol.end(),
+                                                  [&](const ListenerRef& r) { return r.plan_address == plan_address; });
 }
 
 std::string render(const ConfigError& e) {

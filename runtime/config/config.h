@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/config/cidr.h"
+
 namespace banyan::plan {
 class Plan;
 }
@@ -99,8 +101,16 @@ struct GatewayConfig {
   // its file:line), for development. Every other client gets a short phrase, the
   // status and the request id: the details name internal addresses and paths.
   std::vector<ListenerRef> show_error_details;  // in file order, each once
+  // `[clients]`: who may tell the gateway the client's address (docs/gateway-config.md,
+  // "The client's address"). A peer in `trusted_proxies` has its X-Forwarded-For read
+  // from the right; a listener in `proxy_protocol` reads a PROXY protocol header first.
+  std::vector<Cidr> trusted_proxies;    // in file order, each once
+  bool proxy_protocol_everywhere = false;     // proxy_protocol = true
+  std::vector<ListenerRef> proxy_protocol;    // proxy_protocol = [":80"]: these listeners only
   Limits limits;
 
+  // Whether the plan listener `plan_address` reads a PROXY protocol header first.
+  bool uses_proxy_protocol(std::string_view plan_address) const;
   // Whether clients of the plan listener `plan_address` (":80") get error details.
   bool shows_error_details(std::string_view plan_address) const;
 };
@@ -126,7 +136,7 @@ LoadedConfig parse_config(std::string_view text, const std::string& name);
 
 // What parsing alone cannot know: every `[listen]` key is a listener of the plan and
 // every listener of the plan is bound; every `[upstreams.X]` names an upstream of it;
-// every `[errors] show_details` entry is a listener of it.
+// every `[errors] show_details` and `[clients] proxy_protocol` entry is a listener of it.
 std::vector<ConfigError> check_against_plan(const GatewayConfig& config, const plan::Plan& plan,
                                             const std::string& file);
 

@@ -21,13 +21,19 @@ namespace banyan::proxy {
 
 class Watchdog;
 
-// Who is asking, and through which listener.
+// Who is asking, and through which listener (docs/gateway-config.md, "The client's
+// address"). `peer` is who connected: the socket's peer, or on a listener with
+// `proxy_protocol` the source of the PROXY header. `ip` is the client: `peer`, or when
+// `peer` is a trusted proxy, what X-Forwarded-For says (client_address.h); it is what
+// $remote_addr, the access log, bucketing and hashing without a key see. The
+// X-Forwarded-For sent upstream appends `peer`, the hop this gateway itself saw.
 struct ClientFacts {
-  std::string_view ip, port;  // the peer's address ("::1", "127.0.0.1") and port
+  std::string_view ip, port;  // the client's address ("::1", "127.0.0.1"); the peer's port
   std::string_view server_port;
   bool https = false;
   uint32_t binding = 0;             // the listener's index in the configuration's `listen`
   bool show_error_details = false;  // `[errors] show_details` names this listener
+  std::string_view peer;            // the immediate peer's address (see above)
 };
 
 // A piece of the request body, decoded. `data` stays valid until the next read.

@@ -98,7 +98,7 @@ std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::strin
     for (const plan::Listener& l : p.listeners()) {
       if (p.str(l.address) != b.plan_address) continue;
       ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https, i,
-                        config_.shows_error_details(b.plan_address)};
+                        config_.shows_error_details(b.plan_address), config_.uses_proxy_protocol(b.plan_address)};
       if (info.https) {
         if (p.tls().empty()) {
           error = "listener " + b.plan_address + " is https but the plan has no `tls` block";

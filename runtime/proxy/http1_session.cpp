@@ -1,6 +1,8 @@
 // The HTTP/1.1 connection layer (http1_session.h): the read loop, the request body's
 // framing (Content-Length, chunked), the response's framing and keep-alive, lingering
-// close, and the Upgrade tunnel. The exchange (exchange/) does the rest.
+// close, and the Upgrade tunnel, and who the client is (a PROXY protocol header first on
+// a listener that wants one; X-Forwarded-For from a trusted proxy). The exchange
+// (exchange/) does the rest.
 #include "runtime/proxy/http1_session.h"
 
 #include <array>
@@ -8,13 +10,16 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
 #include "runtime/http/chunked.h"
+#include "runtime/http/proxy_protocol.h"
 #include "runtime/proxy/buffer.h"
+#include "runtime/proxy/client_address.h"
 #include "runtime/proxy/downstream.h"
 #include "runtime/proxy/exchange/exchange.h"
 #include "runtime/proxy/gateway.h"
@@ -41,6 +46,16 @@ inline constexpr size_t kLingerBytes = 4u << 20;
 // worker's pool buffers are that size.
 inline constexpr size_t kTlsRecord = 16 << 10;
 static_assert(BufferPool::kSize >= kTlsRecord);
+// A PROXY protocol header fits a fresh buffer whole: no growth while reading one.
+static_assert(BufferPool::kSize >= http::kProxyV2MaxBytes);
+
+config::IpAddress ip_of(const asio::ip::address& a) {
+  if (a.is_v4()) return config::ipv4(a.to_v4().to_uint());
+  config::IpAddress out;
+  auto b = a.to_v6().to_bytes();
+  std::memcpy(out.bytes.data(), b.data(), 16);
+  return out;
+}
 
 template <class Stream>
 class Http1Session final : public SessionBase, public Downstream {
@@ -52,10 +67,11 @@ class Http1Session final : public SessionBase, public Downstream {
         stream_(std::move(stream)),
         clock_(worker.io(), stream_.lowest_layer()),
         exchange_(worker, *this, clock_),
-        peer_ip_(peer.address().to_string()),
-        peer_port_(std::to_string(peer.port())),
-        server_port_(std::to_string(listener.bind.port)) {
-    facts_ = {peer_ip_, peer_port_, server_port_, listener.https, listener.binding, listener.show_error_details};
+        server_port_(std::to_string(listener.bind.port)),
+        listener_name_(listener.plan_address),
+        proxy_protocol_(listener.proxy_protocol) {
+    facts_ = {{}, {}, server_port_, listener.https, listener.binding, listener.show_error_details, {}};
+    set_peer(ip_of(peer.address()), peer.port());
     hl_ = {limits_.request_line, limits_.header_bytes, limits_.header_count};
   }
 
@@ -127,6 +143,14 @@ class Http1Session final : public SessionBase, public Downstream {
     worker_.fields().put(std::move(fields_));
     exchange_.release();
   }
+  void set_peer(const config::IpAddress& a, uint16_t port) {
+    peer_addr_ = a;
+    facts_.peer = facts_.ip = {peer_text_.data(), config::format_ip(a, peer_text_)};
+    peer_port_ = std::to_string(port);
+    facts_.port = peer_port_;
+  }
+  awaitable<bool> read_proxy_header();
+  void find_client();
   void begin_request();
   void took_first_bytes(size_t n);
   http::Parse parse_head();
@@ -144,7 +168,12 @@ class Http1Session final : public SessionBase, public Downstream {
   Stream stream_;
   Watchdog clock_;
   Exchange exchange_;
-  std::string peer_ip_, peer_port_, server_port_;
+  std::string peer_port_, server_port_, listener_name_;
+  const bool proxy_protocol_;
+  // Who connected (the socket's peer, or the PROXY header's source), and the client
+  // X-Forwarded-For names when that peer is trusted; `facts_` views these texts.
+  config::IpAddress peer_addr_;
+  std::array<char, config::kIpTextMax> peer_text_{}, client_text_{};
   ClientFacts facts_;
   http::Limits hl_;
   Buffer in_;
@@ -177,10 +206,14 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
   worker_.add_session(this);
   clock_.start(self);
   error_code ec;
+  // A PROXY protocol header comes before anything else, TLS included.
+  if (proxy_protocol_ && !co_await read_proxy_header()) closing_ = true;
   if constexpr (!std::is_same_v<Stream, tcp::socket>) {
-    clock_.set(Phase::Head, limits_.header_timeout_ms);
-    co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
-    if (ec) closing_ = true;  // a failed handshake: nothing to answer
+    if (!closing_) {
+      clock_.set(Phase::Head, limits_.header_timeout_ms);
+      co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+      if (ec) closing_ = true;  // a failed handshake: nothing to answer
+    }
   }
   // One request and its response a turn. The common steps are awaited here, not in
   // coroutines of their own: Asio 1.74 recycles one coroutine frame per thread, so
@@ -244,8 +277,63 @@ awaitable<void> Http1Session<Stream>::linger() {
   }
 }
 
+// The PROXY protocol header (runtime/http/proxy_protocol.h), whole within the header
+// timeout from the connection's start. On TLS the handshake follows, so each read
+// takes only what the header can still need; on plain TCP the bytes after it are the
+// first request's, left in `in_`. A malformed header closes the connection, counted and
+// noted with its reason; not one byte of it reaches the HTTP parser.
+template <class Stream>
+awaitable<bool> Http1Session<Stream>::read_proxy_header() {
+  in_.acquire(worker_.buffers());
+  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
+  http::ProxyHeader h;
+  std::string_view why;
+  for (;;) {
+    http::ProxyParse r = http::parse_proxy_header(in_.view(), h, why);
+    if (r == http::ProxyParse::Complete) break;
+    if (r == http::ProxyParse::Failed) break;
+    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    clock_.set(Phase::Head, std::max<int64_t>(left, 1));
+    error_code ec;
+    size_t n = 0;
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    } else {
+      n = co_await asio::async_read(stream_.next_layer(), asio::buffer(in_.tail().data(), h.need),
+                                    asio::redirect_error(use_awaitable, ec));
+    }
+    in_.end += n;
+    if (ec || n == 0) {
+      if (!clock_.expired() && in_.size() == 0) co_return false;  // connected and left: a port check
+      why = clock_.expired() ? "it did not arrive within the header timeout" : "the connection closed inside it";
+      break;
+    }
+  }
+  if (why.empty()) {
+    in_.consume(h.length);
+    if (h.has_address) set_peer(config::IpAddress{h.source}, h.source_port);
+    co_return true;
+  }
+  bump(gw_.metrics().bad_proxy_headers);
+  gw_.note("listener " + listener_name_ + ": a PROXY protocol header from " + std::string(facts_.peer) +
+           " refused, connection closed: " + std::string(why));
+  co_return false;
+}
+
+// The client, when the peer is a trusted proxy: what its X-Forwarded-For says
+// (client_address.h). Otherwise the peer, as begin_request left it.
+template <class Stream>
+void Http1Session<Stream>::find_client() {
+  const std::vector<config::Cidr>& trusted = gw_.config().trusted_proxies;
+  if (trusted.empty()) return;
+  config::IpAddress c = client_address(peer_addr_, head_.fields, trusted);
+  if (c == peer_addr_) return;
+  facts_.ip = {client_text_.data(), config::format_ip(c, client_text_)};
+}
+
 template <class Stream>
 void Http1Session<Stream>::begin_request() {
+  facts_.ip = facts_.peer;
   bytes_in_ = bytes_out_ = 0;
   head_ = {};
   body_left_ = 0;
@@ -258,6 +346,7 @@ void Http1Session<Stream>::begin_request() {
 // A head was read: the request's id, its body's framing.
 template <class Stream>
 void Http1Session<Stream>::begin_exchange() {
+  find_client();
   in_.pin(head_.head_bytes);
   started_ = Clock::now();
   bytes_in_ = head_.head_bytes;

@@ -123,6 +123,9 @@ std::string Metrics::render(const Generation& current) const {
   gauge("banyan_requests_total", "Requests read.", "counter", requests.load());
   gauge("banyan_bad_requests_total", "Requests refused by the parser (4xx/5xx before routing).", "counter",
         bad_requests.load());
+  gauge("banyan_bad_proxy_headers_total",
+        "Connections closed on a PROXY protocol header that was malformed or late (listeners with proxy_protocol).",
+        "counter", bad_proxy_headers.load());
   gauge("banyan_no_route_total", "Requests no route matched (404).", "counter", no_route.load());
   o += "# HELP banyan_reloads_total Plan reloads by outcome.\n# TYPE banyan_reloads_total counter\n";
   o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";

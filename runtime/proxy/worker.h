@@ -85,6 +85,7 @@ struct ListenerInfo {
   bool https = false;
   uint32_t binding = 0;  // its index in the configuration's `listen` (Generation::listeners)
   bool show_error_details = false;  // `[errors] show_details` names it: clients see why (development)
+  bool proxy_protocol = false;      // `[clients] proxy_protocol`: a PROXY protocol header comes first
 };
 
 // A session the worker can ask to finish (graceful shutdown).

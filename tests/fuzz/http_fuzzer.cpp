@@ -4,7 +4,10 @@
 // input is Incomplete or already has the whole input's verdict, and the chunked
 // decoder gives the same bytes and verdict fed whole, one byte at a time or in pieces.
 // Parsed fields are also read as the compression negotiation reads them: a coding
-// is chosen only among the route's, and from an Accept-Encoding that names it.
+// is chosen only among the route's, and from an Accept-Encoding that names it. The
+// same bytes are read as a PROXY protocol header: a verdict reached on a prefix is the
+// whole input's, and a reader taking exactly the bytes `need` asks for (as a TLS
+// listener does) ends at the header's last byte, never past it.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -13,6 +16,7 @@
 #include "runtime/compress/negotiate.h"
 #include "runtime/http/chunked.h"
 #include "runtime/http/parse.h"
+#include "runtime/http/proxy_protocol.h"
 
 namespace {
 
@@ -129,6 +133,49 @@ void check_chunked(std::string_view in) {
   }
 }
 
+struct Proxy {
+  ProxyHeader header;
+  std::string_view why;
+  ProxyParse result;
+  explicit Proxy(std::string_view in) : result(parse_proxy_header(in, header, why)) {
+    require((result == ProxyParse::Failed) == !why.empty());
+    if (result == ProxyParse::Incomplete) require(header.need >= 1 && header.need <= kProxyV2MaxBytes);
+    if (result != ProxyParse::Complete) return;
+    require(header.length >= kProxyMinBytes && header.length <= in.size());
+    require(header.version == 1 ? header.length <= kProxyV1MaxBytes : header.length <= kProxyV2MaxBytes);
+  }
+};
+
+void check_proxy_header(std::string_view in) {
+  const Proxy whole(in);
+  for (size_t n : {size_t{0}, kProxyMinBytes, size_t{16}, in.size() / 2, in.size() - (in.empty() ? 0 : 1)}) {
+    if (n > in.size()) continue;
+    const Proxy prefix(in.substr(0, n));
+    if (prefix.result == ProxyParse::Incomplete) continue;
+    require(prefix.result == whole.result && prefix.why == whole.why);
+    require(prefix.header.length == whole.header.length && prefix.header.source == whole.header.source &&
+            prefix.header.source_port == whole.header.source_port);
+  }
+  // The exact reader: never a byte past the header.
+  size_t have = 0;
+  for (;;) {
+    const Proxy step(in.substr(0, have));
+    if (step.result == ProxyParse::Complete) {
+      require(whole.result == ProxyParse::Complete && step.header.length == have);
+      break;
+    }
+    if (step.result == ProxyParse::Failed) {
+      require(whole.result == ProxyParse::Failed);
+      break;
+    }
+    if (have + step.header.need > in.size()) {
+      require(whole.result != ProxyParse::Complete);
+      break;
+    }
+    have += step.header.need;
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -139,6 +186,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_responses(in, size % 2 == 1, Limits{});
   check_responses(in, false, tight);
   check_chunked(in);
+  check_proxy_header(in);
   // A request head followed by its chunked body, as the proxy would see it.
   const Request r(in, Limits{});
   if (r.result == Parse::Complete && r.head.framing == Framing::Chunked) check_chunked(in.substr(r.head.head_bytes));

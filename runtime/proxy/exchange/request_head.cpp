@@ -59,7 +59,7 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
     return true;
   });
   if (!x.text.empty()) x.text += ", ";
-  x.text += x.down.client().ip;
+  x.text += x.down.client().peer;  // the hop we saw; the derived client is already in the list
   append_field(out, "X-Forwarded-For", x.text);
   append_field(out, "X-Forwarded-Proto", x.down.client().https ? "https" : "http");
   if (!h.host.empty()) append_field(out, "X-Forwarded-Host", h.host);

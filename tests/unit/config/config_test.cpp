@@ -78,6 +78,12 @@ TEST_CASE("the documented example parses to the values it writes", "[config]") {
   CHECK(c.limits.body_timeout_ms == 60'000);
   CHECK(c.limits.idle_timeout_ms == 75'000);
   CHECK(c.limits.connections == 10'000);
+  REQUIRE(c.trusted_proxies.size() == 2);
+  CHECK(to_string(c.trusted_proxies[0]) == "10.0.0.0/8");
+  CHECK(to_string(c.trusted_proxies[1]) == "::1/128");
+  CHECK_FALSE(c.proxy_protocol_everywhere);
+  CHECK(c.uses_proxy_protocol(":443"));
+  CHECK_FALSE(c.uses_proxy_protocol(":80"));
 }
 
 TEST_CASE("a file with only the plan takes every default", "[config]") {
@@ -94,6 +100,8 @@ TEST_CASE("a file with only the plan takes every default", "[config]") {
   CHECK(c.upstreams.empty());
   CHECK(c.show_error_details.empty());
   CHECK_FALSE(c.shows_error_details(":80"));
+  CHECK(c.trusted_proxies.empty());
+  CHECK_FALSE(c.uses_proxy_protocol(":80"));
   const Limits defaults;
   CHECK(c.limits.request_line == defaults.request_line);
   CHECK(c.limits.body == 1 << 20);
@@ -164,6 +172,78 @@ TEST_CASE("errors.show_details must be an array of listener names, each once, an
             "gateway.toml:2:10: errors: must be a table, like [errors] show_details = [\":80\"], not a boolean"});
 }
 
+TEST_CASE("[clients] reads trusted proxy ranges of both families and where the PROXY protocol is spoken",
+          "[config]") {
+  LoadedConfig r = parse_config(
+      "plan = \"g.plan\"\n[clients]\ntrusted_proxies = [\"10.0.0.0/8\", \"192.168.1.7\", \"fd00::/8\", "
+      "\"::ffff:172.16.0.0/108\"]\nproxy_protocol = true\n",
+      "gateway.toml");
+  REQUIRE(r.config);
+  const GatewayConfig& c = *r.config;
+  std::vector<std::string> ranges;
+  for (const Cidr& x : c.trusted_proxies) ranges.push_back(to_string(x));
+  CHECK(ranges == std::vector<std::string>{"10.0.0.0/8", "192.168.1.7/32", "fd00::/8", "172.16.0.0/12"});
+  CHECK(c.proxy_protocol_everywhere);
+  CHECK(c.uses_proxy_protocol(":80"));
+  CHECK(c.uses_proxy_protocol(":443"));
+
+  r = parse_config("plan = \"g.plan\"\n[clients]\nproxy_protocol = [\":80\"]\n", "gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->uses_proxy_protocol(":80"));
+  CHECK_FALSE(r.config->uses_proxy_protocol(":443"));
+  CHECK(r.config->trusted_proxies.empty());
+  r = parse_config("plan = \"g.plan\"\n[clients]\nproxy_protocol = false\ntrusted_proxies = []\n", "gateway.toml");
+  REQUIRE(r.config);
+  CHECK_FALSE(r.config->uses_proxy_protocol(":80"));
+}
+
+TEST_CASE("[clients] refuses bad ranges, unknown keys and values of the wrong kind, each at its place", "[config]") {
+  CHECK(errors_of("plan = \"g.plan\"\n[clients]\ntrusted_proxies = [\"10.0.0.0/33\", \"10.0.0.1/8\", 10,\n"
+                  "  \"proxy.internal\", \"::1\", \"::1/128\"]\ntrusted_proxy = []\nproxy_protocol = \"yes\"\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:20: clients.trusted_proxies: '10.0.0.0/33': the prefix length of an IPv4 range is 0 to "
+            "32, not 33",
+            "gateway.toml:3:35: clients.trusted_proxies: '10.0.0.1/8' has bits set after its /8 prefix; did you mean "
+            "\"10.0.0.0/8\"?",
+            "gateway.toml:3:49: clients.trusted_proxies: must be a string like \"10.0.0.0/8\", not an integer",
+            "gateway.toml:4:3: clients.trusted_proxies: 'proxy.internal' is not an IPv4 address or range, like "
+            "\"10.0.0.0/8\"",
+            "gateway.toml:4:28: clients.trusted_proxies: \"::1/128\" is listed twice",
+            "gateway.toml:5:1: clients.trusted_proxy: unknown key 'trusted_proxy'; did you mean 'trusted_proxies'? "
+            "(the keys in [clients] are trusted_proxies or proxy_protocol)",
+            "gateway.toml:6:18: clients.proxy_protocol: must be true, false or an array of the plan's listeners, like "
+            "[\":80\"], not a string",
+        });
+  CHECK(errors_of("plan = \"g.plan\"\n[clients]\ntrusted_proxies = \"10.0.0.0/8\"\nproxy_protocol = [\":80\", \":80\"]\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:19: clients.trusted_proxies: must be an array of address ranges, like [\"10.0.0.0/8\", "
+            "\"::1/128\"], not a string",
+            "gateway.toml:4:26: clients.proxy_protocol: \":80\" is listed twice",
+        });
+  CHECK(errors_of("plan = \"g.plan\"\nclients = 1\n") ==
+        std::vector<std::string>{
+            "gateway.toml:2:11: clients: must be a table, like [clients] trusted_proxies = [\"10.0.0.0/8\"], not an "
+            "integer"});
+}
+
+TEST_CASE("clients.proxy_protocol may name only listeners of the plan", "[config]") {
+  auto plan = gallery_plan();
+  const std::string bound = "plan = \"g.plan\"\n[listen]\n\":80\" = \":8080\"\n\":443\" = \":8443\"\n[clients]\n";
+  LoadedConfig good = parse_config(bound + "proxy_protocol = [\":443\"]\n", "gateway.toml");
+  REQUIRE(good.config);
+  CHECK(check_against_plan(*good.config, *plan, "gateway.toml").empty());
+  LoadedConfig bad = parse_config(bound + "proxy_protocol = [\":433\", \":8080\"]\n", "gateway.toml");
+  REQUIRE(bad.config);
+  std::vector<std::string> errors;
+  for (const auto& e : check_against_plan(*bad.config, *plan, "gateway.toml")) errors.push_back(render(e));
+  CHECK(errors == std::vector<std::string>{
+                      "gateway.toml:6:19: clients.proxy_protocol: the plan has no listener \":433\"; did you mean "
+                      "\":443\"?",
+                      "gateway.toml:6:27: clients.proxy_protocol: the plan has no listener \":8080\"; its listeners "
+                      "are \":80\" or \":443\"",
+                  });
+}
+
 TEST_CASE("tls.session_tickets and resolver.hosts_file", "[config]") {
   CHECK(errors_of("plan = \"g.plan\"\n[tls]\nsession_tickets = \"no\"\n") ==
         std::vector<std::string>{"gateway.toml:3:19: tls.session_tickets: must be true or false, not a string"});
@@ -178,11 +258,11 @@ TEST_CASE("an unknown key or table names the closest allowed key and lists them"
   CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
         std::vector<std::string>{
             "gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
-            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, state, tls or limits)"});
+            "the top are plan, workers, listen, admin, log, errors, clients, upstreams, resolver, state, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limit]\nbody = \"1MiB\"\n") ==
         std::vector<std::string>{
             "gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
-            "the top are plan, workers, listen, admin, log, errors, upstreams, resolver, state, tls or limits)"});
+            "the top are plan, workers, listen, admin, log, errors, clients, upstreams, resolver, state, tls or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limits]\n  header_timout = \"1s\"\n") ==
         std::vector<std::string>{
             "gateway.toml:3:3: limits.header_timout: unknown key 'header_timout'; did you mean 'header_timeout'? (the "

@@ -86,7 +86,7 @@ class FakeClient final : public Downstream {
   std::string raw_;
   plan::HeaderField fields_[16];
   http::RequestHead head_;
-  ClientFacts facts_{"127.0.0.1", "40000", "80", false, 0, false};
+  ClientFacts facts_{"127.0.0.1", "40000", "80", false, 0, false, "127.0.0.1"};
 };
 
 // A keep-alive origin: answers every request head with the same small response.
