@@ -13,11 +13,15 @@ a large body through it stays flat.
     (Content-Length, then chunked), and 1 GiB uploaded to /upload (with Content-Length from a sparse
     file, then chunked from a pipe: curl sends `Transfer-Encoding: chunked` for `-T -`), while VmRSS is sampled every
     100 ms; the peak growth over the RSS before the transfer is reported (VmHWM as a cross-check).
-Targets (issue 5): under 10 KiB per idle connection; under 16 MiB growth while streaming 1 GiB.
-Env: N (2000), STREAM_BYTES (1073741824), BANYAN_BIN, ORIGIN_BIN. Loopback only; a temp dir; every
+(c) Idle TLS keep-alive connections: the same as (a) over TLS 1.3 (the test certificate), N_TLS
+    (default 1000) connections each fetching one 10 KiB response, for banyan and for nginx (one
+    worker, `ssl_protocols TLSv1.2 TLSv1.3`, proxying to the same origin), fresh processes each.
+Targets (issue 5): under 10 KiB per idle connection; under 16 MiB growth while streaming 1 GiB;
+(issue 17) an idle TLS connection at most what nginx's costs.
+Env: N (2000), N_TLS (1000), STREAM_BYTES (1073741824), BANYAN_BIN, ORIGIN_BIN. Loopback only; a temp dir; every
 process it starts is stopped at exit.
 """
-import os, shutil, signal, socket, subprocess, sys, tempfile, threading, time, resource
+import os, shutil, signal, socket, ssl, subprocess, sys, tempfile, threading, time, resource
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -25,6 +29,8 @@ sys.path.insert(0, HERE)
 from readme import machine  # noqa: E402
 
 N = int(os.environ.get("N", "2000"))
+N_TLS = int(os.environ.get("N_TLS", "1000"))
+CERTS = f"{ROOT}/tests/fixtures/certs"
 STREAM = int(os.environ.get("STREAM_BYTES", str(1 << 30)))
 BANYAN = os.environ.get("BANYAN_BIN", f"{ROOT}/build/release/runtime/banyan")
 ORIGIN = os.environ.get("ORIGIN_BIN", f"{ROOT}/build/release/demo/banyan-origin")
@@ -89,9 +95,77 @@ def start_gateway(tmp, tag):
     return p
 
 
-def get(sock, path):
+def start_tls_gateway(tmp):
+    with open(f"{tmp}/tls.routes", "w") as f:
+        f.write(f'listen https :443\ntls main {{\n  certificate "{CERTS}/example.pem"\n  key "{CERTS}/example.key"\n}}\n'
+                f'upstream origin {{\n  server "127.0.0.1:{ORIGIN_PORT}"\n  keepalive 64\n}}\n'
+                f'site "example.com" {{\n  tls main\n  route / {{ to origin }}\n}}\n')
+    with open(f"{tmp}/tls.toml", "w") as f:
+        f.write(f'plan = "tls.routes"\nworkers = 1\n[listen]\n":443" = "127.0.0.1:{GATEWAY_PORT}"\n'
+                f'[log]\nformat = "json"\ndestination = "{tmp}/access-tls.log"\n[limits]\nidle_timeout = "300s"\n')
+    p = start([BANYAN, "run", "--config", f"{tmp}/tls.toml"], open(f"{tmp}/banyan-tls.out", "w"))
+    wait_port(GATEWAY_PORT, p)
+    return p
+
+
+def start_tls_nginx(tmp):
+    os.makedirs(f"{tmp}/nginx", exist_ok=True)
+    with open(f"{tmp}/nginx/nginx.conf", "w") as f:
+        f.write(f"""daemon off; master_process off; worker_processes 1; pid {tmp}/nginx/nginx.pid;
+error_log {tmp}/nginx/error.log;
+events {{ worker_connections {N_TLS + 200}; }}
+http {{
+  access_log {tmp}/nginx/access.log;
+  client_body_temp_path {tmp}/nginx; proxy_temp_path {tmp}/nginx; fastcgi_temp_path {tmp}/nginx;
+  uwsgi_temp_path {tmp}/nginx; scgi_temp_path {tmp}/nginx;
+  keepalive_timeout 300s; keepalive_requests 100000;
+  upstream origin {{ server 127.0.0.1:{ORIGIN_PORT}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{GATEWAY_PORT} ssl;
+    server_name example.com;
+    ssl_certificate {CERTS}/example.pem; ssl_certificate_key {CERTS}/example.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+""")
+    p = start(["nginx", "-c", f"{tmp}/nginx/nginx.conf", "-e", f"{tmp}/nginx/error.log"], open(f"{tmp}/nginx.out", "w"))
+    wait_port(GATEWAY_PORT, p)
+    return p
+
+
+def idle_tls(tmp, starter):
+    """N_TLS TLS 1.3 keep-alive connections, one 10 KiB response each, then idle: RSS per connection."""
+    ctx = ssl.create_default_context(cafile=f"{CERTS}/example.pem")
+    g = starter(tmp)
+
+    def connect():
+        raw = socket.create_connection(("127.0.0.1", GATEWAY_PORT))
+        return ctx.wrap_socket(raw, server_hostname="example.com")
+
+    warm = connect()
+    for _ in range(200):
+        get(warm, "/bytes/10240", host="example.com")
+    warm.close()
+    time.sleep(1.0)
+    before = rss(g.pid)
+    socks, bad = [], 0
+    for _ in range(N_TLS):
+        s = connect()
+        if get(s, "/bytes/10240", host="example.com") != 200:
+            bad += 1
+        socks.append(s)
+    time.sleep(1.0)
+    after = rss(g.pid)
+    for s in socks:
+        s.close()
+    stop(g)
+    return dict(before=before, after=after, per=(after - before) / N_TLS, bad=bad)
+
+
+def get(sock, path, host="bench"):
     """One GET on an open keep-alive connection; returns the status. Reads exactly the response."""
-    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
     buf = b""
     while b"\r\n\r\n" not in buf:
         d = sock.recv(65536)
@@ -207,6 +281,12 @@ def main():
             ("upload, Content-Length", up.replace("{src}", "{sparse}")),
             ("upload, chunked", "head -c {n} /dev/zero | " + up.replace("{src}", "-")),
         ]
+        tls_rows = [("banyan", idle_tls(tmp, start_tls_gateway))]
+        if shutil.which("nginx"):
+            tls_rows.append(("nginx", idle_tls(tmp, start_tls_nginx)))
+        for who, t in tls_rows:
+            print(f"idle TLS ({who}): {N_TLS} connections: RSS {mib(t['before'])} -> {mib(t['after'])} = "
+                  f"{t['per'] / 1024:.1f} KiB per connection ({t['bad']} non-200)", file=sys.stderr)
         streams = []
         for name, shell in cases:
             s = stream(tmp, name.replace(", ", "-").replace(" ", "-").lower(), shell)
@@ -225,6 +305,14 @@ def main():
     lines = ["| measurement | result | target |", "|---|---:|---|"]
     lines.append(f"| idle keep-alive connection ({N} open, one request each) | {idle['per'] / 1024:.1f} KiB each "
                  f"({mib(idle['before'])} → {mib(idle['after'])}) | under 10 KiB: {verdict(idle['per'], IDLE_TARGET)} |")
+    tls = dict(tls_rows)
+    if "nginx" in tls:
+        target = f"at most nginx's: {verdict(tls['banyan']['per'], tls['nginx']['per'] + 1)}"
+    else:
+        target = "at most nginx's: not measured (no nginx)"
+    lines.append(f"| idle TLS 1.3 keep-alive connection ({N_TLS} open, one 10 KiB response each) | "
+                 f"{tls['banyan']['per'] / 1024:.1f} KiB each"
+                 + (f" (nginx: {tls['nginx']['per'] / 1024:.1f} KiB)" if "nginx" in tls else "") + f" | {target} |")
     for name, s in streams:
         ok = s["alive"] and s["result"] in (f"200 {STREAM}", f"body-bytes: {STREAM} 200")
         peak = max(s["growth"], s["hwm_growth"])
