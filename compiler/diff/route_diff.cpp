@@ -160,34 +160,54 @@ class Differ {
     // function of it, regexes or not.
     bool same_migrations = migrations_dump(a_.file()) == migrations_dump(b_.file());
     if (same_migrations && site_dump(a_.file(), c.before) == site_dump(b_.file(), c.after)) return;
+    // Every rule of both sides, each marked changed (no rule of the other side has
+    // the same dump) or not; moved paths count as changed when their migration is.
     analysis::SiteRules all;
-    std::vector<std::string> regexes;
-    auto add = [&](const analysis::Rule& r) {
-      if (!r.usable) return;
-      all.rules.push_back(r);
-      if (r.cls == analysis::PathClass::Regex) regexes.push_back("~ \"" + r.pattern + "\"");
-      for (const auto& t : r.tests) {
-        if (t.match == ast::ValueMatchKind::Regex) regexes.push_back(t.name + " ~ \"" + t.value + "\"");
-      }
-    };
-    for (const FileModel* f : {&a_, &b_}) {
-      size_t site = f == &a_ ? c.before : c.after;
+    std::vector<bool> changed;
+    std::vector<std::string> other_routes[2], other_migrations[2];
+    for (int side = 0; side < 2; ++side) {
+      const FileModel& f = side == 0 ? b_ : a_;  // the other side of `side`
+      size_t site = side == 0 ? c.after : c.before;
       if (site != SIZE_MAX) {
-        for (const auto& r : f->model().sites[site].rules) add(r);
+        for (const auto& r : f.file().sites[site].routes) other_routes[side].push_back(ast::dump_route(r));
       }
-      for (const auto& moved : f->model().moved) {
-        for (const auto& r : moved) add(r);
+      for (const auto& m : f.file().migrations) other_migrations[side].push_back(ast::dump_migration(m));
+    }
+    auto take = [](std::vector<std::string>& pool, const std::string& dump) {
+      auto it = std::find(pool.begin(), pool.end(), dump);
+      if (it == pool.end()) return false;
+      pool.erase(it);
+      return true;
+    };
+    for (int side = 0; side < 2; ++side) {
+      const FileModel& f = side == 0 ? a_ : b_;
+      size_t site = side == 0 ? c.before : c.after;
+      if (site != SIZE_MAX) {
+        for (const auto& r : f.model().sites[site].rules) {
+          if (!r.usable) continue;
+          all.rules.push_back(r);
+          changed.push_back(!take(other_routes[side], ast::dump_route(*r.route)));
+        }
+      }
+      for (size_t m = 0; m < f.model().moved.size(); ++m) {
+        const auto& pool = other_migrations[side];
+        bool same = std::find(pool.begin(), pool.end(), ast::dump_migration(f.file().migrations[m])) != pool.end();
+        for (const auto& r : f.model().moved[m]) {
+          all.rules.push_back(r);
+          changed.push_back(!same);
+        }
       }
     }
     analysis::SiteVocabulary vocab(all);
     std::vector<analysis::Request> tries;
-    bool complete = true;
-    for (const auto& r : all.rules) {
+    std::vector<bool> complete_rule(all.rules.size(), true);
+    for (size_t i = 0; i < all.rules.size(); ++i) {
+      const auto& r = all.rules[i];
       auto s = analysis::request_samples(r, nullptr, c.host, vocab);
-      complete = complete && s.complete;
+      complete_rule[i] = s.complete;
       // A regex's edges: each quantifier at its bounds and one past them, with the
       // headers of the rule's first sample, so `[0-9]+` against `[0-9]{1,4}` meets
-      // a five-digit path. More requests tried; the answer stays "not proven".
+      // a five-digit path.
       if (r.cls == analysis::PathClass::Regex && !s.requests.empty()) {
         for (const auto& b : analysis::regex_boundary_samples(r.pattern)) {
           analysis::Request q = s.requests.front();
@@ -197,6 +217,28 @@ class Differ {
       }
       for (auto& q : s.requests) tries.push_back(std::move(q));
     }
+    // Which incomplete rules leave the answer unproven: a changed one, or an unchanged
+    // one that some changed rule may share a path with. Every path a rule matches
+    // starts with its literal prefix (route_model.h), so two rules whose prefixes are
+    // not one a prefix of the other share no path; a request only unchanged rules can
+    // match has the same winner, hence the same outcome, on both sides.
+    auto may_meet = [](const analysis::Rule& x, const analysis::Rule& y) {
+      return x.literal.starts_with(y.literal) || y.literal.starts_with(x.literal);
+    };
+    std::vector<std::string> unproven;
+    for (size_t i = 0; i < all.rules.size(); ++i) {
+      if (complete_rule[i]) continue;
+      bool matters = changed[i];
+      for (size_t j = 0; j < all.rules.size() && !matters; ++j) matters = changed[j] && may_meet(all.rules[i], all.rules[j]);
+      if (!matters) continue;
+      const auto& r = all.rules[i];
+      if (r.cls == analysis::PathClass::Regex) unproven.push_back("~ \"" + r.pattern + "\"");
+      for (const auto& t : r.tests) {
+        if (t.match == ast::ValueMatchKind::Regex) unproven.push_back(t.name + " ~ \"" + t.value + "\"");
+      }
+      if (r.cls != analysis::PathClass::Regex && r.tests.empty()) unproven.push_back("");
+    }
+    bool complete = unproven.empty();
     analysis::Request unmatched;  // a path no route names
     unmatched.host = c.host;
     unmatched.path = "/" + vocab.fresh_segment();
@@ -209,14 +251,15 @@ class Differ {
       compare(q, hosts, complete);
     }
     if (!complete) {
-      std::sort(regexes.begin(), regexes.end());
-      regexes.erase(std::unique(regexes.begin(), regexes.end()), regexes.end());
-      if (regexes.empty()) {  // a budget of samples.cpp, or a value no free neighbour was found for
+      std::sort(unproven.begin(), unproven.end());
+      unproven.erase(std::unique(unproven.begin(), unproven.end()), unproven.end());
+      if (!unproven.empty() && unproven.front().empty()) unproven.erase(unproven.begin());
+      if (unproven.empty()) {  // a budget of samples.cpp, or a value no free neighbour was found for
         out_.uncertain.push_back("on " + hosts +
                                  ": the sample requests hit a budget, so the search is not exhaustive; a change may "
                                  "be missing from this list");
       } else {
-        out_.uncertain.push_back("on " + hosts + ": regexes (" + join(regexes, ", ") +
+        out_.uncertain.push_back("on " + hosts + ": regexes (" + join(unproven, ", ") +
                                  ") keep the search from being exhaustive; requests they match may change without "
                                  "being listed");
       }

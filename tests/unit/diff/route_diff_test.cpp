@@ -330,3 +330,24 @@ TEST_CASE("an upstream's servers and a route's settings are reported item by ite
 }
 
 }  // namespace banyan::diff
+
+namespace banyan::diff {
+
+TEST_CASE("an unchanged regex route whose paths no changed route can share leaves the answer proven", "[diff]") {
+  auto file = [](const char* api_upstream, const char* regex) {
+    return std::string(kUpstreams) + "site \"a\" {\n  route /api {\n    to " + api_upstream + "\n  }\n  route ~ \"" + regex +
+           "\" {\n    to users\n  }\n}\n";
+  };
+  // `^/static/...` starts with /static/, which /api is not a prefix of, nor it of /api.
+  DiffResult far = diff_texts(file("monolith", "^/static/[a-z]+\\\\.png$"), file("users", "^/static/[a-z]+\\\\.png$"));
+  REQUIRE(far.changes.size() == 1);
+  CHECK(far.changes[0].certain);
+  CHECK(far.uncertain.empty());
+  // `^/api/v[0-9]+` may take some of /api's requests: which, the samples cannot prove.
+  DiffResult near = diff_texts(file("monolith", "^/api/v[0-9]+"), file("users", "^/api/v[0-9]+"));
+  CHECK_FALSE(near.changes.empty());
+  REQUIRE(near.uncertain.size() == 1);
+  CHECK(near.uncertain[0].find("^/api/v[0-9]+") != std::string::npos);
+}
+
+}  // namespace banyan::diff
