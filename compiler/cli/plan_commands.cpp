@@ -244,6 +244,26 @@ int answer(const plan::Plan& p, explain::RouteQuery q, int64_t now_ms, std::stri
   return explain::explain_route(p, q, out, error);
 }
 
+// Budget: a batch line longer than this is refused (a request head the gateway
+// accepts is far shorter; see runtime/http's limits).
+constexpr size_t kMaxBatchLine = 64 * 1024;
+
+// One line of at most `max` bytes into `line` (the rest of a longer one skipped, and
+// `too_long` set); false at the end of the input.
+bool read_line(std::istream& in, std::string& line, size_t max, bool& too_long) {
+  line.clear();
+  too_long = false;
+  int c;
+  bool any = false;
+  while ((c = in.get()) != EOF) {
+    any = true;
+    if (c == '\n') return true;
+    if (line.size() < max) line += static_cast<char>(c);
+    else too_long = true;
+  }
+  return any;
+}
+
 int route_batch(const plan::Plan& p, const std::string& file, int64_t now_ms) {
   std::ifstream disk;
   if (file != "-") {
@@ -256,8 +276,14 @@ int route_batch(const plan::Plan& p, const std::string& file, int64_t now_ms) {
   std::istream& in = file == "-" ? std::cin : disk;
   std::string line;
   size_t number = 0, answered = 0, unmatched = 0, malformed = 0;
-  while (std::getline(in, line)) {
+  bool too_long = false;
+  while (read_line(in, line, kMaxBatchLine, too_long)) {
     ++number;
+    if (too_long) {
+      ++malformed;
+      std::cout << "line " << number << ": error: longer than " << kMaxBatchLine / 1024 << " KiB\n\n";
+      continue;
+    }
     size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '#') continue;
     explain::RouteQuery q;
@@ -269,7 +295,11 @@ int route_batch(const plan::Plan& p, const std::string& file, int64_t now_ms) {
       ok = method && host && path;
       if (ok) {
         positional = {*method, "http://" + *host + *path};
-        if (auto client = json_field(line, "client")) q.client_ip = client->substr(0, client->rfind(':'));
+        if (auto client = json_field(line, "client")) {  // "10.0.0.1:5000" or "[::1]:5000"
+          std::string ip = client->substr(0, client->rfind(':'));
+          if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+          q.client_ip = ip;
+        }
       } else {
         error = "a JSON line needs string fields \"method\", \"host\" and \"path\"";
       }

@@ -117,11 +117,13 @@ GET https://image-gallery.local/api/images/7 -H 'Cookie: session=abc' --at 2026-
 GET
 {"method":"GET"}
 B
+python3 -c 'print("GET https://image-gallery.local/" + "a" * 70000)' >>"$work/batch.txt"
 expect_status 2 "route --batch answers every line and exits 2 for the malformed ones" -- "$banyanc" route "$ex/migration.routes" --batch "$work/batch.txt"
 [ "$(grep -c '^route     = /api/image' "$work/out")" -eq 2 ] || fail "batch: the two /api/image requests were not both routed"
 grep -q '^line 5: error: a line is METHOD URL' "$work/out" || fail "batch: line 5 not refused"
 grep -q '^line 6: error: a JSON line needs' "$work/out" || fail "batch: line 6 not refused"
-grep -q '^3 request(s) answered, 0 without a route, 2 malformed line(s)$' "$work/out" || fail "batch: wrong tally"
+grep -q '^line 7: error: longer than 64 KiB$' "$work/out" || fail "batch: a 70 KB line not refused"
+grep -q '^3 request(s) answered, 0 without a route, 3 malformed line(s)$' "$work/out" || fail "batch: wrong tally"
 for i in $(seq 1 2000); do echo "GET https://image-gallery.local/api/images/$i"; done >"$work/many.txt"
 expect_status 0 "route --batch answers 2,000 requests in one process" -- "$banyanc" route "$ex/gallery.routes" --batch "$work/many.txt"
 grep -q '^2000 request(s) answered' "$work/out" || fail "batch: not 2000 answered"
