@@ -113,10 +113,10 @@ std::string site_dump(const ast::File& f, size_t site) {
   return out;
 }
 
-std::string migrations_dump(const ast::File& f) {
-  std::string out;
-  for (const auto& m : f.migrations) out += ast::dump_migration(m);
-  return out;
+bool proxies_to_any(const ast::Site& site, const std::set<std::string>& upstreams) {
+  return std::any_of(site.routes.begin(), site.routes.end(), [&](const ast::Route& r) {
+    return r.action.kind == ast::ActionKind::Proxy && upstreams.count(r.action.upstream.text);
+  });
 }
 
 const ast::Tls* tls_of(const ast::File& f, size_t site) {
@@ -142,6 +142,17 @@ class Differ {
   Differ(const ast::File& a, const ast::File& b, const DiffOptions& o) : a_(a), b_(b), o_(o) {}
 
   DiffResult run() {
+    // The `from` upstreams of the migrations that differ between the files.
+    auto collect = [&](const ast::File& x, const ast::File& y) {
+      for (const auto& m : x.migrations) {
+        bool same = std::any_of(y.migrations.begin(), y.migrations.end(), [&](const ast::Migration& n) {
+          return ast::dump_migration(n) == ast::dump_migration(m);
+        });
+        if (!same) changed_from_.insert(m.from.text);
+      }
+    };
+    collect(a_.file(), b_.file());
+    collect(b_.file(), a_.file());
     for (const HostClass& c : host_classes(a_, b_)) {
       tls(c);
       requests(c);
@@ -158,8 +169,11 @@ class Differ {
   void requests(const HostClass& c) {
     // The same routes and migrations on both sides: every request's outcome is the same
     // function of it, regexes or not.
-    bool same_migrations = migrations_dump(a_.file()) == migrations_dump(b_.file());
-    if (same_migrations && site_dump(a_.file(), c.before) == site_dump(b_.file(), c.after)) return;
+    // With changed migrations, only a site with a route to one of their `from`
+    // upstreams can see a different split.
+    if (site_dump(a_.file(), c.before) == site_dump(b_.file(), c.after) &&
+        (c.before == SIZE_MAX || !proxies_to_any(a_.file().sites[c.before], changed_from_)))
+      return;
     // Every rule of both sides, each marked changed (no rule of the other side has
     // the same dump) or not; moved paths count as changed when their migration is.
     analysis::SiteRules all;
@@ -345,6 +359,7 @@ class Differ {
   const DiffOptions& o_;
   DiffResult out_;
   std::map<std::string, size_t> groups_;
+  std::set<std::string> changed_from_;
 };
 
 }  // namespace
