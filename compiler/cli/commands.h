@@ -14,5 +14,6 @@ int compile_command(const std::vector<std::string>& args);
 int explain_command(const std::vector<std::string>& args);
 int route_command(const std::vector<std::string>& args);
 int diff_command(const std::vector<std::string>& args);
+int migrate_command(const std::vector<std::string>& args);
 
 }  // namespace banyan::cli

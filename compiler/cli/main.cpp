@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "                                                        which route a request takes, and why\n"
     "  diff [--format text|json|markdown] [--fail-on KINDS] OLD NEW\n"
     "                                                        which requests a change sends elsewhere (OLD may be REV:PATH)\n"
+    "  migrate finish NAME FILE [--stdout]                   a migration at 100% becomes plain routes (proven by diff)\n"
     "  dump-ast [--no-positions] FILE                        print the syntax tree\n"
     "\n"
     "  --version                                             the release and the plan format it writes\n"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     if (command == "explain") return banyan::cli::explain_command(args);
     if (command == "route") return banyan::cli::route_command(args);
     if (command == "diff") return banyan::cli::diff_command(args);
+    if (command == "migrate") return banyan::cli::migrate_command(args);
   } catch (const std::exception& e) {
     // Start-up code may throw (std::bad_alloc, filesystem errors): fail with a message.
     std::cerr << "banyanc: internal error: " << e.what() << "\n";

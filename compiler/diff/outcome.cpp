@@ -84,6 +84,19 @@ bool migration_takes(const FileModel& f, size_t m, const std::string& upstream, 
   return std::any_of(moved.begin(), moved.end(), [&](const analysis::Rule& r) { return analysis::path_matches(r, req.path); });
 }
 
+// With a `start`, the schedule's share is 100% at `now_ms`, hence for ever (steps
+// strictly increase); without one, banyanc cannot know the gateway's progress.
+bool finished_at(const ast::Migration& m, int64_t now_ms) {
+  if (!m.start || m.shift.empty()) return false;
+  auto start = migrations::parse_timestamp(m.start->text);
+  if (!start) return false;
+  std::vector<migrations::Step> steps;
+  for (const auto& s : m.shift) steps.push_back({s.percent.basis_points, s.duration ? s.duration->ms : 0, s.hold});
+  int64_t begin = migrations::shift_begin(*start, m.shadow_percent ? m.shadow_percent->basis_points : 0,
+                                          m.shadow_duration ? m.shadow_duration->ms : 0);
+  return migrations::weight_at(steps, begin, now_ms) == 10000;
+}
+
 }  // namespace
 
 FileModel::FileModel(const ast::File& file) : file_(file), model_(analysis::build_route_model(file)) {
@@ -201,7 +214,14 @@ Outcome outcome_of(const FileModel& f, const analysis::Request& req, int64_t now
       if (!migration_takes(f, m, r.action.upstream.text, req)) continue;
       const ast::Migration& mig = f.file().migrations[m];
       out.migration = mig.name.text;
-      out.split = split_words(mig, now_ms) + "; migration " + quoted(mig.name.text);
+      if (finished_at(mig, now_ms)) {
+        // Every request it moves goes to the new upstream now and from now on: that is
+        // where it goes; the migration is still there (it can be paused or rolled back).
+        out.destination = mig.to.text;
+        out.split = "at 100% (finished; still a migration, which can be rolled back); migration " + quoted(mig.name.text);
+      } else {
+        out.split = split_words(mig, now_ms) + "; migration " + quoted(mig.name.text);
+      }
       break;
     }
   }

@@ -62,9 +62,12 @@ expect_status 0 "... and 0 when neither uncertainty nor what changed is asked to
 # [0-9]+ became [0-9]{1,4}: a five-digit item went to archive and now falls to `/`.
 grep -q '^    e.g. GET a.example/items/[0-9]\{5\}$' "$work/out" || fail "the regex's edge (a five-digit item) was not tried"
 expect_status 1 "the shadow story: the moved requests go from 0% to 100% now" -- "$banyanc" diff --at 2026-03-01T12:00:00Z "$g/shadow_end_deleted.before.routes" "$g/shadow_end_deleted.after.routes"
-grep -q -- '-> monolith -> users: 100% now; shadow 50% with no end' "$work/out" || fail "the new share is not 100% now"
+grep -q -- '^    -> users -> at 100% (finished' "$work/out" || fail "the moved requests do not go to users now"
+grep -q '\[destination, split\]' "$work/out" || fail "going from 0% to 100% now is not a change of destination"
 grep -q '^    monolith -> users: 0% now, 100% from 2026-03-02T00:00:00Z; shadow 50% until 2026-03-02T00:00:00Z' "$work/out" || fail "the old share is not 0% until the second day"
-expect_status 1 "--at takes an offset" -- "$banyanc" diff --at +1h "$g/shadow_end_deleted.before.routes" "$g/shadow_end_deleted.after.routes"
+# Long after the second day both schedules are at 100%: the deleted `for 1d` is history.
+expect_status 0 "--at takes an offset (an hour from now, both at 100%: no change)" -- "$banyanc" diff --at +1h "$g/shadow_end_deleted.before.routes" "$g/shadow_end_deleted.after.routes"
+grep -q '^no change; ' "$work/out" || fail "no 'no change' an hour from now"
 python3 - "$root" "$banyanc" <<'PY' || fail "json output is not what the text says"
 import json, subprocess, sys
 root, banyanc = sys.argv[1], sys.argv[2]
@@ -80,6 +83,32 @@ assert c["example"]["method"] == "GET" and c["example"]["path"].startswith("/api
 assert "+ rewrite \"/users/:id\"" in c["details"] and "- compress gzip" in c["details"], c["details"]
 print("ok: json names the change, its sides, its details and an example")
 PY
+
+# migrate finish: a migration at 100% (its start long past) becomes a plain route,
+# proven by the diff; the file is in fmt's layout and checks clean.
+cp "$g/shadow_end_deleted.before.routes" "$work/fin.routes"
+expect_status 0 "migrate finish rewrites a finished migration" -- "$banyanc" migrate finish users "$work/fin.routes"
+grep -q 'proven by the diff: 1 change (1 split)' "$work/err" || fail "migrate finish does not show its proof"
+python3 - "$work/fin.routes" <<'PY' || fail "the rewritten file is not the route the migration stood for"
+import sys
+t = open(sys.argv[1]).read()
+assert "migration" not in t.replace("# ", ""), t
+assert 'route /api/users/** {\n    to users\n  }\n  route /api {\n    to monolith\n  }' in t, t
+assert t.startswith("# The issue's story"), "the comments went"
+PY
+expect_status 0 "... it checks clean" -- "$banyanc" check "$work/fin.routes"
+expect_status 0 "... it is formatted" -- "$banyanc" fmt --check "$work/fin.routes"
+expect_status 0 "... and diff shows no change in where requests go" -- "$banyanc" diff --fail-on destination "$g/shadow_end_deleted.before.routes" "$work/fin.routes"
+sed 's/start "2026-03-01T00:00:00Z"/start "2099-03-01T00:00:00Z"/' "$g/shadow_end_deleted.before.routes" >"$work/early.routes"
+cp "$work/early.routes" "$work/early.orig"
+expect_status 1 "migrate finish refuses a migration not at 100% now" -- "$banyanc" migrate finish users "$work/early.routes"
+grep -q 'is not at 100% now' "$work/err" || fail "no reason for the refusal"
+cmp -s "$work/early.routes" "$work/early.orig" || fail "a refused finish changed the file"
+expect_status 1 "migrate finish names a migration that is not there" -- "$banyanc" migrate finish nope "$work/early.routes"
+mkdir -p "$work/gallery" && cp -r "$root/examples/image-gallery/." "$work/gallery/"
+expect_status 1 "migrate finish refuses routes in an included file" -- "$banyanc" migrate finish "extract image api" "$work/gallery/migration.routes"
+grep -q 'included file' "$work/err" || fail "no reason for the include refusal"
+expect_status 2 "migrate without finish is a usage error" -- "$banyanc" migrate users "$work/fin.routes"
 
 # Refusals.
 "$banyanc" compile "$g/policy.before.routes" -o "$work/p.plan" 2>/dev/null

@@ -269,7 +269,7 @@ const char* kUpstreams = "upstream monolith {\n  server \"m:80\"\n}\nupstream us
 
 }  // namespace
 
-TEST_CASE("deleting `for 1d` from a shadow line is reported as the moved requests' share going from 0% to 100% now", "[diff]") {
+TEST_CASE("deleting `for 1d` from a shadow line is reported as the moved requests going from 0% to 100% on the new upstream now", "[diff]") {
   std::string site = "site \"shop.example.com\" {\n  route /api {\n    to monolith\n  }\n}\n";
   auto migration = [](const char* shadow) {
     return std::string("migration \"users\" {\n  move /api/users/** from monolith to users\n  ") + shadow +
@@ -280,10 +280,11 @@ TEST_CASE("deleting `for 1d` from a shadow line is reported as the moved request
                             kUpstreams + site + migration("shadow 50%"), noon);
   REQUIRE(d.changes.size() == 1);
   const Change& c = d.changes[0];
-  CHECK(c.kind == ChangeKind::Split);
+  // At noon of the first day: 0% before, 100% (so: users) after.
+  CHECK(c.kind == ChangeKind::Destination);
   CHECK(c.hosts == "shop.example.com");
-  CHECK(c.before.find("users: 0% now, 100% from 2026-03-02T00:00:00Z") != std::string::npos);
-  CHECK(c.after.find("users: 100% now") != std::string::npos);
+  CHECK(c.before.find("monolith -> users: 0% now, 100% from 2026-03-02T00:00:00Z") == 0);
+  CHECK(c.after.find("users -> at 100%") == 0);
   CHECK(c.example.path.starts_with("/api/users"));
   CHECK(d.uncertain.empty());
 }
