@@ -3,9 +3,16 @@
 #include "compiler/analysis/route_model.h"
 #include "compiler/check_pipeline.h"
 #include "compiler/diag/render.h"
+#include "compiler/diff/render_diff.h"
+#include "compiler/diff/route_diff.h"
 #include "compiler/emit/emit_plan.h"
 
 namespace banyan {
+
+class RoutesSource {
+ public:
+  ast::File ast;
+};
 
 CompileOutcome compile_routes(const std::string& path) {
   CompileOutcome out;
@@ -25,6 +32,20 @@ CompileOutcome compile_routes(const std::string& path) {
   }
   analysis::RouteModel model = analysis::build_route_model(r.ast);
   out.bytes = emit::emit_plan(r.ast, model, sm);
+  auto source = std::make_shared<RoutesSource>();
+  source->ast = std::move(r.ast);
+  out.source = std::move(source);
+  return out;
+}
+
+ChangeReport diff_compiled(const RoutesSource& before, const RoutesSource& after, int64_t now_ms) {
+  diff::DiffOptions options;
+  options.now_ms = now_ms;
+  diff::DiffResult d = diff::diff_files(before.ast, after.ast, options);
+  ChangeReport out;
+  out.changed = !d.changes.empty() || !d.uncertain.empty();
+  out.summary = diff::summary(d);
+  out.text = diff::render_text(d);
   return out;
 }
 

@@ -117,14 +117,16 @@ cachePolicyStmt
 migrationDecl : 'migration' STRING '{' migrationStmt* '}' ;
 migrationStmt
   : 'move' pathMatcher (',' pathMatcher)* ('on' STRING)? 'from' name 'to' name   # mMove
-  | 'shadow' PERCENT ('for' QUANTITY)? ('compare' IDENT (',' IDENT)*)?           # mShadow
+  | 'shadow' PERCENT ('for' QUANTITY)? ('compare' compareWord (',' compareWord)*)? # mShadow
   | 'shift' shiftStep (',' shiftStep)*                                           # mShift
-  | 'bucket' ('cookie' STRING | 'header' STRING | 'query' STRING | IDENT)        # mBucket
+  | 'bucket' ('cookie' STRING | 'header' STRING | 'query' STRING | IDENT STRING?) # mBucket
   | 'rollback' 'when' IDENT COMPARATOR threshold 'over' QUANTITY                 # mRollback
   | 'start' STRING                                                               # mStart
   | 'allow' IDENT+                                                               # mAllow
   ;
 staleWord : IDENT | 'timeout' ;   // `timeout` is also a keyword of health checks
+// `header` is a keyword; taken here so `compare status, header` gets "did you mean 'headers'".
+compareWord : IDENT | 'header' | 'cookie' | 'query' ;
 
 shiftStep : PERCENT ('for' QUANTITY | 'hold')? ;
 threshold : (name SIGN)? (PERCENT | QUANTITY | INT) ;

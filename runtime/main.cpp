@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "runtime/check_command.h"
 #include "runtime/config/config.h"
 #include "runtime/migrations_command.h"
+#include "runtime/plan/format.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/version.h"
 
 namespace {
 
@@ -19,6 +22,8 @@ constexpr const char* kUsage =
     "       banyan run FILE.routes|FILE.plan [--listen PLAN_ADDRESS=BIND]... [--admin ADDRESS] [--workers N]\n"
     "                  [--upstream NAME=HOST:PORT[,HOST:PORT...]]...\n"
     "       banyan migrations [--admin ADDRESS | --config gateway.toml] [list | pause|resume|rollback|promote NAME]\n"
+    "       banyan check --config gateway.toml [FILE.plan|FILE.routes]   check without serving (exit 0, 1, 2)\n"
+    "       banyan --version\n"
     "  --listen :80=127.0.0.1:8080   bind the plan's listener ':80' to 127.0.0.1:8080 (default: as the plan says)\n"
     "The configuration file's keys are described in docs/gateway-config.md.\n";
 
@@ -40,6 +45,12 @@ int main(int argc, char** argv) {
     std::cout << kUsage;
     return args.empty() ? 2 : 0;
   }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << "banyan " << banyan::kReleaseVersion << " (reads plan format " << banyan::plan::kMinVersion << ".."
+              << banyan::plan::kFormatVersion << ")\n";
+    return 0;
+  }
+  if (args[0] == "check") return banyan::check_command({args.begin() + 1, args.end()});
   if (args[0] == "migrations") return banyan::migrations_command({args.begin() + 1, args.end()});
   if (args[0] != "run") {
     std::cerr << "banyan: unknown command '" << args[0] << "'\n" << kUsage;

@@ -1,5 +1,5 @@
 // The docs are tested like code. Every routes example in the language reference
-// (grammar/README.md) passes the check; every section of docs/diagnostics.md shows
+// (grammar/README.md) passes the check and is formatted as `banyanc fmt` would; every section of docs/diagnostics.md shows
 // the real output of its wrong example, byte for byte, and a fix that checks clean.
 // Examples are checked as `example.routes` in tests/fixtures/, so the certificates
 // they name (certs/example.pem, ...) are the test ones. In docs/diagnostics.md a block
@@ -16,6 +16,9 @@
 #include <regex>
 
 #include "compiler/diag/render.h"
+#include "compiler/format/format_file.h"
+#include "compiler/format/line_diff.h"
+#include "compiler/parse/parse_file.h"
 #include "tests/support/test_files.h"
 
 namespace banyan::test {
@@ -56,6 +59,23 @@ TEST_CASE("every routes example in the language reference passes the check") {
       check_text(c, "example.routes", examples[i]);
       INFO(examples[i] << "\nbanyanc printed:\n" << cli_output(c));
       CHECK(c.sink.all().empty());
+    }
+  }
+}
+
+TEST_CASE("every routes example in the language reference is laid out as banyanc fmt lays it out") {
+  std::string doc = read_file(source_dir() + "/grammar/README.md");
+  auto examples = routes_blocks(doc);
+  for (size_t i = 0; i < examples.size(); ++i) {
+    DYNAMIC_SECTION("example " << i + 1) {
+      source::SourceManager sm;
+      diag::DiagnosticSink sink;
+      source::FileId id = sm.add("example.routes", examples[i]);
+      parse::ParsedFile parsed = parse::parse_file(sm.file(id), sink, {});
+      REQUIRE(parsed.syntax_ok);
+      std::string formatted = format::format_tokens(parsed.tokens);
+      INFO(format::unified_diff(examples[i], formatted, "example", "formatted"));
+      CHECK(formatted == examples[i]);
     }
   }
 }

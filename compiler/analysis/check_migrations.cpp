@@ -7,6 +7,7 @@
 
 #include "compiler/analysis/check_migrations.h"
 
+#include "compiler/diag/suggest.h"
 #include "compiler/parse/patterns.h"
 
 namespace banyan::analysis {
@@ -77,7 +78,7 @@ class MigrationChecker {
                                    "% without `hold`, so it never finishes; end at 100% or say `hold`");
         d.fixit = diag::FixIt{{s.range.file, s.range.end, s.range.end}, " hold"};
       }
-      if (!final_step && !s.duration && !s.hold) {
+      if (!final_step && !s.duration && !s.hold && !s.duration_written) {
         sink_.report(diag::Code::MigrationBadShift, s.range, "every step but the last needs a duration (`for 10m`)");
       }
     }
@@ -132,8 +133,19 @@ class MigrationChecker {
     size_t chosen = wildcard != SIZE_MAX ? wildcard : fallback;
     if (chosen != SIZE_MAX) return {chosen};
     std::string host = on;
-    if (parse::check_host(host).empty())  // a malformed host: B0208
-      sink_.report(diag::Code::MigrationWrongSource, m.on_host->range, "no site serves host '" + on + "'");
+    if (parse::check_host(host).empty()) {  // a malformed host: B0208
+      std::vector<std::string> hosts;
+      for (const auto& site : model_.sites) {
+        for (const auto& h : site.site->hosts) {
+          if (!h.is_default) hosts.push_back(h.host);
+        }
+      }
+      auto suggestion = diag::closest(on, hosts);
+      auto& d = sink_.report(diag::Code::MigrationWrongSource, m.on_host->range,
+                             "no site serves host '" + on + "'" +
+                                 (suggestion ? "; did you mean '" + *suggestion + "'?" : ""));
+      if (suggestion) d.fixit = diag::FixIt{m.on_host->range, "\"" + *suggestion + "\""};
+    }
     return out;
   }
 
@@ -179,7 +191,16 @@ class MigrationChecker {
       }
     }
     if (!elsewhere.empty()) {
-      auto& d = sink_.report(diag::Code::MigrationWrongSource, m.move_range,
+      // Underline the moved path the first such request belongs to, not the whole line.
+      source::SourceRange at = m.move_range;
+      for (const auto& r : mv) {
+        if (!path_matches(r, elsewhere.front().req.path)) continue;
+        for (const auto& p : m.paths) {
+          if (p.pattern == r.pattern && p.range.valid()) at = p.range;
+        }
+        break;
+      }
+      auto& d = sink_.report(diag::Code::MigrationWrongSource, at,
                              "this migration moves paths from '" + m.from.text +
                                  "', but some of their requests do not go there today");
       for (const auto& e : elsewhere) {

@@ -36,7 +36,7 @@ struct ByteSet {
 
 class Sampler {
  public:
-  explicit Sampler(std::string_view p) : p_(p) {}
+  explicit Sampler(std::string_view p, bool boundaries = false) : p_(p), boundaries_(boundaries) {}
 
   Strings run() { return alternation(0); }
 
@@ -47,7 +47,7 @@ class Sampler {
   Strings alternation(int depth) {
     Strings out;
     for (;;) {
-      for (auto& s : sequence(depth)) add_unique(out, std::move(s), kPerPiece);
+      for (auto& s : sequence(depth)) add_unique(out, std::move(s), per_piece());
       if (peek() != '|') break;
       ++i_;
     }
@@ -56,38 +56,46 @@ class Sampler {
 
   Strings sequence(int depth) {
     Strings acc{""};
-    while (!at_end() && peek() != '|' && peek() != ')') acc = concat(acc, repeat(depth), kPerPiece);
+    while (!at_end() && peek() != '|' && peek() != ')') acc = concat(acc, repeat(depth), per_piece());
     return acc;
   }
 
   Strings repeat(int depth) {
     Strings base = atom(depth);
     size_t lo = 1, hi = 1;
-    bool quantified = true;
+    bool quantified = true, unbounded = false;
     char c = peek();
     if (c == '*') {
-      lo = 0, hi = 1, ++i_;
+      lo = 0, hi = 1, unbounded = true, ++i_;
     } else if (c == '+') {
-      lo = 1, hi = 2, ++i_;
+      lo = 1, hi = 2, unbounded = true, ++i_;
     } else if (c == '?') {
       lo = 0, hi = 1, ++i_;
-    } else if (c == '{' && braces(lo, hi)) {
+    } else if (c == '{' && braces(lo, hi, unbounded)) {
     } else {
       quantified = false;
     }
     if (quantified && peek() == '?') ++i_;  // lazy: the same strings
     if (!quantified) return base;
+    std::vector<size_t> counts;
+    if (!boundaries_) {
+      for (size_t n = lo; n <= hi && n <= lo + 1; ++n) counts.push_back(n);
+    } else {
+      counts = {lo, lo + 1};
+      if (unbounded) counts.push_back(lo + 4);
+      else counts.insert(counts.end(), {hi, hi + 1});
+    }
     Strings out;
-    for (size_t n = lo; n <= hi && n <= lo + 1; ++n) {
+    for (size_t n : counts) {
       Strings rep{""};
-      for (size_t k = 0; k < n && k < 64; ++k) rep = concat(rep, base, kPerPiece);
-      for (auto& s : rep) add_unique(out, std::move(s), kPerPiece);
+      for (size_t k = 0; k < n && k < 64; ++k) rep = concat(rep, base, per_piece());
+      for (auto& s : rep) add_unique(out, std::move(s), per_piece());
     }
     return out;
   }
 
   // {n}, {n,}, {n,m}; leaves i_ alone when this is not a quantifier.
-  bool braces(size_t& lo, size_t& hi) {
+  bool braces(size_t& lo, size_t& hi, bool& unbounded) {
     size_t j = i_ + 1;
     auto number = [&](size_t& v) {
       size_t start = j;
@@ -99,7 +107,10 @@ class Sampler {
     hi = lo;
     if (j < p_.size() && p_[j] == ',') {
       ++j;
-      if (!number(hi)) hi = lo + 1;
+      if (!number(hi)) {
+        hi = lo + 1;
+        unbounded = true;
+      }
     }
     if (j >= p_.size() || p_[j] != '}') return false;
     i_ = j + 1;
@@ -246,14 +257,25 @@ class Sampler {
     return "x";
   }
 
+  size_t per_piece() const { return boundaries_ ? 2 * kPerPiece : kPerPiece; }
+
   std::string_view p_;
   size_t i_ = 0;
+  bool boundaries_ = false;
 };
 
 }  // namespace
 
 std::vector<std::string> regex_samples(std::string_view pattern, size_t limit) {
   Sampler s(pattern);
+  std::vector<std::string> out = s.run();
+  std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  if (out.size() > limit) out.resize(limit);
+  return out;
+}
+
+std::vector<std::string> regex_boundary_samples(std::string_view pattern, size_t limit) {
+  Sampler s(pattern, true);
   std::vector<std::string> out = s.run();
   std::stable_sort(out.begin(), out.end(), [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   if (out.size() > limit) out.resize(limit);

@@ -247,6 +247,7 @@ struct ShiftStep {
   std::optional<Duration> duration;  // absent on the last step
   bool hold = false;
   SourceRange range;
+  bool duration_written = false;     // `for X` was written, even when X did not parse
 };
 
 enum class BucketSource { Cookie, Header, Query, ClientIp, RequestId };

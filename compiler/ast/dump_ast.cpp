@@ -234,4 +234,28 @@ std::string dump_ast(const File& file, const source::SourceManager* sm) {
   return d.out;
 }
 
+std::string dump_route(const Route& r) {
+  Dumper d(nullptr);
+  d.route(r);
+  return d.out;
+}
+
+std::string dump_upstream(const Upstream& u) {
+  Dumper d(nullptr);
+  d.upstream(u);
+  return d.out;
+}
+
+std::string dump_tls(const Tls& t) {
+  Dumper d(nullptr);
+  d.tls(t);
+  return d.out;
+}
+
+std::string dump_migration(const Migration& m) {
+  Dumper d(nullptr);
+  d.migration(m);
+  return d.out;
+}
+
 }  // namespace banyan::ast

@@ -12,4 +12,12 @@ namespace banyan::ast {
 
 std::string dump_ast(const File& file, const source::SourceManager* sm);
 
+// One node's dump, without positions, indented as in the whole file's: `banyanc diff`
+// compares routes, upstreams, tls blocks and migrations by these, so a setting added
+// to the dump is compared too.
+std::string dump_route(const Route& r);
+std::string dump_upstream(const Upstream& u);
+std::string dump_tls(const Tls& t);
+std::string dump_migration(const Migration& m);
+
 }  // namespace banyan::ast

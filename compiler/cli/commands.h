@@ -13,5 +13,7 @@ int dump_ast_command(const std::vector<std::string>& args);
 int compile_command(const std::vector<std::string>& args);
 int explain_command(const std::vector<std::string>& args);
 int route_command(const std::vector<std::string>& args);
+int diff_command(const std::vector<std::string>& args);
+int migrate_command(const std::vector<std::string>& args);
 
 }  // namespace banyan::cli

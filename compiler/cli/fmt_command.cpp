@@ -1,5 +1,7 @@
 // `banyanc fmt`: format files in place, print them (--stdout), or check them and
-// show a unified diff of what would change (--check).
+// show a unified diff of what would change (--check). Exit 0: formatted (or
+// rewritten); 1: --check found a file not formatted; 2: a syntax error, a usage or an
+// I/O error, so CI can tell "run fmt" from "this does not parse".
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -62,7 +64,7 @@ int fmt_command(const std::vector<std::string>& args) {
     if (!parsed.syntax_ok) {
       std::cerr << diag::render_text(sink.all(), sm) << "banyanc fmt: " << path
                 << " has syntax errors; fix them before formatting\n";
-      status = std::max(status, 1);
+      status = 2;  // an error, as for `check` with a file it cannot read: 1 means only "not formatted"
       continue;
     }
     std::string formatted = format::format_tokens(parsed.tokens);

@@ -22,6 +22,9 @@ std::string render_json(const std::vector<Diagnostic>& diagnostics, const source
 // One SARIF run of tool "banyanc", one result per diagnostic, the catalog as rules.
 std::string render_sarif(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm);
 
+// A code's section in docs/diagnostics.md (SARIF's helpUri): "docs/diagnostics.md#b0201-bad-duration-unit".
+std::string help_uri(const CodeInfo& c);
+
 // JSON string literal (with quotes) of arbitrary bytes; invalid UTF-8 bytes become U+FFFD.
 std::string json_quote(std::string_view s);
 

@@ -4,6 +4,8 @@
 
 #include "compiler/diag/render.h"
 
+#include "runtime/version.h"
+
 namespace banyan::diag {
 
 std::string json_quote(std::string_view s) {
@@ -120,15 +122,26 @@ std::string render_json(const std::vector<Diagnostic>& diagnostics, const source
   return out;
 }
 
+std::string help_uri(const CodeInfo& c) {
+  // The section's anchor as Markdown renderers make it: "## B0201 bad-duration-unit"
+  // -> #b0201-bad-duration-unit. Relative to the repository: the docs are not
+  // published at an address of their own yet.
+  std::string anchor = std::string(c.code) + "-" + std::string(c.slug);
+  for (char& ch : anchor) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return "docs/diagnostics.md#" + anchor;
+}
+
 std::string render_sarif(const std::vector<Diagnostic>& diagnostics, const source::SourceManager& sm) {
   std::string out =
       "{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{"
-      "\"tool\":{\"driver\":{\"name\":\"banyanc\",\"rules\":[";
+      "\"tool\":{\"driver\":{\"name\":\"banyanc\",\"version\":" + json_quote(kReleaseVersion) +
+      ",\"informationUri\":\"docs/diagnostics.md\",\"rules\":[";
   const auto& table = catalog();
   for (size_t i = 0; i < table.size(); ++i) {
     if (i) out += ",";
     out += "\n{\"id\":" + json_quote(table[i].code) + ",\"name\":" + json_quote(table[i].slug) +
-           ",\"shortDescription\":{\"text\":" + json_quote(table[i].summary) +
+           ",\"shortDescription\":{\"text\":" + json_quote(table[i].summary) + "},\"helpUri\":" +
+           json_quote(help_uri(table[i])) + ",\"help\":{\"text\":" + json_quote(table[i].summary) +
            "},\"defaultConfiguration\":{\"level\":" + json_quote(severity_name(table[i].severity)) + "}}";
   }
   out += "]}},\"columnKind\":\"unicodeCodePoints\",\"results\":[";

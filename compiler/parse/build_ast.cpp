@@ -300,8 +300,9 @@ class Builder {
         m.shadow_range = v_.range(x);
         m.shadow_percent = v_.percent(x->PERCENT());
         if (x->QUANTITY()) m.shadow_duration = v_.duration(x->QUANTITY());
-        for (auto* n : x->IDENT()) {
-          if (v_.choice(n, {"status", "headers", "body"}, "comparison")) m.shadow_compare.push_back({n->getText(), v_.range(n)});
+        for (auto* w : x->compareWord()) {
+          auto* n = w->children.empty() ? nullptr : dynamic_cast<antlr4::tree::TerminalNode*>(w->children[0]);
+          if (n && v_.choice(n, {"status", "headers", "body"}, "comparison")) m.shadow_compare.push_back({n->getText(), v_.range(n)});
         }
       } else if (auto* x = dynamic_cast<P::MShiftContext*>(s)) {
         if (shifted) {
@@ -314,7 +315,12 @@ class Builder {
           auto pct = v_.percent(step->PERCENT());
           if (!pct) continue;
           ast::ShiftStep st{*pct, std::nullopt, false, v_.range(step)};
-          if (step->QUANTITY()) st.duration = v_.duration(step->QUANTITY());
+          if (step->QUANTITY()) {
+            st.duration = v_.duration(step->QUANTITY());
+            // A duration that did not parse (`1hr`, reported) is still written, so the
+            // schedule check does not add "needs a duration".
+            st.duration_written = true;
+          }
           st.hold = step->getStop() && step->getStop()->getText() == "hold";
           m.shift.push_back(st);
         }
@@ -326,7 +332,10 @@ class Builder {
         bucketed = true;
         m.bucket_range = v_.range(x);
         std::string kw = x->getStart() && x->children.size() > 1 ? x->children[1]->getText() : "";
-        if (x->STRING()) {
+        if (x->IDENT() && x->STRING()) {
+          // `bucket cookies "session"`: a misspelt source that takes a name.
+          v_.choice(x->IDENT(), {"cookie", "header", "query"}, "bucket source");
+        } else if (x->STRING()) {
           m.bucket = kw == "cookie" ? ast::BucketSource::Cookie : kw == "header" ? ast::BucketSource::Header : ast::BucketSource::Query;
           if (auto k = v_.string(x->STRING())) m.bucket_key = *k;
         } else if (auto which = v_.choice(x->IDENT(), {"client_ip", "request_id"}, "bucket key")) {

@@ -2,6 +2,8 @@
 // policies. A route's `:params` become variables its templates may use.
 #include "compiler/parse/build_site.h"
 
+#include "compiler/diag/suggest.h"
+
 #include "compiler/parse/patterns.h"
 
 namespace banyan::parse {
@@ -157,8 +159,25 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
       if (r.path.kind == ast::PathKind::Glob) parse_glob(r.path.pattern, segs);
       bool has_rest = r.path.kind == ast::PathKind::Prefix ||
                       (!segs.empty() && segs.back().kind == GlobSegment::Kind::DoubleStar);
-      std::string err = check_rewrite(target->text, segs, has_rest);
-      if (!err.empty()) v.ctx().report(diag::Code::BadPathPattern, target->range, err);
+      std::string unknown;
+      std::string err = check_rewrite(target->text, segs, has_rest, &unknown);
+      if (!unknown.empty()) {
+        // Its own code: the path is well formed; it names what the route does not capture.
+        std::string listed;
+        for (const auto& p : params) listed += (listed.empty() ? ":" : ", :") + p;
+        auto suggestion = diag::closest(unknown, params);
+        err += params.empty() ? "; the route's path captures no `:name` (only a glob's `:name` segments do)"
+                              : "; its parameters are " + listed;
+        if (suggestion) err += "; did you mean ':" + *suggestion + "'?";
+        auto* d = v.ctx().report(diag::Code::UnknownRewriteParam, target->range, err);
+        if (d && suggestion) {
+          std::string fixed = target->text;
+          fixed.replace(fixed.find(":" + unknown), unknown.size() + 1, ":" + *suggestion);
+          d->fixit = diag::FixIt{target->range, fixed};
+        }
+      } else if (!err.empty()) {
+        v.ctx().report(diag::Code::BadPathPattern, target->range, err);
+      }
       v.set_once(r.rewrite, target, "rewrite");
     } else if (auto* x = dynamic_cast<P::RRequestHeaderContext*>(s)) {
       if (auto n = v.word(x->IDENT())) r.request_headers.push_back({ast::HeaderOp::Kind::Set, *n, v.templ(x->value(), params), v.range(x)});

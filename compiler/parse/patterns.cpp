@@ -100,7 +100,8 @@ std::string parse_glob(std::string_view path, std::vector<GlobSegment>& out) {
   return {};
 }
 
-std::string check_rewrite(std::string_view target, const std::vector<GlobSegment>& route_glob, bool route_has_rest) {
+std::string check_rewrite(std::string_view target, const std::vector<GlobSegment>& route_glob, bool route_has_rest,
+                          std::string* unknown_param) {
   if (target.empty() || target[0] != '/') return "a rewrite target must start with '/'";
   for (auto seg : split_segments(target)) {
     if (seg == "**") {
@@ -112,7 +113,10 @@ std::string check_rewrite(std::string_view target, const std::vector<GlobSegment
       bool known = std::any_of(route_glob.begin(), route_glob.end(), [&](const GlobSegment& g) {
         return g.kind == GlobSegment::Kind::Param && g.text == name;
       });
-      if (!known) return "the route has no parameter ':" + name + "' to substitute";
+      if (!known) {
+        if (unknown_param) *unknown_param = name;
+        return "the route has no parameter ':" + name + "' to substitute";
+      }
       continue;
     }
     if (seg.find('*') != std::string_view::npos) return "'*' in a rewrite target must be '**', the rest of the path";

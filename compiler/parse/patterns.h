@@ -29,7 +29,10 @@ std::string parse_glob(std::string_view path, std::vector<GlobSegment>& out);
 
 // A rewrite target may use the route's parameters (`:id`) and, after a `**` or prefix
 // route, `**` for the rest of the path.
-std::string check_rewrite(std::string_view target, const std::vector<GlobSegment>& route_glob, bool route_has_rest);
+// When the fault is a `:name` the route does not capture, `unknown_param` (if given)
+// receives the name, so the caller can report it under its own code (B0214).
+std::string check_rewrite(std::string_view target, const std::vector<GlobSegment>& route_glob, bool route_has_rest,
+                          std::string* unknown_param = nullptr);
 
 // "example.com", "*.example.com"; lower-cases `host` in place.
 std::string check_host(std::string& host);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
+#include <set>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "compiler/compile.h"
 #include "runtime/http/fields.h"
 #include "runtime/http/parse.h"
 #include "runtime/http/status.h"
@@ -112,13 +114,46 @@ std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::strin
   return out;
 }
 
-std::string Gateway::reload(const std::string& why) {
+namespace {
+
+// What a compiled plan file changes, from what the plan keeps: route labels with their
+// action and upstream, and the migrations by name (the full diff needs the routes).
+std::string plan_file_changes(const plan::Plan& a, const plan::Plan& b) {
+  auto routes_of = [](const plan::Plan& p) {
+    std::set<std::string> out;
+    for (const plan::Route& r : p.routes()) {
+      std::string target = r.action == plan::ActionKind::Proxy ? std::string(p.str(p.upstreams()[r.upstream].name))
+                           : r.action == plan::ActionKind::Redirect ? "redirect"
+                                                                    : "respond";
+      out.insert(std::string(p.str(p.sites()[r.site].name)) + " " + std::string(p.str(r.pattern)) + " -> " + target);
+    }
+    return out;
+  };
+  auto x = routes_of(a), y = routes_of(b);
+  size_t added = 0, removed = 0;
+  for (const auto& r : y) added += x.count(r) == 0;
+  for (const auto& r : x) removed += y.count(r) == 0;
+  std::set<std::string> ma, mb;
+  for (const auto& m : a.migrations()) ma.insert(std::string(a.str(m.name)));
+  for (const auto& m : b.migrations()) mb.insert(std::string(b.str(m.name)));
+  std::string out = added == 0 && removed == 0 && ma == mb
+                        ? "routes and their targets unchanged"
+                        : std::to_string(added) + " route target(s) added, " + std::to_string(removed) + " removed" +
+                              (ma == mb ? "" : ", migrations changed");
+  return out + " (compiled plans: banyanc diff on their routes files says more)";
+}
+
+}  // namespace
+
+std::string Gateway::reload(const std::string& why, ReloadReport* report, bool dry_run) {
   auto fail = [&](std::string reason) {
-    bump(metrics_.reloads_failed);
-    note("reload (" + why + ") refused; the previous plan keeps serving: " + reason);
+    if (!dry_run) bump(metrics_.reloads_failed);
+    note(std::string(dry_run ? "dry-run reload (" : "reload (") + why + ") refused" +
+         (dry_run ? ": " : "; the previous plan keeps serving: ") + reason);
     return reason;
   };
   PlanLoad loaded = load_plan_or_routes(config_.plan_path);
+  if (report) report->diagnostics = loaded.diagnostics;
   if (!loaded.diagnostics.empty() && !loaded.error.empty()) note(loaded.diagnostics);
   if (!loaded.plan) return fail(loaded.error);
   std::vector<config::ConfigError> errs = config::check_against_plan(config_, *loaded.plan, config_path_);
@@ -136,9 +171,29 @@ std::string Gateway::reload(const std::string& why) {
                     " changes between http and https; that takes a restart");
     }
   }
+  // What changes, as `banyanc diff` says it (a routes file on both sides), or as far
+  // as two compiled plans tell.
+  std::string changes, diff;
+  if (current->routes_source && loaded.source) {
+    ChangeReport c = diff_compiled(*current->routes_source, *loaded.source, unix_ms_now());
+    changes = c.summary;
+    diff = c.text;
+  } else {
+    changes = plan_file_changes(*current->plan, *loaded.plan);
+  }
+  if (report) {
+    report->changes = changes;
+    report->diff = diff;
+  }
+  if (dry_run) {
+    note("dry-run reload (" + why + "): the plan would load; " + changes);
+    return {};
+  }
+  std::shared_ptr<const RoutesSource> source = loaded.source;
   Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, *migrations_,
                                          config_.plan_path, unix_ms_now());
   if (!prepared.generation) return fail(prepared.error);
+  prepared.generation->routes_source = std::move(source);
   std::shared_ptr<const Generation> next = std::move(prepared.generation);
   std::string tls_error;
   std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, config_.tls_session_tickets, tls_error);
@@ -151,7 +206,7 @@ std::string Gateway::reload(const std::string& why) {
   bump(metrics_.reloads_ok);
   auto g = generation();
   note("reloaded (" + why + "): plan " + std::to_string(g->number) + " from " + g->source + ", " +
-       std::to_string(g->plan->routes().size()) + " routes, sources sha256 " + g->sha256.substr(0, 16));
+       std::to_string(g->plan->routes().size()) + " routes, sources sha256 " + g->sha256.substr(0, 16) + "; " + changes);
   return {};
 }
 
@@ -318,12 +373,19 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
       status = 405;
       body = "use POST /reload\n";
     } else {
-      std::string why = reload("POST /reload");
+      // The admin listener is the operator's: the compiler's diagnostics and the diff go
+      // in the answer, as they go to the log.
+      bool dry_run = head.query == "dry_run=1" || head.query == "dry_run=true" || head.query == "dry_run";
+      ReloadReport report;
+      std::string why = reload(dry_run ? "POST /reload?dry_run" : "POST /reload", &report, dry_run);
       if (why.empty()) {
-        body = "reloaded: plan " + std::to_string(generation()->number) + "\n";
+        body = dry_run ? "dry run: the plan would load; nothing was swapped\n"
+                       : "reloaded: plan " + std::to_string(generation()->number) + "\n";
+        body += "changes: " + report.changes + "\n" + report.diff;
       } else {
         status = 422;
-        body = "reload refused; the previous plan keeps serving: " + why + "\n";
+        body = std::string(dry_run ? "dry run: the plan would be refused: " : "reload refused; the previous plan keeps serving: ") +
+               why + "\n" + report.diagnostics;
       }
     }
   } else {
@@ -461,6 +523,7 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
     return 1;
   }
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
+  prepared.generation->routes_source = std::move(loaded.source);
   std::shared_ptr<const Generation> first = std::move(prepared.generation);
   tls_.store(make_tls_contexts(first, config_.tls_session_tickets, error));
   if (!error.empty()) {

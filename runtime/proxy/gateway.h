@@ -51,9 +51,17 @@ class Gateway {
   // `redirect https`): 0 when the plan has none.
   uint16_t https_port() const { return https_port_; }
 
+  // What a reload found, for the admin's answer: the compiler's diagnostics of a
+  // refused routes file, and what the new plan changes (`banyanc diff`'s text).
+  struct ReloadReport {
+    std::string diagnostics;
+    std::string changes;  // one line: "2 changes (1 destination, 1 policy)"
+    std::string diff;     // the diff in full; empty for compiled plan files
+  };
   // Loads, prepares and swaps in the plan file; "" on success, else why the old plan
-  // stays. Main thread only.
-  std::string reload(const std::string& why);
+  // stays. A dry run stops before preparing (nothing is resolved, recorded or
+  // swapped) and only reports. Main thread only.
+  std::string reload(const std::string& why, ReloadReport* report = nullptr, bool dry_run = false);
   // /plan: the serving plan in JSON.
   std::string plan_summary() const;
   // A line for the operator, on stderr (never in the access log).

@@ -32,6 +32,7 @@ PlanLoad load_plan_or_routes(const std::string& path) {
   }
   plan::LoadResult r = plan::load_plan(c.bytes);
   if (!r.plan) out.error = path + ": the compiled plan does not load: " + r.error;
+  out.source = std::move(c.source);
   out.plan = std::move(r.plan);
   return out;
 }

@@ -21,6 +21,10 @@
 #include "runtime/proxy/endpoints.h"
 #include "runtime/proxy/metrics.h"
 
+namespace banyan {
+class RoutesSource;  // compiler/compile.h: the checked routes a plan came from
+}
+
 namespace banyan::proxy {
 
 // The runtime's defaults where a plan leaves a value to it (-1 in the plan), after nginx.
@@ -82,6 +86,9 @@ struct Generation {
   std::string sha256;                       // of the routes sources, hex
   uint64_t number = 0;                      // 1 for the first plan, +1 per successful reload
   int64_t loaded_unix_ms = 0;
+  // The checked routes, when the plan was compiled from a routes file here (a reload
+  // diffs them with the next ones); null for a compiled plan file.
+  std::shared_ptr<const RoutesSource> routes_source;
 };
 
 // Reads a plan file, or compiles a routes file in memory. Empty `error` on success;
@@ -90,6 +97,7 @@ struct PlanLoad {
   std::unique_ptr<plan::Plan> plan;
   std::string error;
   std::string diagnostics;
+  std::shared_ptr<const RoutesSource> source;  // a routes file's checked routes
 };
 PlanLoad load_plan_or_routes(const std::string& path);
 

@@ -68,6 +68,11 @@ expect_status 1 "two files, the first with errors" -- "$banyanc" check "$work/ba
 grep -q "spare.routes:4:10: warning\[B0306\]: upstream 'spare'" "$work/err" && echo "ok: B0306 on the clean file" ||
   { echo "FAIL: no B0306 for spare.routes"; failures=$((failures + 1)); }
 expect_status 0 "warnings alone exit 0" -- "$banyanc" check "$work/spare.routes"
+# docs/diagnostics.md: the count line ends any report, warnings alone included.
+[ "$(tail -n 1 "$work/err")" = "0 error(s), 1 warning(s)" ] && echo "ok: a passing run with a warning ends with the count line" ||
+  { echo "FAIL: no count line after a warning"; failures=$((failures + 1)); }
+expect_status 0 "a clean file prints nothing" -- "$banyanc" check "$ex/gallery.routes"
+[ ! -s "$work/err" ] && echo "ok: nothing printed for a clean file" || { echo "FAIL: a clean check printed something"; failures=$((failures + 1)); }
 expect_status 1 "--werror fails on B0306" -- "$banyanc" check --werror "$work/spare.routes"
 
 expect_status 2 "a missing file is an I/O error" -- "$banyanc" check "$work/nope.routes"
@@ -82,7 +87,8 @@ expect_status 0 "fmt rewrites the file" -- "$banyanc" fmt "$work/messy.routes"
 cp "$work/messy.routes" "$work/once.routes"
 expect_status 0 "formatting a formatted file changes nothing" -- "$banyanc" fmt "$work/messy.routes"
 cmp -s "$work/messy.routes" "$work/once.routes" || { echo "FAIL: fmt is not idempotent"; failures=$((failures + 1)); }
-expect_status 1 "fmt refuses a file with syntax errors" -- "$banyanc" fmt "$work/bad.routes"
+expect_status 2 "fmt refuses a file with syntax errors (exit 2: an error, not 'unformatted')" -- "$banyanc" fmt "$work/bad.routes"
+expect_status 2 "fmt --check on a file with syntax errors exits 2, not 1" -- "$banyanc" fmt --check "$work/bad.routes"
 
 # The diff --check shows is the one GNU diff -u shows (past its two header lines):
 # two hunks far apart, and a last line without its newline.

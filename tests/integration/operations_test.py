@@ -12,6 +12,7 @@ usage: operations_test.py BANYAN BANYAN_ORIGIN
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -143,6 +144,65 @@ def main():
             write(gw.routes_path, version_routes("v12", app.addrs[0]))
             expect_eq(gw.admin("/reload", "POST")[0], 200, "a good plan reloads again")
             expect_eq(get(gw.url("/"), "-H", "Host: o.test")[1]["x-version"], "v12", "the new plan serves")
+
+        def reload_answers_with_the_diff():
+            # The routes live in an included file, which the plan-file watch does not poll,
+            # so only the admin's requests reload it here.
+            body_path = os.path.join(h.dir, "diffbody.routes")
+            write(body_path, version_routes("d1", app.addrs[0]))
+            g = h.gateway('include "diffbody.routes"\n', name="diffgw")
+            expect_eq(version(g), "d1", "serving d1")
+            write(body_path, version_routes("d2", app.addrs[0]).replace(
+                'site "o.test" {', 'site "o.test" {\n  route = /moved {\n    respond 204\n  }'))
+            # By hand: = /moved now answers 204 itself (destination), and / sets another
+            # X-Version (policy).
+            summary = "changes: 2 changes (1 destination, 1 policy)"
+            s, body = g.admin("/reload?dry_run=1", "POST")
+            expect_eq(s, 200, f"a dry run of a good file ({body})")
+            check(body.startswith("dry run: the plan would load; nothing was swapped") and summary in body,
+                  f"the dry run's answer: {body}")
+            check('+ response_header X-Version "d2"' in body and "e.g. GET o.test/moved" in body,
+                  f"the dry run shows the diff: {body}")
+            expect_eq(version(g), "d1", "a dry run swaps nothing")
+            s, body = g.admin("/reload", "POST")
+            expect_eq(s, 200, "POST /reload")
+            check(body.startswith("reloaded: plan 2") and summary in body, f"the reload's answer: {body}")
+            g.wait_stderr("reloaded (POST /reload): plan 2 from")
+            check("; 2 changes (1 destination, 1 policy)" in g.stderr(), "the reload's log line says what changed")
+            expect_eq(version(g), "d2", "the new plan serves")
+            write(body_path, "upstream app {\n  server \"x:1\"\n}\nsite \"o.test\" {\n  route / { to nowhere }\n}\n")
+            for path, lead in (("/reload?dry_run=1", "dry run: the plan would be refused"),
+                               ("/reload", "reload refused; the previous plan keeps serving")):
+                s, body = g.admin(path, "POST")
+                expect_eq(s, 422, f"POST {path} of a broken file")
+                check(body.startswith(lead) and "diffbody.routes:5:" in body and "error[B0301]" in body,
+                      f"POST {path} answers with the diagnostics: {body}")
+            expect_eq(version(g), "d2", "still serving after the refusals")
+            h.stop(g.proc)
+
+        def banyan_check():
+            r = subprocess.run([h.banyan_bin, "check", "--config", gw.config_path], capture_output=True, text=True, timeout=WAIT)
+            expect_eq(r.returncode, 0, f"banyan check of the running configuration ({r.stderr})")
+            check("are consistent (1 listener(s), 1 upstream(s)" in r.stdout, f"banyan check says what it checked: {r.stdout}")
+            bad = os.path.join(h.dir, "check-bad.toml")
+            with open(gw.config_path) as f:
+                text = f.read()
+            write(bad, text.replace('[listen]', '[listen]\n":81" = "127.0.0.1:1"'))
+            r = subprocess.run([h.banyan_bin, "check", "--config", bad], capture_output=True, text=True, timeout=WAIT)
+            expect_eq(r.returncode, 1, f"a listener the plan lacks ({r.stderr})")
+            check("check-bad.toml" in r.stderr and ":81" in r.stderr and "disagree" in r.stderr, f"why: {r.stderr}")
+            broken = os.path.join(h.dir, "check-broken.routes")
+            write(broken, "site {\n")
+            r = subprocess.run([h.banyan_bin, "check", "--config", gw.config_path, broken], capture_output=True, text=True,
+                               timeout=WAIT)
+            expect_eq(r.returncode, 1, f"a plan given on the command line with errors ({r.stderr})")
+            check("check-broken.routes:1:" in r.stderr, f"the routes file's diagnostics: {r.stderr}")
+            r = subprocess.run([h.banyan_bin, "check", "--config", os.path.join(h.dir, "none.toml")], capture_output=True,
+                               text=True, timeout=WAIT)
+            expect_eq(r.returncode, 2, "a configuration that cannot be read")
+            r = subprocess.run([h.banyan_bin, "--version"], capture_output=True, text=True, timeout=WAIT)
+            check(r.returncode == 0 and re.match(r"^banyan \d+\.\d+\.\d+ \(reads plan format \d+\.\.\d+\)$", r.stdout.strip()),
+                  f"banyan --version: {r.stdout!r}")
 
         def version(g):
             s, hd, _ = get(g.url("/"), "-H", "Host: o.test")
@@ -325,6 +385,8 @@ site "o.test" {{
         h.case("reload under load drops nothing", reload_under_load)
         h.case("a bad plan at reload keeps the old one", bad_plan_keeps_the_old_one)
         h.case("the plan file is watched", watch_reloads_on_change)
+        h.case("POST /reload answers with the diff or the diagnostics; a dry run swaps nothing", reload_answers_with_the_diff)
+        h.case("banyan check: the configuration, its plan and their agreement", banyan_check)
         h.case("a deleted plan file: the loaded plan serves until it comes back", deleted_plan_file)
         h.case("SIGTERM drains", shutdown_drains)
         h.case("the drain deadline cuts what is left", drain_deadline_cuts_what_is_left)

@@ -1,0 +1,186 @@
+// Finishing a migration: classify the routes it acts on by their samples (all moved,
+// some moved, none), edit the root file's text by source ranges, format, check, and
+// prove the result with the diff against the file as it was.
+#include "compiler/diff/finish_migration.h"
+
+#include <algorithm>
+
+#include "compiler/analysis/samples.h"
+#include "compiler/check_pipeline.h"
+#include "compiler/diag/render.h"
+#include "compiler/diff/outcome.h"
+#include "compiler/diff/render_diff.h"
+#include "compiler/diff/route_diff.h"
+#include "compiler/format/format_file.h"
+#include "compiler/parse/parse_file.h"
+
+namespace banyan::diff {
+namespace {
+
+constexpr source::FileId kRoot = 1;  // the first file a SourceManager holds
+
+// The root file as edited, every other file as the reader has it.
+class OverlayReader : public source::FileReader {
+ public:
+  OverlayReader(source::FileReader& base, std::string path, std::string text)
+      : base_(base), path_(std::move(path)), text_(std::move(text)) {}
+  std::optional<std::string> read(const std::string& path, size_t max_bytes, std::string& error) override {
+    if (path == path_) return text_.size() > max_bytes ? text_.substr(0, max_bytes + 1) : text_;
+    return base_.read(path, max_bytes, error);
+  }
+  std::string canonical(const std::string& path) override { return base_.canonical(path); }
+
+ private:
+  source::FileReader& base_;
+  std::string path_, text_;
+};
+
+struct Edit {
+  uint32_t begin, end;
+  std::string text;
+};
+
+std::string slice(std::string_view text, source::SourceRange r) { return std::string(text.substr(r.begin, r.end - r.begin)); }
+
+}  // namespace
+
+FinishResult finish_migration(const std::string& path, const std::string& name, source::FileReader& reader,
+                              int64_t now_ms) {
+  FinishResult out;
+  source::SourceManager sm;
+  diag::DiagnosticSink sink;
+  CheckResult checked = check_file(path, sm, sink, reader);
+  if (!checked.read_ok || sink.error_count() > 0) {
+    out.status = 2;
+    out.error = diag::render_text(sink.all(), sm);
+    return out;
+  }
+  const ast::File& file = checked.ast;
+  auto mit = std::find_if(file.migrations.begin(), file.migrations.end(),
+                          [&](const ast::Migration& m) { return m.name.text == name; });
+  if (mit == file.migrations.end()) {
+    out.status = 1;
+    out.error = "no migration named \"" + name + "\" in " + path;
+    return out;
+  }
+  const ast::Migration& mig = *mit;
+  const size_t mi = static_cast<size_t>(mit - file.migrations.begin());
+  auto refuse = [&](std::string why) {
+    out.status = 1;
+    out.error = std::move(why);
+    return out;
+  };
+  if (mig.range.file != kRoot) return refuse("the migration is written in an included file; finish it there");
+  std::string_view text = sm.file(kRoot).text();
+  FileModel model(file);
+  std::vector<Edit> edits;
+
+  for (size_t s = 0; s < file.sites.size(); ++s) {
+    if (mig.on_host && model.site_for_host(mig.on_host->text) != s) continue;
+    const auto& site_rules = model.model().sites[s];
+    analysis::SiteRules with_moved = site_rules;
+    for (const auto& r : model.model().moved[mi]) with_moved.rules.push_back(r);
+    analysis::SiteVocabulary vocab(with_moved);
+    const std::string host = mig.on_host ? mig.on_host->text : site_rules.sample_host;
+    // The requests that stand for every request of this site (samples.h): each rule's
+    // samples, the moved patterns' included.
+    std::vector<analysis::Request> requests;
+    for (const auto& r : with_moved.rules) {
+      auto samples = analysis::request_samples(r, nullptr, host, vocab);
+      if (!samples.complete)
+        return refuse("which requests the migration moves is not proven (regexes or a budget, at " +
+                      (r.route ? route_words(*r.route) : r.pattern) + "); finish it by hand");
+      for (auto& q : samples.requests) requests.push_back(std::move(q));
+    }
+    for (const auto& rule : site_rules.rules) {
+      const ast::Route& route = *rule.route;
+      if (route.action.kind != ast::ActionKind::Proxy || route.action.upstream.text != mig.from.text) continue;
+      size_t moved = 0, kept = 0;
+      std::vector<bool> pattern_used(mig.paths.size(), false);
+      for (auto& q : requests) {
+        auto winners = model.index(s).winners(q);
+        if (winners.empty() || winners.front() != &rule) continue;  // another route takes it
+        bool any = false;
+        for (size_t p = 0; p < model.model().moved[mi].size(); ++p) {
+          if (analysis::path_matches(model.model().moved[mi][p], q.path)) {
+            any = true;
+            for (size_t k = 0; k < mig.paths.size(); ++k) pattern_used[k] = pattern_used[k] || mig.paths[k].pattern == model.model().moved[mi][p].pattern;
+          }
+        }
+        (any ? moved : kept)++;
+      }
+      if (moved == 0) continue;
+      if (route.range.file != kRoot) return refuse("route " + route_words(route) + " is in an included file; finish the migration there");
+      if (kept == 0) {
+        edits.push_back({route.action.upstream.range.begin, route.action.upstream.range.end, mig.to.text});
+        continue;
+      }
+      // A copy of the route for each moved pattern that takes some of its requests.
+      std::string whole = slice(text, route.range);
+      for (size_t k = 0; k < mig.paths.size(); ++k) {
+        if (!pattern_used[k]) continue;
+        if (mig.paths[k].range.file != kRoot) return refuse("the moved paths are in an included file");
+        std::string copy = whole;
+        uint32_t base = route.range.begin;
+        auto up = route.action.upstream.range, pm = route.path.range;
+        // Replace the later range first, so the earlier one's offsets hold.
+        copy.replace(up.begin - base, up.end - up.begin, mig.to.text);
+        copy.replace(pm.begin - base, pm.end - pm.begin, slice(text, mig.paths[k].range));
+        edits.push_back({route.range.begin, route.range.begin, copy + "\n"});
+      }
+    }
+  }
+  uint32_t end = mig.range.end;
+  while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
+  if (end < text.size() && text[end] == '\n') ++end;
+  edits.push_back({mig.range.begin, end, ""});
+
+  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin > b.begin; });
+  std::string edited(text);
+  for (const auto& e : edits) edited.replace(e.begin, e.end - e.begin, e.text);
+
+  // The formatter's layout, then the whole check on the result.
+  source::SourceManager fsm;
+  diag::DiagnosticSink fsink;
+  parse::ParsedFile parsed = parse::parse_file(fsm.file(fsm.add(path, edited)), fsink, {});
+  if (!parsed.syntax_ok) return refuse("the rewritten file does not parse (a bug; nothing was written):\n" + diag::render_text(fsink.all(), fsm));
+  std::string formatted = format::format_tokens(parsed.tokens);
+  OverlayReader overlay(reader, path, formatted);
+  source::SourceManager nsm;
+  diag::DiagnosticSink nsink;
+  CheckResult after = check_file(path, nsm, nsink, overlay);
+  if (!after.read_ok || nsink.error_count() > 0)
+    return refuse("the rewritten file does not check clean, so it was not written:\n" + diag::render_text(nsink.all(), nsm));
+
+  // The proof: every change is a moved request that now goes to the new upstream.
+  DiffOptions options;
+  options.now_ms = now_ms;
+  DiffResult d = diff_files(file, after.ast, options);
+  if (!d.uncertain.empty()) return refuse("the diff of before and after is not proven:\n" + render_text(d));
+  const std::string tag = "; migration \"" + name + "\"";
+  bool unknown_progress = false;
+  for (const auto& c : d.changes) {
+    // Finished (100% now, by its `start`): only the split goes. Without a `start` the
+    // gateway's progress is unknown here: the moved requests change destination.
+    bool finished = c.before.starts_with(mig.to.text + " -> at 100%") && c.before.ends_with(tag);
+    bool running = c.before.starts_with(mig.from.text + " -> " + mig.to.text + ":") && c.before.ends_with(tag);
+    if (running && mig.start)
+      return refuse("\"" + name + "\" is not at 100% now (" + c.before + "); finish it once it is");
+    unknown_progress = unknown_progress || running;
+    bool moved = finished || running;
+    bool ok = moved && c.after == mig.to.text &&
+              std::none_of(c.kinds.begin(), c.kinds.end(), [](ChangeKind k) { return k == ChangeKind::Policy; });
+    if (!ok) {
+      return refuse("finishing would change more than the moved requests' side, so nothing was written:\n" +
+                    render_text(d));
+    }
+  }
+  out.text = std::move(formatted);
+  out.proof = summary(d);
+  if (unknown_progress)
+    out.proof += " (the migration has no `start`, so banyanc cannot see the gateway's progress: finish it only once "
+                 "`banyan migrations list` shows it at 100%)";
+  return out;
+}
+
+}  // namespace banyan::diff
