@@ -24,9 +24,27 @@ bool same_tests(const Rule& a, const Rule& b) {
 
 // Two regexes that provably share no match: their possible-match ranges do not
 // meet, or they end in literal texts neither of which ends the other.
+// RE2's PossibleMatchRange bounds the text a regex matches, [lo, hi], not the path:
+// without a `$` the path may go on after it (`^/q(b)?` has the range ["/q", "/qb"], and
+// "/qc" matches). A path is a matched text m followed by anything; with U the shortest
+// prefix of hi that is >= lo, every such path starts with U or sorts below it. If m is
+// a prefix of hi, m >= lo makes U a prefix of m. If not, m < hi parts from hi at some
+// byte i, so the path sorts below hi's first i+1 bytes, which are > m >= lo, so U is
+// no longer than they are, and a prefix of them. Lower bounds hold for extensions.
+std::string path_ceiling(const std::string& lo, const std::string& hi) {
+  for (size_t k = 0; k <= hi.size(); ++k)
+    if (hi.compare(0, k, lo) >= 0) return hi.substr(0, k);
+  return hi;
+}
+
+// Every path below `ceiling` followed by anything sorts below `lo`.
+bool below(const std::string& ceiling, const std::string& lo) { return ceiling < lo && !lo.starts_with(ceiling); }
+
 bool regexes_disjoint(const Rule& a, const Rule& b) {
   bool ranges = !a.range_hi.empty() && !b.range_hi.empty();
-  if (ranges && (a.range_hi < b.range_lo || b.range_hi < a.range_lo)) return true;
+  if (ranges && (below(path_ceiling(a.range_lo, a.range_hi), b.range_lo) ||
+                 below(path_ceiling(b.range_lo, b.range_hi), a.range_lo)))
+    return true;
   const std::string& x = a.literal_suffix;
   const std::string& y = b.literal_suffix;
   return !x.empty() && !y.empty() && !x.ends_with(y) && !y.ends_with(x);

@@ -56,11 +56,22 @@ def wait_until(cond, what, timeout=WAIT, interval=0.02):
         time.sleep(interval)
 
 
+_handed_out = set()
+
+
 def free_port(host="127.0.0.1"):
+    """A port nothing listens on now, and one this process has not handed out before (the
+    kernel may offer a just-released port again: a gateway's admin port and its listener
+    once got the same one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    for _ in range(100):
+        with socket.socket(family) as s:
+            s.bind((host, 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no fresh port in 100 tries")
 
 
 def connectable(host, port):
