@@ -10,11 +10,13 @@ own loading checks), and so does a plan that switches a listener between http an
 usage: tls_test.py BANYAN BANYAN_ORIGIN
 (banyanc, for the compiled plan, is found beside banyan in the build tree, or named by $BANYANC)
 """
+import email.utils
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
 
 from harness import WAIT, Harness, check, curl, expect_eq, free_port, get, raw
 
@@ -46,6 +48,15 @@ def served_fingerprint(port, host):
     m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n", r.stdout, re.S)
     check(m, f"openssl s_client got no certificate from 127.0.0.1:{port}: {r.stdout[-500:]} {r.stderr[-500:]}")
     return fingerprint(m.group(0))
+
+
+def check_date(headers, what):
+    """A Date field in IMF-fixdate (RFC 9110 5.6.7) within a day of now."""
+    value = headers.get("date")
+    check(value and re.fullmatch(r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", value),
+          f"{what}: Date in IMF-fixdate, got {value!r}")
+    when = email.utils.parsedate_to_datetime(value).timestamp()
+    check(abs(when - time.time()) < 86400, f"{what}: Date {value!r} is today")
 
 
 def find_banyanc(banyan_bin):
@@ -91,6 +102,7 @@ tls org {{
 }}
 site "example.com" {{
   tls com
+  route /local {{ respond 200 "local\\n" }}
   route / {{ to app }}
 }}
 site "www.example.org" {{
@@ -115,6 +127,12 @@ site "www.example.org" {{
             s, hd, body = com("/x")
             expect_eq((s, body), (200, f"app (app@{app.addrs[0]}) answered GET /x\n"), "example.com, verified")
             expect_eq(hd.get("strict-transport-security"), "max-age=86400", "HSTS")
+            check_date(hd, "a proxied response (the origin sends no Date)")
+            # The gateway's own answers carry HSTS and a Date too (nginx's `add_header ... always`).
+            s, hd, body = com("/local")
+            expect_eq((s, body), (200, "local\n"), "a `respond` route")
+            expect_eq(hd.get("strict-transport-security"), "max-age=86400", "HSTS on the gateway's own answer")
+            check_date(hd, "the gateway's own answer")
             s, hd, body = get(f"https://www.example.org:{https_port}/", "--resolve",
                               f"www.example.org:{https_port}:127.0.0.1", "--cacert", f"{CERTS}/example-org.pem")
             expect_eq((s, body), (200, "org\n"), "www.example.org with its own certificate")

@@ -19,6 +19,8 @@ boost::asio::awaitable<void> send_answer(Exchange& x, int status, std::string_vi
   if (status == 0) co_return;  // nothing to answer
   x.status = status;
   x.out.assign(fields);
+  append_date(x.out);
+  append_hsts(x, x.out);
   if (!body.empty()) x.out += "Content-Type: text/plain; charset=utf-8\r\n";
   if (error) {
     x.scratch.assign(body);

@@ -1,7 +1,9 @@
 // The exchange's phases, in order (the list is exchange.h's), and the state they share.
 #include "runtime/proxy/exchange/exchange.h"
 
+
 #include <charconv>
+#include <ctime>
 
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
@@ -31,6 +33,7 @@ Exchange::Exchange(Worker& w, Downstream& d, Watchdog& c) : worker(w), gw(w.gate
 Exchange::~Exchange() { up.hold(nullptr); }
 
 void Exchange::reset() {
+  match.site = match.route = match.migration = plan::kNone;  // an early answer has no site
   route = nullptr;
   prepared = nullptr;
   local = {};
@@ -90,6 +93,38 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out += name;
   out += ": ";
   out += value;
+  out += "\r\n";
+}
+
+void append_date(std::string& out) {
+  struct Cached {
+    time_t second = -1;
+    char text[40] = {};
+    size_t size = 0;
+  };
+  thread_local Cached c;
+  const time_t now = ::time(nullptr);
+  if (now != c.second) {
+    struct tm t;
+    gmtime_r(&now, &t);
+    c.size = strftime(c.text, sizeof c.text, "%a, %d %b %Y %H:%M:%S GMT", &t);  // C locale: English names
+    c.second = now;
+  }
+  out += "Date: ";
+  out.append(c.text, c.size);
+  out += "\r\n";
+}
+
+void append_hsts(const Exchange& x, std::string& out) {
+  if (!x.down.client().https || x.match.site == plan::kNone) return;
+  const plan::Plan& p = *x.gen->plan;
+  const plan::Site& site = p.sites()[x.match.site];
+  if (site.tls == plan::kNone || p.tls()[site.tls].hsts_max_age_ms < 0) return;
+  const plan::Tls& t = p.tls()[site.tls];
+  out += "Strict-Transport-Security: max-age=";
+  append_number(out, static_cast<uint64_t>(t.hsts_max_age_ms / 1000));
+  if (t.hsts_include_subdomains) out += "; includeSubDomains";
+  if (t.hsts_preload) out += "; preload";
   out += "\r\n";
 }
 

@@ -56,5 +56,10 @@ void drop_idle_connections(Exchange& x, uint32_t endpoint);
 // Field helpers shared by the writers.
 void append_field(std::string& out, std::string_view name, std::string_view value);
 void append_number(std::string& out, uint64_t v);
+// `Date: <now, IMF-fixdate>` (RFC 9110 6.6.1), formatted once a second per thread.
+void append_date(std::string& out);
+// `Strict-Transport-Security` when the request came over https to a site whose tls
+// block sets hsts: on every answer, the gateway's own ones too (nginx's `always`).
+void append_hsts(const Exchange& x, std::string& out);
 
 }  // namespace banyan::proxy

@@ -44,18 +44,6 @@ void sticky_cookie(Exchange& x) {
   x.fields += "\r\n";
 }
 
-void hsts(Exchange& x) {
-  const plan::Plan& p = *x.gen->plan;
-  if (!x.down.client().https) return;
-  const plan::Site& site = p.sites()[x.match.site];
-  if (site.tls == plan::kNone || p.tls()[site.tls].hsts_max_age_ms < 0) return;
-  const plan::Tls& t = p.tls()[site.tls];
-  x.fields += "Strict-Transport-Security: max-age=";
-  append_number(x.fields, static_cast<uint64_t>(t.hsts_max_age_ms / 1000));
-  if (t.hsts_include_subdomains) x.fields += "; includeSubDomains";
-  if (t.hsts_preload) x.fields += "; preload";
-  x.fields += "\r\n";
-}
 
 }  // namespace
 
@@ -83,10 +71,11 @@ Step build_response_head(Exchange& x) {
   }
 
   std::span<const PreparedHeaderOp> ops = x.prepared->response_headers;
-  bool vary_listed = false;
+  bool vary_listed = false, has_date = false;
   x.fields.clear();
   copy_end_to_end(r.fields, ops, x.fields, [&](const plan::HeaderField& f) {
     std::string_view n = f.name;
+    if (!has_date && http::iequals(n, "date")) has_date = true;
     // A HEAD or 304 response keeps the Content-Length that describes the entity.
     if (http::iequals(n, "content-length")) return no_body && (is_head || r.status == 304);
     if (x.may_compress && http::iequals(n, "vary")) {
@@ -107,7 +96,8 @@ Step build_response_head(Exchange& x) {
   });
   append_set_ops(x, ops, x.fields);
   sticky_cookie(x);
-  hsts(x);
+  append_hsts(x, x.fields);
+  if (!has_date) append_date(x.fields);  // RFC 9110 6.6.1: a forwarded response without one gets one
   if (x.may_compress && !vary_listed) x.fields += "Vary: Accept-Encoding\r\n";
   if (x.encoder) {
     x.fields += "Content-Encoding: ";
