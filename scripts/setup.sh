@@ -17,6 +17,8 @@ packages=(
   clang libclang-rt-14-dev
   # tests and demo: real clients, and tools the tests call
   curl openssl python3 diffutils
+  # the TLS audit test (tests/integration/testssl_test.py)
+  testssl.sh
 )
 
 missing=()
