@@ -192,4 +192,16 @@ std::string format_timestamp(int64_t unix_ms) {
   return std::string(buf, len > 0 ? static_cast<size_t>(len) : 0);
 }
 
+std::string format_duration(int64_t ms) {
+  if (ms < 0) return "-" + format_duration(-ms);
+  if (ms % 1000) return std::to_string(ms) + "ms";
+  int64_t s = ms / 1000, d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+  std::string out;
+  if (d) out += std::to_string(d) + "d";
+  if (h) out += std::to_string(h) + "h";
+  if (m) out += std::to_string(m) + "m";
+  if (out.empty() || s % 60) out += std::to_string(s % 60) + "s";
+  return out;
+}
+
 }  // namespace banyan::migrations

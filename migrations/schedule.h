@@ -54,5 +54,7 @@ std::optional<int64_t> moves_at(std::span<const Step> steps, int64_t begin_ms, i
 std::optional<int64_t> parse_timestamp(std::string_view text);
 // Unix milliseconds to "2025-03-01T09:00:00Z" (seconds precision, UTC).
 std::string format_timestamp(int64_t unix_ms);
+// A duration as the routes language writes it: "1d2h", "30m", "1500ms".
+std::string format_duration(int64_t ms);
 
 }  // namespace banyan::migrations

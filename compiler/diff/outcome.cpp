@@ -154,7 +154,7 @@ std::string split_words(const ast::Migration& m, int64_t now_ms) {
   int64_t origin = start ? *start : 0;
   int64_t begin = migrations::shift_begin(origin, shadow, shadow_for);
   auto when = [&](int64_t t) {
-    return start ? migrations::format_timestamp(t) : "start+" + format_duration(t - origin);
+    return start ? migrations::format_timestamp(t) : "start+" + migrations::format_duration(t - origin);
   };
   std::string out = m.to.text + ": ";
   // The steps as change points: (time, share).
@@ -225,18 +225,6 @@ Outcome outcome_of(const FileModel& f, const analysis::Request& req, int64_t now
       break;
     }
   }
-  return out;
-}
-
-std::string format_duration(int64_t ms) {
-  if (ms < 0) return "-" + format_duration(-ms);
-  if (ms % 1000) return std::to_string(ms) + "ms";
-  int64_t s = ms / 1000, d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
-  std::string out;
-  if (d) out += std::to_string(d) + "d";
-  if (h) out += std::to_string(h) + "h";
-  if (m) out += std::to_string(m) + "m";
-  if (out.empty() || s % 60) out += std::to_string(s % 60) + "s";
   return out;
 }
 

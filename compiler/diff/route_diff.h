@@ -64,7 +64,4 @@ DiffResult diff_files(const ast::File& before, const ast::File& after, const Dif
 // route, destination and split, and the policies, one per line.
 std::string describe_outcome(const ast::File& file, const analysis::Request& req, const DiffOptions& options);
 
-// "1d2h", "30m", "1500ms".
-std::string format_duration(int64_t ms);
-
 }  // namespace banyan::diff

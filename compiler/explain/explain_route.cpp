@@ -70,17 +70,6 @@ std::string why_lost(const Plan& p, uint32_t loser, uint32_t winner) {
   return "equal rank (an ambiguity the checker reports)";
 }
 
-std::string relative(int64_t ms) {
-  if (ms < 0) return "-" + relative(-ms);
-  int64_t s = ms / 1000, d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
-  std::string out;
-  if (d) out += std::to_string(d) + "d";
-  if (h) out += std::to_string(h) + "h";
-  if (m) out += std::to_string(m) + "m";
-  if (out.empty() || s % 60) out += std::to_string(s % 60) + "s";
-  return out;
-}
-
 void migration_text(const Plan& p, const Migration& m, const RequestView& req, const RouteQuery& q, int64_t now, std::string& out) {
   std::string from(p.str(p.upstreams()[m.from].name)), to(p.str(p.upstreams()[m.to].name));
   out += "migration " + quote(p.str(m.name)) + ": moves this request from " + from + " to " + to + "\n";
@@ -138,7 +127,8 @@ void migration_text(const Plan& p, const Migration& m, const RequestView& req, c
   }
   auto at = migrations::moves_at(steps, begin, now, bucket);
   if (at) {
-    out += "  later     from " + migrations::format_timestamp(*at) + " (in " + relative(*at - now) + ") it lands on " + to + "\n";
+    out += "  later     from " + migrations::format_timestamp(*at) + " (in " +
+           migrations::format_duration((*at - now) / 1000 * 1000) + ") it lands on " + to + "\n";
   } else {
     out += "  later     it never moves: the schedule stops below its bucket\n";
   }
