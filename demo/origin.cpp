@@ -19,6 +19,15 @@
 //   /bad/CASE        a raw malformed response, then close (cases in answer_bad)
 //   /die             "bye", then this replica stops accepting and drops its connections
 //   /upgrade         with an Upgrade header: 101, then every byte echoed; without: 426
+//   /c/ANYTHING      the cache tests' resource: ?status=NNN (default 200), each &h=Name:Value
+//                    adds a field (%HH-decoded), &body=TEXT (default "cached thing"),
+//                    &delay=MS waits first (clamped to 5000); body "TEXT #N" where N counts
+//                    the /c answers of this process, also sent as X-Count: N. If-None-Match
+//                    listing the h= ETag (weak comparison, or *), or else If-Modified-Since
+//                    equal to the h= Last-Modified, gets 304 with the h fields and X-Count
+//                    (counted too), where each &h304=Name:Value replaces that field; HEAD
+//                    gets the head alone
+//   /c-fail?n=K      the next K /c answers are 503 "failing #N" (counted, no h fields)
 //   anything else    200 "NAME (IDENTITY) answered METHOD TARGET"
 // Every normal answer carries X-Served-By: IDENTITY. --log appends each request head
 // exactly as received (the bytes the parser consumed) followed by "\n---\n".
@@ -59,6 +68,7 @@ constexpr std::size_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kPieceSize = 64 * 1024;                // body read/write granularity
 constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 40;  // /bytes/N
 constexpr std::uint64_t kMaxDelayMs = 60000;                 // /delay/MS, larger values are clamped
+constexpr std::uint64_t kMaxCacheDelayMs = 5000;             // /c/...?delay=MS
 constexpr std::size_t kHugeHeaderSize = 100 * 1024;          // /bad/huge-header
 // /bytes/N sends byte i = kPattern[i % 64]; 64 divides kPieceSize, so every piece
 // starts at the pattern's beginning and one precomputed piece serves all.
@@ -86,6 +96,8 @@ struct Server {
   std::FILE* log = nullptr;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::vector<char> pattern_piece;  // kPieceSize bytes of kPattern
+  std::uint64_t cache_answers = 0;  // /c answers so far (X-Count)
+  std::uint64_t cache_failures = 0; // the next /c answers that are 503 (/c-fail)
 };
 
 // One client connection; the buffer outlives a request so pipelined bytes survive.
@@ -462,6 +474,113 @@ awaitable<After> answer_upgrade(Connection& c, const Request& req) {
   co_return After::close;
 }
 
+// ---- the cache tests' resource ----
+
+// "W/\"x\"" and "\"x\"" are the same tag under weak comparison (RFC 9110 8.8.3.2).
+std::string_view weak_tag(std::string_view tag) {
+  while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+  while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+  if (starts_with(tag, "W/")) tag.remove_prefix(2);
+  return tag;
+}
+
+// True when the If-None-Match list (or *) names `etag`.
+bool none_match_names(std::string_view list, std::string_view etag) {
+  if (weak_tag(list) == "*") return true;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    if (weak_tag(list.substr(0, comma)) == weak_tag(etag)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+// /c-fail?n=K: the next K /c answers are 503s.
+awaitable<After> answer_cache_fail(Connection& c, const Request& req, std::string_view query) {
+  auto ns = query_values(query, "n");
+  auto n = ns.empty() ? std::optional<std::uint64_t>(1) : parse_number(ns.back());
+  if (!n) co_return co_await send_text(c, req, 400, "n must be a number\n");
+  c.server.cache_failures = *n;
+  co_return co_await send_text(c, req, 200, "the next " + std::to_string(*n) + " /c answers fail\n");
+}
+
+// /c/ANYTHING (see the endpoint list at the top).
+awaitable<After> answer_cache(Connection& c, const Request& req, std::string_view query) {
+  beast::error_code ec;
+  auto delays = query_values(query, "delay");
+  if (auto ms = delays.empty() ? std::nullopt : parse_number(delays.back()); ms && *ms > 0) {
+    asio::steady_timer timer(c.socket.get_executor(), std::chrono::milliseconds(std::min(*ms, kMaxCacheDelayMs)));
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (c.listener.dead) co_return After::close;
+  }
+  const std::string count = std::to_string(++c.server.cache_answers);
+  http::response<http::string_body> res;
+  res.version(req.version());
+  res.keep_alive(req.keep_alive());
+  res.set(http::field::content_type, "text/plain");
+  res.set("X-Served-By", c.listener.identity);
+  res.set("X-Count", count);
+  unsigned status = 200;
+  std::string body;
+  if (c.server.cache_failures > 0) {
+    --c.server.cache_failures;
+    status = 503;
+    body = "failing #" + count + "\n";
+  } else {
+    auto statuses = query_values(query, "status");
+    if (!statuses.empty()) {
+      auto code = parse_number(statuses.back());
+      if (!code || *code < 200 || *code > 599) co_return co_await send_text(c, req, 400, "status must be 200..599\n");
+      status = static_cast<unsigned>(*code);
+    }
+    auto bodies = query_values(query, "body");
+    body = (bodies.empty() ? std::string("cached thing") : bodies.back()) + " #" + count + "\n";
+    std::string etag, last_modified;
+    for (const std::string& h : query_values(query, "h")) {
+      auto colon = h.find(':');
+      if (colon == std::string::npos || colon == 0) continue;
+      std::string name = h.substr(0, colon), value = h.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      if (beast::iequals(name, "etag")) etag = value;
+      if (beast::iequals(name, "last-modified")) last_modified = value;
+      if (beast::iequals(name, "content-type")) {
+        res.set(http::field::content_type, value);
+      } else {
+        res.insert(name, value);
+      }
+    }
+    auto inm = req.find(http::field::if_none_match);
+    auto ims = req.find(http::field::if_modified_since);
+    // RFC 9110 13.2.2: If-Modified-Since counts only without If-None-Match.
+    if (inm != req.end() ? !etag.empty() && none_match_names(sv(inm->value()), etag)
+                         : ims != req.end() && !last_modified.empty() && sv(ims->value()) == last_modified) {
+      status = 304;
+      for (const std::string& h : query_values(query, "h304")) {
+        auto colon = h.find(':');
+        if (colon == std::string::npos || colon == 0) continue;
+        std::string name = h.substr(0, colon), value = h.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+        res.erase(name);
+        res.insert(name, value);
+      }
+    }
+  }
+  res.result(status);
+  if (res.result() == http::status::unknown) res.reason("Unknown");
+  if (status != 204 && status != 304) {
+    res.body() = std::move(body);
+    res.prepare_payload();
+  }
+  http::response_serializer<http::string_body> sr{res};
+  if (req.method() == http::verb::head) {
+    co_await http::async_write_header(c.socket, sr, asio::redirect_error(asio::use_awaitable, ec));
+  } else {
+    co_await http::async_write(c.socket, sr, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return (ec || !req.keep_alive()) ? After::close : After::keep_alive;
+}
+
 // ---- the connection ----
 
 awaitable<After> dispatch(Connection& c, const Request& req, const BodyStats& body) {
@@ -480,6 +599,8 @@ awaitable<After> dispatch(Connection& c, const Request& req, const BodyStats& bo
   if (starts_with(path, "/bad/")) co_return co_await answer_bad(c, req, path.substr(5));
   if (path == "/die") co_return co_await answer_die(c, req);
   if (path == "/upgrade") co_return co_await answer_upgrade(c, req);
+  if (starts_with(path, "/c/")) co_return co_await answer_cache(c, req, query);
+  if (path == "/c-fail") co_return co_await answer_cache_fail(c, req, query);
   co_return co_await answer_default(c, req);
 }
 

@@ -89,7 +89,7 @@ struct ResponseHead {
   uint16_t status = 0;
   std::string_view reason;
   uint8_t version_minor = 1;
-  std::span<plan::HeaderField> fields;
+  std::span<const plan::HeaderField> fields;
   Framing framing = Framing::None;  // None for 1xx (101 too), 204, 304 and responses to HEAD
   uint64_t content_length = 0;      // also set (but framing None) for HEAD and 304 responses
   bool keep_alive = true;           // false when framing is UntilClose

@@ -84,6 +84,7 @@ void AccessLog::add(const AccessRecord& r) {
       field("side", r.side);
       if (r.bucket >= 0) number("bucket", static_cast<uint64_t>(r.bucket));
     }
+    if (!r.cache.empty()) field("cache", r.cache);
     if (!r.error.empty()) field("error", r.error);
     o += "}\n";
   } else {
@@ -110,6 +111,10 @@ void AccessLog::add(const AccessRecord& r) {
     if (!r.migration.empty()) {
       o += " side=";
       o += r.side;
+    }
+    if (!r.cache.empty()) {
+      o += " cache=";
+      o += r.cache;
     }
     o += " id=";
     o += r.request_id;

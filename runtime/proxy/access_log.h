@@ -20,6 +20,7 @@ struct AccessRecord {
   uint64_t duration_us = 0;
   uint32_t retries = 0;
   std::string_view error;  // why the gateway answered 4xx/5xx itself, if it did
+  std::string_view cache;  // $upstream_cache_status: "HIT", "MISS", ... (empty: the route does not cache)
 };
 
 class AccessLog {

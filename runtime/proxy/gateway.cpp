@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -190,7 +191,7 @@ std::string Gateway::reload(const std::string& why, ReloadReport* report, bool d
     return {};
   }
   std::shared_ptr<const RoutesSource> source = loaded.source;
-  Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, *migrations_,
+  Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, *migrations_, caches_,
                                          config_.plan_path, unix_ms_now());
   if (!prepared.generation) return fail(prepared.error);
   prepared.generation->routes_source = std::move(source);
@@ -330,6 +331,48 @@ awaitable<void> Gateway::admin_loop(tcp::acceptor& acceptor) {
   }
 }
 
+// POST /cache/purge?zone=NAME[&key=KEY | &prefix=PREFIX]: the entries of a zone whose
+// key is KEY, or starts with PREFIX, or all of them. Keys are %-decoded.
+int Gateway::purge_request(const http::RequestHead& head, std::string& body, std::string& type) {
+  if (head.method != "POST") {
+    body = "use POST /cache/purge?zone=NAME[&key=KEY|&prefix=PREFIX]\n";
+    return 405;
+  }
+  auto decoded = [](std::string_view v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == '%' && i + 2 < v.size() && std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
+          std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+        out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+        i += 2;
+      } else {
+        out += v[i] == '+' ? ' ' : v[i];
+      }
+    }
+    return out;
+  };
+  std::string_view zone_arg, key_arg, prefix_arg;
+  const bool has_zone = plan::find_query(head.query, "zone", zone_arg);
+  const bool has_key = plan::find_query(head.query, "key", key_arg);
+  const bool has_prefix = plan::find_query(head.query, "prefix", prefix_arg);
+  if (!has_zone || (has_key && has_prefix)) {
+    body = "purge needs zone=NAME, and at most one of key=KEY and prefix=PREFIX\n";
+    return 400;
+  }
+  const std::string zone_name = decoded(zone_arg);
+  for (const std::shared_ptr<cache::Zone>& z : caches_.all()) {
+    if (z->name() != zone_name) continue;
+    const size_t n = has_key ? z->purge(decoded(key_arg), false) : z->purge(decoded(prefix_arg), true);
+    type = "application/json";
+    body = "{\"zone\":\"" + zone_name + "\",\"purged\":" + std::to_string(n) + "}\n";
+    note("cache purge: zone " + zone_name + (has_key ? ", key " : has_prefix ? ", prefix " : ", all") +
+         (has_key ? decoded(key_arg) : has_prefix ? decoded(prefix_arg) : "") + ": " + std::to_string(n) + " entries");
+    return 200;
+  }
+  body = "no cache zone named '" + zone_name + "'\n";
+  return 404;
+}
+
 // One request per connection, parsed as strictly as the data plane's; answered with
 // Connection: close. Bounded: 8 KiB of head, 5 seconds.
 awaitable<void> Gateway::admin_session(tcp::socket socket) {
@@ -361,13 +404,15 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
     body = stopping_ ? "draining\n" : "ok\n";
     if (stopping_) status = 503;
   } else if (head.path == "/metrics" && (head.method == "GET" || head.method == "HEAD")) {
-    body = metrics_.render(*generation());
+    body = metrics_.render(*generation()) + Metrics::render_caches(caches_);
     type = "text/plain; version=0.0.4";
   } else if (head.path == "/plan" && (head.method == "GET" || head.method == "HEAD")) {
     body = plan_summary();
     type = "application/json";
   } else if (head.path == "/migrations" || head.path.starts_with("/migrations/")) {
     status = migrations_request(head, body, type);
+  } else if (head.path == "/cache/purge") {
+    status = purge_request(head, body, type);
   } else if (head.path == "/reload") {
     if (head.method != "POST") {
       status = 405;
@@ -390,7 +435,7 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
     }
   } else {
     status = 404;
-    body = "not found; the admin listener serves /metrics, /healthz, /plan, /migrations and POST /reload\n";
+    body = "not found; the admin listener serves /metrics, /healthz, /plan, /migrations, POST /reload and POST /cache/purge\n";
   }
   const std::string_view reason = http::reason_phrase(status);
   std::string head_out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) + "\r\nContent-Type: " + type +
@@ -517,7 +562,8 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
   if (std::string why = migrations_->load(); !why.empty())
     note("migration state could not be read (" + why + "); migrations start afresh, and decisions are kept in memory");
   Prepared prepared =
-      prepare_generation(std::move(loaded.plan), config_, nullptr, metrics_, *migrations_, config_.plan_path, unix_ms_now());
+      prepare_generation(std::move(loaded.plan), config_, nullptr, metrics_, *migrations_, caches_,
+                         config_.plan_path, unix_ms_now());
   if (!prepared.generation) {
     std::cerr << "banyan: " << prepared.error << "\n";
     return 1;

@@ -43,6 +43,7 @@ class Gateway {
   const config::GatewayConfig& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
   MigrationControl& migrations() { return *migrations_; }
+  cache::Zones& caches() { return caches_; }
   const std::string& hostname() const { return hostname_; }
   int log_fd() const { return log_fd_; }
   bool log_json() const { return config_.log_format == config::LogFormat::Json; }
@@ -75,12 +76,15 @@ class Gateway {
   boost::asio::awaitable<void> watch_migrations();
   // The admin's /migrations: GET lists them; POST /migrations/NAME/ACTION acts.
   int migrations_request(const http::RequestHead& head, std::string& body, std::string& type);
+  // The admin's POST /cache/purge.
+  int purge_request(const http::RequestHead& head, std::string& body, std::string& type);
   void shutdown(const char* why);
   std::vector<ListenerInfo> listeners_for(const plan::Plan& plan, std::string& error);
 
   config::GatewayConfig config_;
   std::string config_path_;
   Metrics metrics_;
+  cache::Zones caches_;  // before the generations that hold its zones
   std::unique_ptr<MigrationControl> migrations_;
   std::atomic<std::shared_ptr<const Generation>> current_;
   std::atomic<std::shared_ptr<const TlsContexts>> tls_;

@@ -60,7 +60,7 @@ std::string route_label(const plan::Plan& p, const plan::Route& r) {
 
 Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::GatewayConfig& config,
                             const Generation* previous, Metrics& metrics, MigrationControl& control,
-                            std::string source, int64_t now_unix_ms) {
+                            cache::Zones& zones, std::string source, int64_t now_unix_ms) {
   Prepared out;
   auto g = std::make_shared<Generation>();
   const plan::Plan& p = *plan_ptr;
@@ -89,6 +89,16 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
       return true;
     };
     bool ok = ops(r.request_headers, pr.request_headers) && ops(r.response_headers, pr.response_headers);
+    if (ok && r.cache_policy != plan::kNone) {
+      const plan::CachePolicy& cp = p.cache_policies()[r.cache_policy];
+      const plan::Cache& zone = p.caches()[cp.zone];
+      pr.cache_policy = &cp;
+      pr.cache_zone = zones.get(p.str(zone.name), zone.memory_bytes, zone.max_entry_bytes, zone.inactive_ms);
+      for (const plan::StrRef& part : p.str_list(cp.key)) {
+        pr.cache_key.emplace_back();
+        if (!(ok = plan::parse_template(p.str(part), params, pr.cache_key.back(), error))) break;
+      }
+    }
     if (ok && r.action != plan::ActionKind::Proxy) ok = plan::parse_template(p.str(r.target), params, pr.target, error);
     pr.label = route_label(p, r);
     pr.where = std::string(p.str(r.source.file)) + ":" + std::to_string(r.source.line);
@@ -149,12 +159,12 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
   }
 
   // What this runtime does not do yet is said, not silently skipped.
-  size_t cached = 0;
-  for (const plan::Route& r : p.routes()) cached += r.cache_policy != plan::kNone;
+  size_t disks = 0;
+  for (const plan::Cache& c : p.caches()) disks += !p.str(c.disk_path).empty();
   auto unbuilt = [&](size_t n, const char* what, const char* effect) {
     if (n) out.warnings += std::to_string(n) + " " + what + ": not built in this runtime yet; " + effect + "\n";
   };
-  unbuilt(cached, "route(s) with `cache`", "responses are not cached");
+  unbuilt(disks, "cache zone(s) with `disk`", "they cache in memory only");
 
   for (const config::ListenBinding& b : config.listen) {
     const plan::Listener* found = nullptr;

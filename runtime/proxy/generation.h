@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "migrations/schedule.h"
+#include "runtime/cache/zone.h"
 #include "runtime/config/config.h"
 #include "runtime/plan/plan.h"
 #include "runtime/plan/template.h"
@@ -48,6 +49,11 @@ struct PreparedRoute {
   std::string label;                       // "image-gallery.local /api/image"
   std::string where;                       // "gallery.routes:52"
   RouteCounters* counters = nullptr;
+  // `cache`: the zone (kept across reloads by the gateway's cache::Zones), the policy,
+  // and the key's templates (empty: the default key).
+  std::shared_ptr<cache::Zone> cache_zone;
+  const plan::CachePolicy* cache_policy = nullptr;
+  std::vector<std::vector<plan::TemplatePart>> cache_key;
 };
 
 struct PreparedUpstream {
@@ -108,10 +114,11 @@ struct Prepared {
 };
 
 // Prepares `plan` against the configuration; `previous` (may be null) lends its
-// endpoints' last good addresses; `migrations` gives each migration its runtime and
+// endpoints' last good addresses; `zones` gives each cache zone (the same one across
+// reloads); `migrations` gives each migration its runtime and
 // effective start (recorded in the state store for one without `start`).
 Prepared prepare_generation(std::unique_ptr<plan::Plan> plan, const config::GatewayConfig& config,
                             const Generation* previous, Metrics& metrics, MigrationControl& migrations,
-                            std::string source, int64_t now_unix_ms);
+                            cache::Zones& zones, std::string source, int64_t now_unix_ms);
 
 }  // namespace banyan::proxy

@@ -1,5 +1,7 @@
 #include "runtime/proxy/metrics.h"
 
+#include "runtime/cache/zone.h"
+
 #include <chrono>
 #include <cstdio>
 
@@ -108,6 +110,45 @@ void migration_metrics(const Generation& g, std::string& o) {
 }
 
 }  // namespace
+
+std::string Metrics::render_caches(const cache::Zones& zones) {
+  std::string o;
+  auto family = [&](const char* name, const char* help, const char* type, auto&& value) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    for (const std::shared_ptr<cache::Zone>& z : zones.all()) value(*z, "{zone=\"" + z->name() + "\"");
+  };
+  auto one = [&](const char* name, auto get) {
+    return [&o, name, get](cache::Zone& z, const std::string& labels) {
+      o += std::string(name) + labels + "} " + std::to_string(get(z)) + "\n";
+    };
+  };
+  family("banyan_cache_requests_total", "Requests of caching routes, by cache status ($upstream_cache_status).",
+         "counter", [&](cache::Zone& z, const std::string& labels) {
+           for (size_t i = 0; i < z.counters().requests.size(); ++i) {
+             std::string status(cache::status_name(static_cast<cache::Status>(i)));
+             for (char& c : status) c = static_cast<char>(c - 'A' + 'a');
+             o += "banyan_cache_requests_total" + labels + ",status=\"" + status + "\"} " +
+                  std::to_string(z.counters().requests[i].load()) + "\n";
+           }
+         });
+  family("banyan_cache_entries", "Stored responses in the zone's memory.", "gauge",
+         one("banyan_cache_entries", [](cache::Zone& z) { return z.entries(); }));
+  family("banyan_cache_bytes", "Bytes the zone's memory holds, metadata included (bounded by `memory`).", "gauge",
+         one("banyan_cache_bytes", [](cache::Zone& z) { return z.bytes(); }));
+  family("banyan_cache_stored_total", "Responses stored.", "counter",
+         one("banyan_cache_stored_total", [](cache::Zone& z) { return z.counters().stored.load(); }));
+  family("banyan_cache_evictions_total", "Entries evicted: the bound on bytes, `inactive`, or too many variants.",
+         "counter", one("banyan_cache_evictions_total", [](cache::Zone& z) { return z.counters().evictions.load(); }));
+  family("banyan_cache_collapsed_total", "Misses answered by another request's fill (request collapsing).", "counter",
+         one("banyan_cache_collapsed_total", [](cache::Zone& z) { return z.counters().collapsed.load(); }));
+  family("banyan_cache_invalidated_total", "Entries removed by unsafe requests (RFC 9111 4.4).", "counter",
+         one("banyan_cache_invalidated_total", [](cache::Zone& z) { return z.counters().invalidated.load(); }));
+  family("banyan_cache_purged_total", "Entries removed by POST /cache/purge.", "counter",
+         one("banyan_cache_purged_total", [](cache::Zone& z) { return z.counters().purged.load(); }));
+  family("banyan_cache_too_large_total", "Responses not stored: larger than the zone's max_entry.", "counter",
+         one("banyan_cache_too_large_total", [](cache::Zone& z) { return z.counters().too_large.load(); }));
+  return o;
+}
 
 std::string Metrics::render(const Generation& current) const {
   std::lock_guard lock(mutex_);

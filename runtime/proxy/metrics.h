@@ -13,6 +13,10 @@
 #include <string>
 #include <string_view>
 
+namespace banyan::cache {
+class Zones;
+}
+
 namespace banyan::proxy {
 
 class Generation;
@@ -60,6 +64,8 @@ class Metrics {
 
   // The whole exposition; `current` adds the endpoints of its upstreams and their health.
   std::string render(const Generation& current) const;
+  // The cache zones' series (every zone a plan has named since the start).
+  static std::string render_caches(const cache::Zones& zones);
 
  private:
   mutable std::mutex mutex_;

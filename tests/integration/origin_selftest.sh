@@ -57,6 +57,26 @@ expect_eq "$(c -D - -o /dev/null "$A/bytes/10?chunked=1" | tr -d '\r' | grep -ci
   "/bytes chunked framing"
 expect_eq "$(c $A/delay/50)" "selftest (selftest@127.0.0.1:$a) answered GET /delay/50" "/delay"
 
+# /c/...: a counted answer with the fields asked for; conditionals get 304; /c-fail.
+hdr() { tr -d '\r' | grep -i "^$1:" | cut -d' ' -f2-; }
+expect_eq "$(c "$A/c/one?body=hi")" "hi #1" "/c body and count"
+expect_eq "$(c -D - -o /dev/null "$A/c/two?h=Cache-Control:max-age%3D5" | hdr cache-control)" "max-age=5" "/c h="
+expect_eq "$(c -D - -o /dev/null "$A/c/two" | hdr x-count)" 3 "/c X-Count"
+etag='h=ETag:%22v1%22'
+expect_eq "$(c -o /dev/null -w '%{http_code}' -H 'If-None-Match: "x", W/"v1"' "$A/c/three?$etag")" 304 \
+  "/c If-None-Match listing the ETag"
+expect_eq "$(c -D - -o /dev/null -H 'If-None-Match: "v1"' "$A/c/three?$etag&h=A:1&h304=A:2" | hdr a)" 2 \
+  "/c h304= replaces a field on a 304"
+expect_eq "$(c -o /dev/null -w '%{http_code}' -H 'If-None-Match: "x"' "$A/c/three?$etag")" 200 \
+  "/c If-None-Match not listing it"
+expect_eq "$(c -o /dev/null -w '%{http_code}' -H 'If-Modified-Since: Tue' "$A/c/four?h=Last-Modified:Tue")" 304 \
+  "/c If-Modified-Since equal to Last-Modified"
+expect_eq "$(c -o /dev/null -w '%{http_code}' "$A/c/five?status=404")" 404 "/c status="
+expect_eq "$(c -I "$A/c/six?body=abc" | hdr content-length)" 7 "/c HEAD: the length of 'abc #9'"
+expect_eq "$(c "$A/c-fail?n=1" >/dev/null; c -o /dev/null -w '%{http_code}' "$A/c/seven")" 503 "/c-fail"
+expect_eq "$(c "$A/c/seven")" "cached thing #11" "/c after the failure"
+expect_eq "$(c -o /dev/null -w '%{http_code}' "$A/c/eight?delay=50")" 200 "/c delay="
+
 # Broken connections: curl reports an empty reply (52) and a partial body (18).
 set +e
 c $A/close >/dev/null; expect_eq $? 52 "/close"

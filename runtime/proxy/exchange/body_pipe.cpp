@@ -4,6 +4,8 @@
 // which frames it for the client. A head waits for the first bytes it can carry in the
 // same write: the rest of a small Content-Length body already in the socket, or the
 // first kMinEncodedChunk of encoded output. After a 101 the connection becomes a tunnel.
+// The bytes relayed also go to the cache's fill (cache_answer.cpp), before encoding; a
+// stored response is its own source (pipe_stored).
 #include <sys/socket.h>
 
 #include <utility>  // before Asio (Boost 1.74 misses it under GCC 12)
@@ -81,6 +83,7 @@ awaitable<Step> pipe_length(Exchange& x) {
   for (;;) {
     size_t take = static_cast<size_t>(std::min<uint64_t>(left, b.size()));
     if (x.shadow) shadow_primary_body(*x.shadow, b.view().substr(0, take));
+    if (x.cache.fill) cache_body(x, b.view().substr(0, take));
     if (!co_await send(x, b.view().substr(0, take), take == left)) co_return client_gone(x);
     b.consume(take);
     left -= take;
@@ -128,6 +131,7 @@ awaitable<Step> pipe_stream(Exchange& x) {
       data = b.view(), consumed = data.size();
     }
     if (x.shadow) shadow_primary_body(*x.shadow, data);
+    if (x.cache.fill) cache_body(x, data);
     if (enc) {
       if (!enc->update(data, false)) {
         compression_failed(x);
@@ -178,6 +182,26 @@ awaitable<Step> pipe_tunnel(Exchange& x) {
   co_return Step::Answered;
 }
 
+// A stored response (the cache's): its body is here whole, so the head and all of it
+// (encoded when `compress` chose a coding) leave in one write.
+awaitable<Step> pipe_stored(Exchange& x) {
+  x.responded = true;
+  std::string_view body = x.start.body == ResponseStart::Body::None ? std::string_view() : *x.cache.serve->body;
+  if (compress::Encoder* enc = x.encoder.get(); enc && !body.empty()) {
+    if (!enc->update(body, true)) {
+      compression_failed(x);
+      co_return Step::Failed;
+    }
+    Metrics& m = x.gw.metrics();
+    bump(m.compressed[x.coding == compress::Coding::Gzip ? 0 : 1]);
+    bump(m.compress_bytes_in, body.size());
+    bump(m.compress_bytes_out, enc->output().size());
+    body = enc->output();
+  }
+  if (!co_await x.down.send_head(x.start, body, true)) co_return client_gone(x);
+  co_return Step::Answered;
+}
+
 awaitable<Step> pipe_nothing(Exchange& x) {
   x.responded = true;
   const std::string_view nothing;  // not `{}`: GCC 12 miscompiles braced temporaries in co_await
@@ -191,6 +215,7 @@ awaitable<Step> pipe_nothing(Exchange& x) {
 
 // Not a coroutine: it returns the one that pipes this response's framing.
 awaitable<Step> pipe_body(Exchange& x) {
+  if (x.cache.serve) return pipe_stored(x);
   shadow_primary_head(x);  // while the head's views still point at it
   if (x.up.head.status == 101) return pipe_tunnel(x);
   if (x.up.head.framing == http::Framing::None) return pipe_nothing(x);

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/watchdog.h"
@@ -38,6 +39,15 @@ void Exchange::reset() {
   prepared = nullptr;
   local = {};
   side = {};
+  if (cache.zone || cache.has_status || cache.fill) {  // a cached route's exchange: its strings keep their capacity
+    cache.zone = nullptr;
+    cache.policy = nullptr;
+    cache.has_status = false;
+    cache.entry.reset();
+    cache.serve.reset();
+    cache.validating = cache.updating = cache.filling = cache.not_modified = false;
+    cache.fill.reset();
+  }
   shadow.reset();
   up.pu = nullptr;
   up.index = plan::kNone;
@@ -78,10 +88,14 @@ awaitable<bool> Exchange::run(std::shared_ptr<const Generation> g, const char* i
 
   Step s = route_request(*this);                // 1. route
   if (s == Step::Next) s = choose_side(*this);  // 2. split
-  // 3. cache lookup: the seam for the response cache (not built yet)
+  const bool caches = s == Step::Next && prepared->cache_zone;
+  if (caches) s = co_await look_up_cache(*this);  // 3. cache lookup
+  if (caches) cache.request_ms = unix_ms_now();
   if (s == Step::Next) s = co_await call_upstream(*this);  // 4. upstream call
-  if (s == Step::Next) s = build_response_head(*this);     // 5. response head
-  if (s == Step::Next) s = co_await pipe_body(*this);      // 6. body pipe
+  if (caches && cache.zone) s = use_upstream_answer(*this, s);
+  if (s == Step::Cached) stored_head(*this);
+  if (s == Step::Next || s == Step::Cached) s = build_response_head(*this);  // 5. response head
+  if (s == Step::Next) s = co_await pipe_body(*this);                          // 6. body pipe
   if (s == Step::Local) co_await send_local(*this);
   if (s == Step::Failed) co_await answer_failure(*this);
   record_outcome(*this);  // 7. outcome

@@ -3,10 +3,14 @@
 //
 //   1. route         normalise the path, match the plan; local answers (redirect, respond)
 //   2. split         a migration's side (share and bucket)
-//   3. cache lookup  the seam for the response cache: nothing yet
+//   3. cache lookup  a stored response that answers (fresh, or stale as allowed), one to
+//                    validate, or a miss; concurrent misses of a key wait for one fill
 //   4. upstream call pick, pooled or new connection, send, read the response head; retries
+//      cache answer  a 304 refreshes the stored response, a failure may be answered stale,
+//                    a storable response begins a fill
 //   5. response head the client's head: header operations, sticky cookie, HSTS, Vary, ETag
-//   6. body pipe     the upstream's body, through the compression filter, to the client
+//   6. body pipe     the upstream's body (or the stored one), through the compression
+//                    filter and into the cache's fill, to the client
 //   7. outcome       passive health, metrics, the access log, the connection back to its pool
 //
 // The exchange talks to the client only through Downstream (no framing here) and is
@@ -30,6 +34,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "runtime/balance/endpoint.h"
+#include "runtime/cache/zone.h"
 #include "runtime/compress/encoder.h"
 #include "runtime/http/parse.h"
 #include "runtime/plan/matcher.h"
@@ -78,8 +83,9 @@ struct ExchangeError {
 };
 
 // What a phase says: go on, the gateway answers itself (`local`), the response went
-// out (or cannot any more), or `error` holds why the exchange failed.
-enum class Step : uint8_t { Next, Local, Answered, Failed };
+// out (or cannot any more), `error` holds why the exchange failed, or a stored
+// response answers (CacheLeg::serve).
+enum class Step : uint8_t { Next, Local, Answered, Failed, Cached };
 
 // A response the gateway makes itself.
 struct LocalAnswer {
@@ -117,6 +123,25 @@ struct UpstreamLeg {
     active = e;
     if (active) active->active++;
   }
+};
+
+// The response cache's side of an exchange (cache_lookup.cpp, cache_answer.cpp).
+struct CacheLeg {
+  cache::Zone* zone = nullptr;  // the route's zone; null: the route does not cache
+  const plan::CachePolicy* policy = nullptr;
+  cache::Status status = cache::Status::Miss;
+  bool has_status = false;  // $upstream_cache_status is set
+  std::string key, uri;     // the cache key, and host + target (what invalidation names)
+  cache::RequestDirectives request;
+  std::shared_ptr<const cache::Entry> entry;  // a stored response the upstream may refresh or stand in for
+  std::shared_ptr<const cache::Entry> serve;  // the stored response that answers (Step::Cached)
+  bool validating = false;   // the upstream request is conditional on `entry`'s validators
+  bool updating = false;     // this exchange holds `entry`'s updating mark
+  bool filling = false;      // this exchange holds the zone's fill of `key` (collapsing)
+  bool not_modified = false;  // `serve` answers the client's conditional with a 304
+  std::unique_ptr<cache::Entry> fill;  // the response being stored, its body growing
+  std::string fill_body;
+  int64_t request_ms = 0;  // when the request went upstream (RFC 9111 4.2.3)
 };
 
 // A migration's decision for this request (phase 2).
@@ -161,6 +186,7 @@ class Exchange {
   const PreparedRoute* prepared = nullptr;
   LocalAnswer local;
   SideChoice side;      // phase 2
+  CacheLeg cache;       // phase 3
   std::shared_ptr<ShadowPair> shadow;  // phase 2: a copy goes to the new side (shadow.h)
   UpstreamLeg up;       // phase 4
   ResponseStart start;  // phase 5

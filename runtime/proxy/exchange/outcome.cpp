@@ -2,8 +2,8 @@
 // against its endpoint (failures before the response head were counted where they
 // were retried, call_upstream.cpp); the connection goes back to its idle pool only
 // when the response ended cleanly; the route's and the upstream's counters and
-// latencies; a migration's per-side counts (its rollback rule reads them); one
-// access-log line.
+// latencies; a migration's per-side counts (its rollback rule reads them); the cache's
+// fill stored and its marks released; one access-log line.
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/exchange/shadow.h"
@@ -30,8 +30,11 @@ void record_outcome(Exchange& x) {
     finish_connection(x, up.clean && up.head.keep_alive && x.error.kind == ExchangeError::Kind::None);
     up.hold(nullptr);
   }
-  // A migration's sides, for its rollback rule: every exchange that went to an upstream.
-  if (x.side.migration != plan::kNone && up.pu) {
+  if (x.cache.zone) finish_cache(x);
+  // A migration's sides, for its rollback rule: every exchange that went to an upstream
+  // (a stored answer did not, unless it stood in for the upstream's failure).
+  const bool from_cache = x.cache.serve && x.cache.status != cache::Status::Stale;
+  if (x.side.migration != plan::kNone && up.pu && !from_cache) {
     const bool failed = x.status >= 500 || (x.error.source == ExchangeError::Source::Upstream &&
                                             x.error.kind != ExchangeError::Kind::None);
     x.gen->migrations[x.side.migration].runtime->sides[x.side.moved ? 1 : 0].record(failed, x.upstream_status[0] == '5',
@@ -67,6 +70,7 @@ void record_outcome(Exchange& x) {
   r.duration_us = us;
   r.retries = x.retries;
   r.error = x.error_text;
+  if (x.cache.has_status) r.cache = cache::status_name(x.cache.status);
   x.worker.log().add(r);
 }
 

@@ -15,8 +15,23 @@ namespace banyan::proxy {
 Step route_request(Exchange& x);
 // 2. split.cpp: which upstream, the route's or a migration's new one.
 Step choose_side(Exchange& x);
+// 3. cache_lookup.cpp: a stored response that answers (Step::Cached), or the upstream.
+boost::asio::awaitable<Step> look_up_cache(Exchange& x);
 // 4. call_upstream.cpp: endpoints, connections, the request, the response head, retries.
 boost::asio::awaitable<Step> call_upstream(Exchange& x);
+// cache_answer.cpp: what phase 4's outcome `s` does with the cache (a refresh, a stale
+// answer, a fill, an invalidation); Step::Cached when a stored response answers.
+Step use_upstream_answer(Exchange& x, Step s);
+// The stored response as the upstream's head (phase 5 reads it), answering the client's
+// conditional with a 304 when it matches; and the fields a stored answer adds (Age).
+void stored_head(Exchange& x);
+void append_stored_fields(Exchange& x, std::string& out);
+// Phase 6: each piece of the upstream's body, into the fill; phase 7: the fill stored,
+// the marks released, the zone's counters.
+void cache_body(Exchange& x, std::string_view data);
+void finish_cache(Exchange& x);
+// The URI of the request as the cache names it: host and normalised target.
+void cache_uri(Exchange& x);
 // 5. response_head.cpp: the client's response head (fields in Exchange::fields).
 Step build_response_head(Exchange& x);
 // 6. body_pipe.cpp: the upstream's body to the client (and a tunnel after a 101).

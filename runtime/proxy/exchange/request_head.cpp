@@ -1,7 +1,8 @@
 // The request head the upstream receives, re-serialised from the parsed request (never
 // the client's bytes): the normalised or rewritten path, the query as received, the
 // end-to-end fields (header_ops.h), X-Forwarded-For/-Proto/-Host and Via, the route's
-// request headers, and exactly one framing field for the body.
+// request headers, and exactly one framing field for the body; when the cache validates
+// a stored response, its validators.
 #include "runtime/plan/rewrite.h"
 #include "runtime/proxy/exchange/header_ops.h"
 
@@ -56,8 +57,17 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
       via_prior = f.value;
       return false;
     }
+    // A request the cache may answer asks the upstream for the whole response (to store
+    // it), or validates the stored one with the gateway's own conditional; a client's
+    // conditional is answered from the stored response (cache_answer.cpp).
+    if (x.cache.zone && x.cache.has_status && (http::iequals(n, "if-none-match") || http::iequals(n, "if-modified-since")))
+      return false;
     return true;
   });
+  if (x.cache.validating) {  // RFC 9111 4.3.1
+    if (!x.cache.entry->etag.empty()) append_field(out, "If-None-Match", x.cache.entry->etag);
+    if (!x.cache.entry->last_modified.empty()) append_field(out, "If-Modified-Since", x.cache.entry->last_modified);
+  }
   if (!x.text.empty()) x.text += ", ";
   x.text += x.down.client().peer;  // the hop we saw; the derived client is already in the list
   append_field(out, "X-Forwarded-For", x.text);

@@ -2,7 +2,8 @@
 // parsed head: its end-to-end fields (header_ops.h) and the route's response headers,
 // a sticky cookie that pins a new client to the endpoint that answered, HSTS on an
 // https listener whose site's tls block sets it, and for `compress`: Vary, the coding,
-// and strong ETags made weak. The connection adds the framing (downstream.h).
+// and strong ETags made weak. The connection adds the framing (downstream.h). A stored
+// response (the cache's) goes through the same steps, with its Age.
 #include "runtime/balance/sticky.h"
 #include "runtime/compress/negotiate.h"
 #include "runtime/proxy/exchange/header_ops.h"
@@ -29,6 +30,7 @@ Step tunnel_head(Exchange& x) {
 }
 
 void sticky_cookie(Exchange& x) {
+  if (x.cache.serve) return;  // a stored answer pins no one to an endpoint
   const plan::Plan& p = *x.gen->plan;
   const plan::Upstream& u = *x.up.pu->record;
   if (p.str(u.sticky_cookie).empty() || x.up.sticky_matched) return;
@@ -45,6 +47,13 @@ void sticky_cookie(Exchange& x) {
 }
 
 
+// RFC 9110 15.4.5: what a 304 carries of the stored response.
+bool validator_field(std::string_view n) {
+  return http::iequals(n, "cache-control") || http::iequals(n, "content-location") || http::iequals(n, "date") ||
+         http::iequals(n, "etag") || http::iequals(n, "expires") || http::iequals(n, "vary") ||
+         http::iequals(n, "last-modified");
+}
+
 }  // namespace
 
 Step build_response_head(Exchange& x) {
@@ -52,10 +61,12 @@ Step build_response_head(Exchange& x) {
   if (r.status == 101) return tunnel_head(x);
   const http::RequestHead& h = *x.head;
   x.status = r.status;
-  x.upstream_status[0] = static_cast<char>('0' + r.status / 100);
-  x.upstream_status[1] = static_cast<char>('0' + r.status / 10 % 10);
-  x.upstream_status[2] = static_cast<char>('0' + r.status % 10);
-  bump(x.up.pu->counters->by_class[r.status / 100]);
+  if (!x.cache.serve) {  // a stored answer: the upstream's status, if it was asked, is noted already
+    x.upstream_status[0] = static_cast<char>('0' + r.status / 100);
+    x.upstream_status[1] = static_cast<char>('0' + r.status / 10 % 10);
+    x.upstream_status[2] = static_cast<char>('0' + r.status % 10);
+    bump(x.up.pu->counters->by_class[r.status / 100]);
+  }
   const bool no_body = r.framing == http::Framing::None;
   const bool is_head = h.method == "HEAD";
 
@@ -78,6 +89,7 @@ Step build_response_head(Exchange& x) {
     if (!has_date && http::iequals(n, "date")) has_date = true;
     // A HEAD or 304 response keeps the Content-Length that describes the entity.
     if (http::iequals(n, "content-length")) return no_body && (is_head || r.status == 304);
+    if (x.cache.not_modified && !validator_field(n)) return false;
     if (x.may_compress && http::iequals(n, "vary")) {
       http::for_each_element(f.value, [&](std::string_view e) {
         return !(vary_listed = e == "*" || http::iequals(e, "accept-encoding"));
@@ -96,6 +108,7 @@ Step build_response_head(Exchange& x) {
   });
   append_set_ops(x, ops, x.fields);
   sticky_cookie(x);
+  if (x.cache.serve) append_stored_fields(x, x.fields);
   append_hsts(x, x.fields);
   if (!has_date) append_date(x.fields);  // RFC 9110 6.6.1: a forwarded response without one gets one
   if (x.may_compress && !vary_listed) x.fields += "Vary: Accept-Encoding\r\n";

@@ -51,7 +51,7 @@ std::string_view variable(Exchange& x, const plan::TemplatePart& p) {
     case Var::ServerPort: return x.down.client().server_port;
     case Var::UpstreamAddr: return x.up.addr;
     case Var::UpstreamStatus: return x.upstream_status[0] ? std::string_view(x.upstream_status, 3) : std::string_view();
-    case Var::UpstreamCacheStatus: return {};  // no cache yet: the header is left out
+    case Var::UpstreamCacheStatus: return x.cache.has_status ? cache::status_name(x.cache.status) : std::string_view();
     case Var::Route: return x.prepared ? std::string_view(x.prepared->label) : std::string_view();
     case Var::Header:
       for (const plan::HeaderField& f : h.fields)
