@@ -49,8 +49,8 @@ cat <<'TRY'
 The gateway serves the image-gallery tutorial on this machine. Try:
 
   curl -ikL --resolve image-gallery.local:8080:127.0.0.1 --resolve image-gallery.local:8443:127.0.0.1 \
-       http://image-gallery.local:8080/      # 301 to HTTPS, as in the tutorial, then the page; run it a few
-                                             # times: X-Upstream alternates over the three monolith replicas
+       http://image-gallery.local:8080/      # 301 to HTTPS, as in the tutorial, then the page; run it
+                                             # twice: X-Cache: MISS, then HIT (the cache, below)
   curl -i http://localhost:8080/             # the redirect alone
   curl -ik --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/api/image
                                              # reaches iotd, the path rewritten to /image
@@ -69,10 +69,10 @@ shadowed for a minute (copies compared), then 10%, 50% and 100% a minute apart:
                                         # above makes the rule roll the migration back
   build/release/runtime/banyan migrations pause "extract image api"   # or resume, promote, rollback
 
-Not built yet: the response cache. gallery.routes caches as the tutorial's nginx did, and
-the plan carries it, but the gateway does not cache: every request reaches an upstream,
-and the tutorial's `X-Cache: $upstream_cache_status` header is always left out (the
-variable is empty). The gateway's start-up note above says the same.
+The cache: gallery.routes caches as the tutorial's nginx did. A page's first request says
+X-Cache: MISS and names the replica in X-Upstream; the next ones say HIT, without
+X-Upstream (no upstream was asked). Ask for /?n=1, /?n=2, ... to see the replicas take
+turns. Not built yet: the `long` zone's disk tier (it caches in memory).
   kill -HUP <gateway pid>  or  curl -X POST http://127.0.0.1:9901/reload    # reload without dropping a request
 
 Access log lines appear below. Ctrl-C stops the gateway and the demo services.

@@ -238,8 +238,8 @@ int explain_route(const Plan& p, const RouteQuery& q, std::string& out, std::str
   if (r.cache_policy != kNone) {
     const CachePolicy& c = p.cache_policies()[r.cache_policy];
     out += "  cache   zone " + std::string(p.str(p.caches()[c.zone].name)) +
-           (q.method == "GET" || q.method == "HEAD" ? " (" : " (not for " + q.method + ": only GET and HEAD are cached; ") +
-           "not built yet: the gateway does not cache)\n";
+           (q.method == "GET" || q.method == "HEAD" ? "" : " (not for " + q.method + ": only GET and HEAD are cached)") +
+           "\n";
   }
   if (m.migration != kNone) migration_text(p, p.migrations()[m.migration], req, q, now, out);
   return 0;
