@@ -5,7 +5,7 @@
 # BENCH_TLS_CERT/KEY, BENCH_ROUTES_TSV/ACTION and OURS_THREADS it writes a routes file and a
 # gateway.toml under $BENCH_RUN/ours/, checks the routes with banyanc, and execs the release banyan
 # in the foreground. Exit 1 (peers.sh then reports the family as skipped) for what Banyan cannot
-# serve: `cache` (no response cache yet) and a route table banyanc refuses.
+# serve: a route table banyanc refuses.
 # Binaries: BANYAN_BIN / BANYANC_BIN, default the release tree next to this script
 # (cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release). The access log goes to
 # $BENCH_RUN/ours/access-SCENARIO.log (JSON); OURS_ACCESS_LOG overrides it: `off` for no access
@@ -66,7 +66,15 @@ case "$BENCH_SCENARIO" in
       routes_from_tsv "$BENCH_ROUTES_TSV" "${BENCH_ROUTES_ACTION:-return}"; echo '}'; } > "$routes"
     plan_listener=":80" ;;
   cache)
-    echo "ours_peers: Banyan has no response cache yet - family 'cache' skipped" >&2; exit 1 ;;
+    # As the harness's nginx-cache peer: 200s kept 1h, the key the path alone, misses
+    # collapsed; X-Cache-Status from $upstream_cache_status. A memory zone (nginx's is on
+    # disk, mostly in the page cache; Banyan's disk tier is not built).
+    { echo "listen http :80"; upstream_block
+      printf 'cache c1 {\n  memory 256MiB\n  inactive 1h\n}\n'
+      echo 'site default {'
+      printf '  route / {\n    to origin\n    cache c1 {\n      valid 200 1h\n      key $path\n    }\n'
+      printf '    response_header X-Cache-Status $upstream_cache_status\n  }\n}\n'; } > "$routes"
+    plan_listener=":80" ;;
   *)
     echo "ours_peers: unknown BENCH_SCENARIO '$BENCH_SCENARIO'" >&2; exit 1 ;;
 esac

@@ -186,6 +186,10 @@ awaitable<Step> pipe_tunnel(Exchange& x) {
 // (encoded when `compress` chose a coding) leave in one write.
 awaitable<Step> pipe_stored(Exchange& x) {
   x.responded = true;
+  if (x.down.body_unread()) {  // a request body the answer did not need (stored_head)
+    x.start.close = true;
+    x.keep = false;
+  }
   std::string_view body = x.start.body == ResponseStart::Body::None ? std::string_view() : *x.cache.serve->body;
   if (compress::Encoder* enc = x.encoder.get(); enc && !body.empty()) {
     if (!enc->update(body, true)) {

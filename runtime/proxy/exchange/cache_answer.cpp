@@ -112,13 +112,17 @@ Step refresh(Exchange& x, int64_t now) {
   const http::ResponseHead& r = x.up.head;
   std::vector<plan::HeaderField> merged;
   const bool conn = has_connection_field(r.fields);
+  bool dated = false;
+  for (const plan::HeaderField& n : r.fields) dated = dated || http::iequals(n.name, "date");
   for (const plan::HeaderField& f : old.fields) {
-    bool replaced = false;
+    bool replaced = !dated && http::iequals(f.name, "date");  // a 304 without Date: it is dated now, below
     for (const plan::HeaderField& n : r.fields) replaced = replaced || http::iequals(n.name, f.name);
     if (!replaced || !stored_field(r.fields, f.name, conn)) merged.push_back(f);
   }
   for (const plan::HeaderField& n : r.fields)
     if (stored_field(r.fields, n.name, conn)) merged.push_back(n);
+  const std::string date = dated ? std::string() : cache::format_http_date(now / 1000);
+  if (!dated) merged.push_back({"Date", date});
   auto e = std::make_shared<cache::Entry>();
   e->key = old.key;
   e->uri = old.uri;
@@ -270,6 +274,7 @@ void begin_fill(Exchange& x, int64_t now) {
 
 Step use_upstream_answer(Exchange& x, Step s) {
   CacheLeg& c = x.cache;
+  if (c.has_status && c.status == Status::Bypass) return s;
   const int64_t now = unix_ms_now();
   if (!is_safe(x.head->method)) {
     if (s == Step::Next && x.up.head.status >= 200 && x.up.head.status < 400) invalidate(x);
@@ -349,7 +354,11 @@ void stored_head(Exchange& x) {
   const bool body = !c.not_modified && h.method != "HEAD" && e.status != 204;
   r.framing = body ? http::Framing::Length : http::Framing::None;
   r.content_length = e.body->size();
-  r.keep_alive = true;
+  // A body the client sent with its GET is not read: skipped when it is here whole,
+  // else the connection closes after the answer (pipe_stored).
+  bool whole = false;
+  (void)x.down.buffered_body(whole);
+  if (whole) x.down.consume_buffered_body();
 }
 
 void append_stored_fields(Exchange& x, std::string& out) {

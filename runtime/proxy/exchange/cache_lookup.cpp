@@ -82,8 +82,7 @@ boost::asio::awaitable<Step> look_up_cache(Exchange& x) {
   if (h.method != "GET" && h.method != "HEAD") co_return Step::Next;  // unsafe ones invalidate (cache_answer.cpp)
   std::string_view credentials;
   if (!c.policy->allow_authorized && plan::find_header(h.fields, "authorization", credentials)) {
-    set_status(c, Status::Bypass);
-    c.zone = nullptr;
+    set_status(c, Status::Bypass);  // neither looked up nor stored
     co_return Step::Next;
   }
   c.request = cache::request_directives(h.fields);

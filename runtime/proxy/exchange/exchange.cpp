@@ -92,7 +92,7 @@ awaitable<bool> Exchange::run(std::shared_ptr<const Generation> g, const char* i
   if (caches) s = co_await look_up_cache(*this);  // 3. cache lookup
   if (caches) cache.request_ms = unix_ms_now();
   if (s == Step::Next) s = co_await call_upstream(*this);  // 4. upstream call
-  if (caches && cache.zone) s = use_upstream_answer(*this, s);
+  if (caches) s = use_upstream_answer(*this, s);  //    what the answer does to the cache
   if (s == Step::Cached) stored_head(*this);
   if (s == Step::Next || s == Step::Cached) s = build_response_head(*this);  // 5. response head
   if (s == Step::Next) s = co_await pipe_body(*this);                          // 6. body pipe

@@ -60,7 +60,8 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
     // A request the cache may answer asks the upstream for the whole response (to store
     // it), or validates the stored one with the gateway's own conditional; a client's
     // conditional is answered from the stored response (cache_answer.cpp).
-    if (x.cache.zone && x.cache.has_status && (http::iequals(n, "if-none-match") || http::iequals(n, "if-modified-since")))
+    if (x.cache.has_status && x.cache.status != cache::Status::Bypass &&
+        (http::iequals(n, "if-none-match") || http::iequals(n, "if-modified-since")))
       return false;
     return true;
   });
