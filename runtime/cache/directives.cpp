@@ -94,8 +94,13 @@ std::optional<int64_t> parse_http_date(std::string_view s) {
     t.tm_mon = month_of(r.substr(4, 3));
     int year = digits(r, 8, 2);
     if (year < 0 || !clock_at(r, 11, t)) return std::nullopt;
-    // RFC 9110 5.6.7: a two-digit year more than 50 years in the future is in the past century.
-    year += year < 70 ? 2000 : 1900;
+    // RFC 9110 5.6.7: a two-digit year that appears more than 50 years in the future is
+    // the most recent past year with the same last two digits (by the year, from now).
+    const time_t clock = time(nullptr);
+    struct tm now {};
+    gmtime_r(&clock, &now);
+    year += 2000;
+    if (year > now.tm_year + 1900 + 50) year -= 100;
     t.tm_year = year - 1900;
     return to_unix(t);
   }

@@ -3,6 +3,16 @@
 #include <algorithm>
 
 namespace banyan::cache {
+namespace {
+
+// The final status codes RFC 9110 defines (section 15): those whose caching rules the
+// cache implements, for must-understand (RFC 9111 3, 5.2.2.3).
+bool understood(int s) {
+  return (s >= 200 && s <= 206) || (s >= 300 && s <= 308 && s != 306) || (s >= 400 && s <= 417) || s == 421 ||
+         s == 422 || s == 426 || (s >= 500 && s <= 505);
+}
+
+}  // namespace
 
 int64_t current_age_ms(const Timing& t, int64_t now_ms) {
   const int64_t response_s = t.response_ms / 1000;
@@ -29,6 +39,7 @@ StoreAnswer may_store(const StoreQuestion& q) {
   if (!q.get) return no("not a GET");
   if (q.status < 200 || q.status == 206 || q.status == 304) return no("status not stored");
   if (q.request->no_store) return no("request no-store");
+  if (res.must_understand && !understood(q.status)) return no("must-understand, status not understood");
   if (res.no_store && !res.must_understand) return no("no-store");
   if (res.private_) return no("private");
   if (q.vary_star) return no("Vary: *");
