@@ -34,7 +34,7 @@ namespace banyan::cache {
 // Each entry counts this much beyond its strings and body: the entry, its map and list
 // nodes, the shared_ptr's control block (measured with sizeof, rounded up).
 inline constexpr uint64_t kEntryOverhead = 512;
-// At most this many variants (Vary, or `key` values) of one URI; the oldest goes.
+// At most this many Vary variants of one key; the least recently used goes.
 inline constexpr size_t kMaxVariants = 32;
 inline constexpr size_t kShards = 16;
 inline constexpr int64_t kPassMs = 10'000;
