@@ -120,7 +120,7 @@ class Zone {
  private:
   struct Node;
   using Lru = std::list<std::shared_ptr<const Entry>>;
-  struct Shard {
+  struct alignas(64) Shard {  // its own cache lines: two workers on two shards do not share one
     std::mutex mu;
     // key -> its variants, each with its place in the LRU list (front: most recent).
     std::unordered_map<std::string, std::vector<Lru::iterator>> keys;
@@ -131,7 +131,7 @@ class Zone {
     std::unordered_map<std::string, FillMark> fills;  // by key
   };
   // The URI index: uri -> the keys stored for it, each with its number of variants.
-  struct UriShard {
+  struct alignas(64) UriShard {
     std::mutex mu;
     std::unordered_map<std::string, std::vector<std::pair<std::string, uint32_t>>> keys;
   };
