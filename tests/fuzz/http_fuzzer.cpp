@@ -7,12 +7,16 @@
 // is chosen only among the route's, and from an Accept-Encoding that names it. The
 // same bytes are read as a PROXY protocol header: a verdict reached on a prefix is the
 // whole input's, and a reader taking exactly the bytes `need` asks for (as a TLS
-// listener does) ends at the header's last byte, never past it.
+// listener does) ends at the header's last byte, never past it. The parsed fields are
+// also read as the response cache reads them (runtime/cache/directives.h): every
+// delta-seconds is absent or within [0, 2^31], every directive name and value lies in
+// its field, and an HTTP date that parses formats back to the same second.
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "runtime/cache/directives.h"
 #include "runtime/compress/negotiate.h"
 #include "runtime/http/chunked.h"
 #include "runtime/http/parse.h"
@@ -28,6 +32,23 @@ void require(bool ok) {
 
 bool inside(std::string_view part, std::string_view whole) {
   return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+}
+
+void check_cache_fields(std::span<const banyan::plan::HeaderField> fields) {
+  namespace cache = banyan::cache;
+  const auto delta = [](int64_t v) { return v == cache::kAbsent || (v >= 0 && v <= cache::kMaxDelta); };
+  const cache::ResponseDirectives r = cache::response_directives(fields);
+  require(delta(r.max_age) && delta(r.s_maxage) && delta(r.stale_while_revalidate) && delta(r.stale_if_error));
+  const cache::RequestDirectives q = cache::request_directives(fields);
+  require(delta(q.max_age) && delta(q.max_stale) && delta(q.min_fresh));
+  for (const auto& f : fields) {
+    cache::for_each_directive(f.value, [&](std::string_view n, std::string_view v, bool) {
+      require(!n.empty() && inside(n, f.value) && inside(v, f.value));
+    });
+    if (std::optional<int64_t> t = cache::parse_http_date(f.value); t && *t >= 0 && *t < 253402300800) {  // years 1970..9999
+      require(cache::parse_http_date(cache::format_http_date(*t)) == t);
+    }
+  }
 }
 
 struct Request {
@@ -56,6 +77,7 @@ struct Request {
     bool asked = false;
     for (const auto& f : head.fields) asked = asked || (f.name.size() == 15 && (f.name[0] == 'a' || f.name[0] == 'A'));
     require(both == Coding::None || asked);
+    check_cache_fields(head.fields);
   }
 };
 
@@ -75,6 +97,7 @@ struct Response {
     const bool eligible = banyan::compress::eligible_response(head.status, head.fields,
                                                               head.framing == Framing::Length, head.content_length);
     require(!eligible || head.status == 200 || head.status == 403 || head.status == 404);
+    check_cache_fields(head.fields);
   }
 };
 
