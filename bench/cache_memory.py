@@ -12,11 +12,12 @@ process's resident set growth (VmRSS after minus before the stream): the zone's 
 allocator's slack. Target (issue 15): the zone's count at most ZONE_MIB MiB.
 Env: ZONE_MIB, KEYS, BODY, BANYAN_BIN, ORIGIN_BIN. Loopback only; a temp dir; processes stopped at exit.
 """
-import http.client, os, re, signal, socket, subprocess, sys, tempfile, time
+import http.client, os, re, signal, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+from memory_bench import procs, rss, start, wait_port  # noqa: E402  (its process helpers)
 from readme import machine, write_section  # noqa: E402
 
 ZONE_MIB = int(os.environ.get("ZONE_MIB", "64"))
@@ -25,36 +26,6 @@ BODY = int(os.environ.get("BODY", "16384"))
 BANYAN = os.environ.get("BANYAN_BIN", f"{ROOT}/build/release/runtime/banyan")
 ORIGIN = os.environ.get("ORIGIN_BIN", f"{ROOT}/build/release/demo/banyan-origin")
 ORIGIN_PORT, GATEWAY_PORT, ADMIN_PORT = 18290, 18291, 18292
-procs = []
-
-
-def start(cmd, log):
-    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    procs.append(p)
-    return p
-
-
-def wait_port(port, p, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        if p.poll() is not None:
-            sys.exit(f"cache_memory: {p.args[0]} exited with {p.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"cache_memory: nothing listens on {port}")
-
-
-def rss(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    return 0
-
-
 def metric(name):
     c = http.client.HTTPConnection("127.0.0.1", ADMIN_PORT, timeout=10)
     c.request("GET", "/metrics")
