@@ -26,8 +26,10 @@
 //                    listing the h= ETag (weak comparison, or *), or else If-Modified-Since
 //                    equal to the h= Last-Modified, gets 304 with the h fields and X-Count
 //                    (counted too), where each &h304=Name:Value replaces that field; HEAD
-//                    gets the head alone
+//                    gets the head alone; &hold=1 sends the head and the first half of the
+//                    body, then waits for a /c-release (at most 5 s) before the rest
 //   /c-fail?n=K      the next K /c answers are 503 "failing #N" (counted, no h fields)
+//   /c-release       lets every held /c answer finish; says "released N", N held until now
 //   anything else    200 "NAME (IDENTITY) answered METHOD TARGET"
 // Every normal answer carries X-Served-By: IDENTITY. --log appends each request head
 // exactly as received (the bytes the parser consumed) followed by "\n---\n".
@@ -98,6 +100,8 @@ struct Server {
   std::vector<char> pattern_piece;  // kPieceSize bytes of kPattern
   std::uint64_t cache_answers = 0;  // /c answers so far (X-Count)
   std::uint64_t cache_failures = 0; // the next /c answers that are 503 (/c-fail)
+  std::uint64_t cache_releases = 0; // /c-release requests so far (a held answer waits for one more)
+  std::uint64_t cache_held = 0;     // /c answers being held now
 };
 
 // One client connection; the buffer outlives a request so pipelined bytes survive.
@@ -573,8 +577,23 @@ awaitable<After> answer_cache(Connection& c, const Request& req, std::string_vie
     res.prepare_payload();
   }
   http::response_serializer<http::string_body> sr{res};
+  const bool hold = has_query_flag(query, "hold=1") && req.method() != http::verb::head && !res.body().empty();
   if (req.method() == http::verb::head) {
     co_await http::async_write_header(c.socket, sr, asio::redirect_error(asio::use_awaitable, ec));
+  } else if (hold) {  // the head and half the body; the rest after a /c-release
+    const std::uint64_t released = c.server.cache_releases;
+    const std::string& b = res.body();
+    co_await http::async_write_header(c.socket, sr, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await asio::async_write(c.socket, asio::buffer(b.data(), b.size() / 2), asio::redirect_error(asio::use_awaitable, ec));
+    asio::steady_timer timer(c.socket.get_executor());
+    ++c.server.cache_held;
+    for (int i = 0; i < 500 && c.server.cache_releases == released && !ec; ++i) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    --c.server.cache_held;
+    if (!ec) co_await asio::async_write(c.socket, asio::buffer(b.data() + b.size() / 2, b.size() - b.size() / 2),
+                                        asio::redirect_error(asio::use_awaitable, ec));
   } else {
     co_await http::async_write(c.socket, sr, asio::redirect_error(asio::use_awaitable, ec));
   }
@@ -601,6 +620,10 @@ awaitable<After> dispatch(Connection& c, const Request& req, const BodyStats& bo
   if (path == "/upgrade") co_return co_await answer_upgrade(c, req);
   if (starts_with(path, "/c/")) co_return co_await answer_cache(c, req, query);
   if (path == "/c-fail") co_return co_await answer_cache_fail(c, req, query);
+  if (path == "/c-release") {
+    ++c.server.cache_releases;
+    co_return co_await send_text(c, req, 200, "released " + std::to_string(c.server.cache_held) + "\n");
+  }
   co_return co_await answer_default(c, req);
 }
 

@@ -285,7 +285,8 @@ size_t Zone::purge(std::string_view key, bool prefix) {
   return n;
 }
 
-Zone::Fill Zone::begin_fill(std::string_view key, int64_t now_ms, int64_t lease_ms) {
+Zone::Fill Zone::begin_fill(std::string_view key, int64_t now_ms, int64_t lease_ms,
+                            std::shared_ptr<Filling>& filling) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);
   if (s.fills.size() >= kMaxFillMarks) {  // marks of keys no one asks for again: drop the expired
@@ -294,9 +295,13 @@ Zone::Fill Zone::begin_fill(std::string_view key, int64_t now_ms, int64_t lease_
     });
   }
   Shard::FillMark& m = s.fills[std::string(key)];
-  if (m.lease_until > now_ms) return Fill::Wait;
+  if (m.lease_until > now_ms) {
+    filling = m.filling;
+    return Fill::Wait;
+  }
   if (m.pass_until > now_ms) return Fill::Pass;
-  m = {now_ms + lease_ms, 0};
+  m = {now_ms + lease_ms, 0, std::make_shared<Filling>()};
+  filling = m.filling;
   return Fill::Mine;
 }
 
@@ -304,7 +309,7 @@ void Zone::end_fill(std::string_view key, bool pass, int64_t now_ms) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);
   if (pass) {
-    s.fills[std::string(key)] = {0, now_ms + kPassMs};
+    s.fills[std::string(key)] = {0, now_ms + kPassMs, nullptr};
     return;
   }
   s.fills.erase(std::string(key));

@@ -72,6 +72,20 @@ struct Entry {
   uint64_t charge() const;
 };
 
+// A response being stored, readable while its body arrives: the requests that wait
+// for a fill (request collapsing) stream it from here once its head is known, instead
+// of waiting for the whole body. Only a fill whose length is known (Content-Length,
+// within max_entry) is streamed, so a fill that is abandoned for its size never cuts a
+// reader short; one abandoned for an upstream failure does.
+struct Filling {
+  enum class State : uint8_t { Pending, Streaming, Complete, Abandoned };
+  std::mutex mu;
+  State state = State::Pending;  // Streaming: `head` and `length` are set
+  std::shared_ptr<const Entry> head;  // the entry being filled; its body is `body` until Complete
+  uint64_t length = 0;
+  std::string body;  // the stored entry's body aliases it once Complete
+};
+
 // Per zone, for /metrics.
 struct ZoneCounters {
   // By cache status (Status below).
@@ -109,8 +123,9 @@ class Zone {
   // upstream; the others Wait for it (polling find) until its lease ends. A fill whose
   // response could not be stored leaves a Pass mark for kPassMs: misses of that key go
   // upstream at once, not one after another (Varnish's hit-for-miss).
+  // `filling` is the fill's shared state: new for Mine, the holder's for Wait.
   enum class Fill : uint8_t { Mine, Wait, Pass };
-  Fill begin_fill(std::string_view key, int64_t now_ms, int64_t lease_ms);
+  Fill begin_fill(std::string_view key, int64_t now_ms, int64_t lease_ms, std::shared_ptr<Filling>& filling);
   void end_fill(std::string_view key, bool pass, int64_t now_ms);
 
   uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
@@ -127,6 +142,7 @@ class Zone {
     Lru lru;
     struct FillMark {
       int64_t lease_until = 0, pass_until = 0;  // Unix ms
+      std::shared_ptr<Filling> filling;
     };
     std::unordered_map<std::string, FillMark> fills;  // by key
   };

@@ -20,12 +20,13 @@ usage: cache_test.py BANYAN BANYAN_ORIGIN
 """
 import email.utils
 import json
+import socket
 import sys
 import threading
 import time
 import urllib.parse
 
-from harness import Harness, TestFailure, check, curl, expect_eq, metric, parse_response
+from harness import Harness, TestFailure, check, curl, expect_eq, metric, parse_response, wait_until
 
 HOST = "cache.test"
 # Long enough for a max-age=1 entry to be stale whatever the rounding of Age and Date
@@ -513,6 +514,48 @@ def main():
             expect_eq(upstream_heads(path), 1, "requests the origin received for 5 concurrent GETs")
             expect_eq(len({a.count for a in got}), 1, "every client gets the same answer")
 
+        def collapsing_streams():
+            # The first request's response is held by the origin halfway through its body
+            # (hold=1, until /c-release). A second request for the key, made meanwhile, gets
+            # its head and the first half from the cache while the origin still holds the
+            # rest: it is answered as the fill arrives, not once it is whole.
+            path = u("/c/collapse-stream", "Cache-Control: max-age=60", hold=1, body="x" * 4000)
+            first = {}
+
+            def holder():
+                try:
+                    first["a"] = fetch(path)
+                except Exception as e:  # noqa: BLE001 - reported below
+                    first["a"] = e
+
+            t = threading.Thread(target=holder)
+            t.start()
+            try:
+                wait_until(lambda: upstream_heads(path) == 1, "the origin to receive the first request")
+                s = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+                got = b""
+                while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < 2000:
+                    more = s.recv(65536)
+                    check(more, f"the second request's answer ended early: {got!r}")
+                    got += more
+                head, _, part = got.partition(b"\r\n\r\n")
+                check(b"x-cache: hit" in head.lower(), f"the second request is answered from the fill: {head!r}")
+                expect_eq(upstream_heads(path), 1, "requests the origin received")
+            finally:
+                released, _ = curl("-X", "POST", f"http://{origin.addrs[0]}/c-release")
+                t.join(15)
+            expect_eq(released.strip(), "released 1", "the origin still held the first answer's second half then")
+            while True:
+                more = s.recv(65536)
+                if not more:
+                    break
+                part += more
+            s.close()
+            a = first["a"]
+            check(isinstance(a, Answer) and a.status == 200, f"the first request: {a!r}")
+            expect_eq(part.decode(), a.body, "the second answer's body is the first one's")
+
         # ---- 4.4: invalidation ----
 
         def invalidated_by(method):
@@ -877,6 +920,7 @@ def main():
         h.case("5.2.1.7 only-if-cached: 504 when nothing is stored, the entry when one is", only_if_cached)
         h.case("5.4 Pragma: no-cache counts only without Cache-Control", pragma_no_cache)
         h.case("4 collapsing: 5 concurrent GETs of one uncached key, one upstream request", collapsing)
+        h.case("4 collapsing: a waiting request is answered as the first one's body arrives", collapsing_streams)
         h.case("4.4 a POST answered 2xx invalidates the entry", invalidation_by_post)
         h.case("4.4 an unsafe request invalidates every Vary variant of the URI", invalidation_of_every_variant)
         h.case("4.4 PUT and DELETE answered 2xx invalidate the entry", invalidation_by_put_delete)

@@ -10,6 +10,7 @@
 
 #include <utility>  // before Asio (Boost 1.74 misses it under GCC 12)
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "runtime/http/chunked.h"
@@ -206,6 +207,61 @@ awaitable<Step> pipe_stored(Exchange& x) {
   co_return Step::Answered;
 }
 
+// Another request's fill, as it arrives (request collapsing): the bytes the fill has
+// that this client has not, every kFillPollMs, until the fill is whole; a fill that
+// breaks off (its upstream failed) cuts this response short too.
+inline constexpr int64_t kFillPollMs = 5;
+
+awaitable<Step> pipe_filling(Exchange& x) {
+  cache::Filling& f = *x.cache.shared;
+  compress::Encoder* enc = x.encoder.get();
+  std::optional<asio::steady_timer> timer;
+  uint64_t sent = 0, in = 0, out = 0;
+  x.clock.set(Phase::UpstreamRead, kDefaultReadTimeoutMs);
+  for (;;) {
+    cache::Filling::State state;
+    {
+      std::lock_guard lock(f.mu);
+      state = f.state;
+      x.scratch.assign(f.body, std::min<size_t>(sent, f.body.size()));
+    }
+    if (state == cache::Filling::State::Abandoned) {
+      x.error = {K::BodyBrokenOff, ExchangeError::Source::Upstream, false, balance::kNoEndpoint,
+                 "the response this one waited for broke off"};
+      co_return Step::Failed;
+    }
+    sent += x.scratch.size();
+    const bool no_body = x.start.body == ResponseStart::Body::None;  // a 304 to the client's conditional
+    const bool last = no_body || sent >= f.length;
+    std::string_view data = no_body ? std::string_view() : x.scratch;
+    if (enc) {
+      if (!enc->update(data, last)) {
+        compression_failed(x);
+        co_return Step::Failed;
+      }
+      in += data.size();
+      data = enc->output();
+      out += data.size();
+    }
+    if (!data.empty() || last || !x.responded) {
+      if (!co_await send(x, data, last)) co_return client_gone(x);
+      if (enc) enc->clear_output();
+    }
+    if (last) break;
+    if (!timer) timer.emplace(x.worker.io());
+    timer->expires_after(std::chrono::milliseconds(kFillPollMs));
+    boost::system::error_code ec;
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (enc) {
+    Metrics& m = x.gw.metrics();
+    bump(m.compressed[x.coding == compress::Coding::Gzip ? 0 : 1]);
+    bump(m.compress_bytes_in, in);
+    bump(m.compress_bytes_out, out);
+  }
+  co_return Step::Answered;
+}
+
 awaitable<Step> pipe_nothing(Exchange& x) {
   x.responded = true;
   const std::string_view nothing;  // not `{}`: GCC 12 miscompiles braced temporaries in co_await
@@ -219,6 +275,7 @@ awaitable<Step> pipe_nothing(Exchange& x) {
 
 // Not a coroutine: it returns the one that pipes this response's framing.
 awaitable<Step> pipe_body(Exchange& x) {
+  if (x.cache.streaming) return pipe_filling(x);
   if (x.cache.serve) return pipe_stored(x);
   shadow_primary_head(x);  // while the head's views still point at it
   if (x.up.head.status == 101) return pipe_tunnel(x);

@@ -229,7 +229,7 @@ void begin_fill(Exchange& x, int64_t now) {
     c.filling = false;
     return;
   }
-  auto e = std::make_unique<cache::Entry>();
+  auto e = std::make_shared<cache::Entry>();
   e->key = c.key;
   e->uri = c.uri;
   e->status = r.status;
@@ -265,9 +265,20 @@ void begin_fill(Exchange& x, int64_t now) {
   e->timing = t;
   e->lifetime_s = a.lifetime_s;
   set_flags(*e, f.d);
-  c.fill = std::move(e);
   c.fill_body.clear();
-  if (r.framing == http::Framing::Length) c.fill_body.reserve(r.content_length);
+  if (c.shared) {  // the requests waiting for this fill may read it now (immutable from here on)
+    std::lock_guard lock(c.shared->mu);
+    c.shared->body.clear();
+    if (r.framing == http::Framing::Length) {  // a known length, within max_entry: never abandoned for its size
+      c.shared->body.reserve(r.content_length);
+      c.shared->head = e;
+      c.shared->length = r.content_length;
+      c.shared->state = cache::Filling::State::Streaming;
+    }
+  } else if (r.framing == http::Framing::Length) {
+    c.fill_body.reserve(r.content_length);
+  }
+  c.fill = std::move(e);
 }
 
 }  // namespace
@@ -301,24 +312,36 @@ Step use_upstream_answer(Exchange& x, Step s) {
 void cache_body(Exchange& x, std::string_view data) {
   CacheLeg& c = x.cache;
   if (!c.fill) return;
-  if (c.fill_body.size() + data.size() > c.zone->max_entry()) {  // too large to keep: it streams on, unstored
+  std::unique_lock lock = c.shared ? std::unique_lock(c.shared->mu) : std::unique_lock<std::mutex>();
+  std::string& body = c.shared ? c.shared->body : c.fill_body;
+  if (body.size() + data.size() > c.zone->max_entry()) {  // too large to keep: it streams on, unstored
+    if (c.shared) c.shared->state = cache::Filling::State::Abandoned;
+    if (lock) lock.unlock();
     bump(c.zone->counters().too_large);
     c.fill.reset();
     if (c.filling) c.zone->end_fill(c.key, true, unix_ms_now());
     c.filling = false;
     return;
   }
-  c.fill_body.append(data);
+  body.append(data);
 }
 
 void finish_cache(Exchange& x) {
   CacheLeg& c = x.cache;
   if (!c.zone) return;
   const int64_t now = unix_ms_now();
-  if (c.fill && x.up.body_whole && x.error.kind == K::None) {
-    c.fill->body = std::make_shared<const std::string>(std::move(c.fill_body));
+  const bool whole = c.fill && x.up.body_whole && x.error.kind == K::None;
+  if (whole) {
+    // A shared fill's body is the entry's (an aliasing pointer keeps the fill alive).
+    c.fill->body = c.shared ? std::shared_ptr<const std::string>(c.shared, &c.shared->body)
+                            : std::make_shared<const std::string>(std::move(c.fill_body));
     c.fill->stored_ms = now;
     c.zone->insert(std::shared_ptr<const cache::Entry>(std::move(c.fill)));
+  }
+  if (c.shared && c.filling) {  // readers of the fill: it is whole, or it never will be
+    std::lock_guard lock(c.shared->mu);
+    if (c.shared->state == cache::Filling::State::Streaming)
+      c.shared->state = whole ? cache::Filling::State::Complete : cache::Filling::State::Abandoned;
   }
   c.fill.reset();
   c.fill_body = std::string();  // a large body's buffer is not kept by the connection
@@ -353,7 +376,9 @@ void stored_head(Exchange& x) {
   r.version_minor = 1;
   const bool body = !c.not_modified && h.method != "HEAD" && e.status != 204;
   r.framing = body ? http::Framing::Length : http::Framing::None;
-  r.content_length = e.body->size();
+  // A fill being read is still growing: its length is the upstream's (the body pointer
+  // is set by the fill's holder when it ends, so it is not read here).
+  r.content_length = c.streaming ? c.shared->length : e.body->size();
   // A body the client sent with its GET is not read: skipped when it is here whole,
   // else the connection closes after the answer (pipe_stored).
   bool whole = false;
@@ -368,7 +393,7 @@ void append_stored_fields(Exchange& x, std::string& out) {
   out += "\r\n";
   if (x.up.head.framing == http::Framing::None && !c.not_modified && c.serve->status != 204) {
     out += "Content-Length: ";  // a HEAD's answer describes the stored body
-    append_number(out, c.serve->body->size());
+    append_number(out, x.up.head.content_length);
     out += "\r\n";
   }
 }

@@ -6,7 +6,8 @@
 // `updating` or stale-while-revalidate allows (UPDATING); otherwise the upstream is
 // asked, conditionally when the entry has a validator (phase 4, then cache_answer.cpp).
 // Concurrent misses of one key make one upstream request: the first takes the zone's
-// fill, the others poll for its entry, at most kCollapseWaitMs (nginx's proxy_cache_lock).
+// fill, the others poll for it, at most kCollapseWaitMs (nginx's proxy_cache_lock), and
+// answer from it as soon as its head is known (its body as it arrives, body_pipe.cpp).
 // Requests with Authorization bypass a route without `allow authorized`.
 #include <utility>  // before Asio (Boost 1.74 misses it under GCC 12)
 #include <boost/asio/redirect_error.hpp>
@@ -101,8 +102,25 @@ boost::asio::awaitable<Step> look_up_cache(Exchange& x) {
     }
     if (c.request.only_if_cached) co_return gateway_timeout(x);
     if (h.method == "HEAD") co_return Step::Next;  // a HEAD fills nothing: it goes on its own
-    cache::Zone::Fill f = c.zone->begin_fill(c.key, now, lease_ms);
-    if (f == cache::Zone::Fill::Mine) c.filling = true;
+    std::shared_ptr<cache::Filling> shared;
+    const cache::Zone::Fill f = c.zone->begin_fill(c.key, now, lease_ms, shared);
+    if (f == cache::Zone::Fill::Mine) {
+      c.filling = true;
+      c.shared = std::move(shared);
+    }
+    if (f == cache::Zone::Fill::Wait && shared) {  // its head is here: answer from it as its body arrives
+      std::shared_ptr<const cache::Entry> head;
+      {
+        std::lock_guard lock(shared->mu);
+        if (shared->state == cache::Filling::State::Streaming) head = shared->head;
+      }
+      if (head) {
+        bump(c.zone->counters().collapsed);
+        c.shared = std::move(shared);
+        c.streaming = true;
+        co_return serve(x, head, Status::Hit);
+      }
+    }
     if (f != cache::Zone::Fill::Wait || waited >= kCollapseWaitMs) co_return Step::Next;
     if (!poll) poll.emplace(x.worker.io());
     x.clock.set(Phase::UpstreamRead, kCollapseWaitMs + 1000);

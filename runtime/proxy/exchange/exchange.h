@@ -138,8 +138,10 @@ struct CacheLeg {
   bool validating = false;   // the upstream request is conditional on `entry`'s validators
   bool updating = false;     // this exchange holds `entry`'s updating mark
   bool filling = false;      // this exchange holds the zone's fill of `key` (collapsing)
+  bool streaming = false;    // this exchange answers from another's fill as it arrives
   bool not_modified = false;  // `serve` answers the client's conditional with a 304
-  std::unique_ptr<cache::Entry> fill;  // the response being stored, its body growing
+  std::shared_ptr<cache::Filling> shared;  // the fill's state others read (holder and readers)
+  std::shared_ptr<cache::Entry> fill;  // the response being stored (its body: `shared`'s, or fill_body)
   std::string fill_body;
   int64_t request_ms = 0;  // when the request went upstream (RFC 9111 4.2.3)
 };

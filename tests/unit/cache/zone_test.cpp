@@ -311,38 +311,43 @@ TEST_CASE("zone: a key keeps at most kMaxVariants variants, dropping the least r
 
 TEST_CASE("zone: the first miss fills, the others wait until its lease ends", "[cache]") {
   Zone z("z", 1 << 20, 0, -1);
-  CHECK(z.begin_fill("k", 0, 5000) == Zone::Fill::Mine);
-  CHECK(z.begin_fill("k", 1, 5000) == Zone::Fill::Wait);
-  CHECK(z.begin_fill("k", 4999, 5000) == Zone::Fill::Wait);
-  CHECK(z.begin_fill("other", 1, 5000) == Zone::Fill::Mine);  // per key
+  std::shared_ptr<Filling> f;
+  CHECK(z.begin_fill("k", 0, 5000, f) == Zone::Fill::Mine);
+  std::shared_ptr<Filling> mine = f;
+  CHECK(z.begin_fill("k", 1, 5000, f) == Zone::Fill::Wait);
+  CHECK(f == mine);  // a waiter sees the holder's fill
+  CHECK(z.begin_fill("k", 4999, 5000, f) == Zone::Fill::Wait);
+  CHECK(z.begin_fill("other", 1, 5000, f) == Zone::Fill::Mine);  // per key
   // the lease ended without end_fill: the next miss takes the fill
-  CHECK(z.begin_fill("k", 5000, 5000) == Zone::Fill::Mine);
-  CHECK(z.begin_fill("k", 5001, 5000) == Zone::Fill::Wait);
+  CHECK(z.begin_fill("k", 5000, 5000, f) == Zone::Fill::Mine);
+  CHECK(z.begin_fill("k", 5001, 5000, f) == Zone::Fill::Wait);
   // a stored fill: the next miss (the entry gone meanwhile) fills again at once
   z.end_fill("k", false, 6000);
-  CHECK(z.begin_fill("k", 6001, 5000) == Zone::Fill::Mine);
+  CHECK(z.begin_fill("k", 6001, 5000, f) == Zone::Fill::Mine);
 }
 
 TEST_CASE("zone: a fill that could not be stored leaves a Pass mark for kPassMs", "[cache]") {
   Zone z("z", 1 << 20, 0, -1);
-  CHECK(z.begin_fill("k", 0, 5000) == Zone::Fill::Mine);
+  std::shared_ptr<Filling> f;
+  CHECK(z.begin_fill("k", 0, 5000, f) == Zone::Fill::Mine);
   z.end_fill("k", true, 200);
-  CHECK(z.begin_fill("k", 200, 5000) == Zone::Fill::Pass);
-  CHECK(z.begin_fill("k", 300, 5000) == Zone::Fill::Pass);
-  CHECK(z.begin_fill("k", 200 + kPassMs - 1, 5000) == Zone::Fill::Pass);
-  CHECK(z.begin_fill("k", 200 + kPassMs, 5000) == Zone::Fill::Mine);
-  CHECK(z.begin_fill("k", 200 + kPassMs + 1, 5000) == Zone::Fill::Wait);
+  CHECK(z.begin_fill("k", 200, 5000, f) == Zone::Fill::Pass);
+  CHECK(z.begin_fill("k", 300, 5000, f) == Zone::Fill::Pass);
+  CHECK(z.begin_fill("k", 200 + kPassMs - 1, 5000, f) == Zone::Fill::Pass);
+  CHECK(z.begin_fill("k", 200 + kPassMs, 5000, f) == Zone::Fill::Mine);
+  CHECK(z.begin_fill("k", 200 + kPassMs + 1, 5000, f) == Zone::Fill::Wait);
 }
 
 TEST_CASE("zone: many fill marks of keys no one asks for again do not break the live ones", "[cache]") {
   Zone z("z", 1 << 20, 0, -1);
-  CHECK(z.begin_fill("live", 0, 1'000'000) == Zone::Fill::Mine);
+  std::shared_ptr<Filling> f;
+  CHECK(z.begin_fill("live", 0, 1'000'000, f) == Zone::Fill::Mine);
   for (int i = 0; i < 40'000; ++i) {
     const std::string k = "dead" + std::to_string(i);
-    REQUIRE(z.begin_fill(k, i, 1) == Zone::Fill::Mine);
+    REQUIRE(z.begin_fill(k, i, 1, f) == Zone::Fill::Mine);
     z.end_fill(k, i % 2 == 0, i);
   }
-  CHECK(z.begin_fill("live", 50'000, 1'000'000) == Zone::Fill::Wait);
+  CHECK(z.begin_fill("live", 50'000, 1'000'000, f) == Zone::Fill::Wait);
 }
 
 TEST_CASE("zone: Zones gives a name's zone again, with its entries and the new bounds", "[cache]") {
@@ -384,7 +389,7 @@ TEST_CASE("zone: four threads inserting, finding, invalidating and purging keep 
           z.invalidate(uri);
         } else if (op < 95) {
           z.purge("k1", true);
-        } else if (z.begin_fill(key, now, 50) == Zone::Fill::Mine) {
+        } else if (std::shared_ptr<Filling> f; z.begin_fill(key, now, 50, f) == Zone::Fill::Mine) {
           z.end_fill(key, rng() % 2 == 0, now);
         }
       }
