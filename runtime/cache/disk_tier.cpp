@@ -383,6 +383,42 @@ void DiskTier::unlink_all(const std::vector<std::string>& names) {
   }
 }
 
+void DiskTier::drop_files(const std::vector<std::string>& names) {
+  unlink_all(names);
+  // The writer may have renamed a new file under one of these names between the index
+  // change and the unlink: then the index lists a file that is gone. Forget it now,
+  // rather than on the next lookup.
+  std::lock_guard lock(mu_);
+  for (const std::string& n : names) {
+    auto it = by_name_.find(n);
+    struct stat st {};
+    if (it != by_name_.end() && ::stat(path_of(n).c_str(), &st) != 0) remove_locked(it->second);
+  }
+}
+
+std::shared_ptr<Entry> DiskTier::read_file(const std::string& path, bool& gone) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno != ENOENT) fail("cannot open", path, errno);
+    gone = true;
+    return nullptr;
+  }
+  struct stat st {};
+  char head[kDiskHeaderSize];
+  std::shared_ptr<Entry> e;
+  std::optional<Header> h;
+  if (::fstat(fd, &st) == 0 && read_all(fd, head, sizeof head) && (h = read_header({head, sizeof head})) &&
+      static_cast<uint64_t>(st.st_size) == kDiskHeaderSize + h->meta + h->body) {
+    std::string meta(h->meta, '\0');
+    std::string body(h->body, '\0');
+    if (read_all(fd, meta.data(), meta.size()) && read_all(fd, body.data(), body.size()) &&
+        checksum({head, 24}, meta, body) == h->checksum)
+      e = entry_of(meta, std::move(body));
+  }
+  ::close(fd);
+  return e;
+}
+
 std::shared_ptr<Entry> DiskTier::find(std::string_view key, std::span<const plan::HeaderField> request, int64_t now_ms,
                                       int64_t inactive_ms) {
   std::string name;
@@ -408,26 +444,13 @@ std::shared_ptr<Entry> DiskTier::find(std::string_view key, std::span<const plan
   if (name.empty()) return nullptr;
 
   const std::string path = path_of(name);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {  // deleted meanwhile (purge, eviction, or by hand): forget it
-    if (errno != ENOENT) fail("cannot open", path, errno);
+  bool gone = false;
+  std::shared_ptr<Entry> e = read_file(path, gone);
+  if (gone) {  // deleted meanwhile (purge, eviction, or by hand): forget it
     std::lock_guard lock(mu_);
     if (auto it = by_name_.find(name); it != by_name_.end()) remove_locked(it->second);
     return nullptr;
   }
-  struct stat st {};
-  char head[kDiskHeaderSize];
-  std::shared_ptr<Entry> e;
-  std::optional<Header> h;
-  if (::fstat(fd, &st) == 0 && read_all(fd, head, sizeof head) && (h = read_header({head, sizeof head})) &&
-      static_cast<uint64_t>(st.st_size) == kDiskHeaderSize + h->meta + h->body) {
-    std::string meta(h->meta, '\0');
-    std::string body(h->body, '\0');
-    if (read_all(fd, meta.data(), meta.size()) && read_all(fd, body.data(), body.size()) &&
-        checksum({head, 24}, meta, body) == h->checksum)
-      e = entry_of(meta, std::move(body));
-  }
-  ::close(fd);
   // The file must be what the index says: a collision of names, or a file swapped by
   // hand, is as good as corrupt.
   if (e && (e->key != key || !vary_matches(e->vary, request) || disk_name(e->key, e->vary) != name)) e.reset();
@@ -496,6 +519,29 @@ void DiskTier::run() {
   }
 }
 
+void DiskTier::forget(const std::string& name, uint64_t seq) {
+  std::lock_guard lock(mu_);
+  if (auto p = pending_.find(name); p != pending_.end() && p->second.seq == seq) pending_.erase(p);
+}
+
+bool DiskTier::write_tmp(const std::string& sub, const std::string& tmp, std::string_view bytes) {
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT && (::mkdir(sub.c_str(), 0755) == 0 || errno == EEXIST))
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    fail("cannot create", tmp, errno);
+    return false;
+  }
+  const bool ok = write_all(fd, bytes.data(), bytes.size());
+  const int err = errno;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    fail("cannot write", tmp, err ? err : ENOSPC);
+  }
+  return ok;
+}
+
 void DiskTier::write(const Job& job) {
   const Entry& e = *job.entry;
   const std::string name = disk_name(e.key, e.vary);
@@ -505,25 +551,10 @@ void DiskTier::write(const Job& job) {
     if (p == pending_.end() || p->second.seq != job.seq) return;  // superseded or removed
   }
   const std::string bytes = encode_entry(e);
-  if (bytes.size() > limit()) {  // the meta made it larger than the whole bound
-    std::lock_guard lock(mu_);
-    if (auto p = pending_.find(name); p != pending_.end() && p->second.seq == job.seq) pending_.erase(p);
-    return;
-  }
-  const std::string final_path = path_of(name);
   const std::string sub = dir_ + "/" + name.substr(0, 2);
   const std::string tmp = sub + "/" + kTmpPrefix + name + "." + std::to_string(job.seq);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0 && errno == ENOENT && (::mkdir(sub.c_str(), 0755) == 0 || errno == EEXIST))
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return fail("cannot create", tmp, errno);
-  if (!write_all(fd, bytes.data(), bytes.size())) {
-    const int err = errno;
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail("cannot write", tmp, err ? err : ENOSPC);
-  }
-  ::close(fd);
+  // Larger than the whole bound once its meta is counted, or the file system failed.
+  if (bytes.size() > limit() || !write_tmp(sub, tmp, bytes)) return forget(name, job.seq);
   std::vector<std::string> unlink;
   {
     std::lock_guard lock(mu_);
@@ -535,12 +566,13 @@ void DiskTier::write(const Job& job) {
     pending_.erase(p);
     if (auto old = by_name_.find(name); old != by_name_.end()) remove_locked(old->second);  // replaced below
     evict_locked(bytes.size(), unlink);
+    const std::string final_path = path_of(name);
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) {
       const int err = errno;
       ::unlink(tmp.c_str());
       fail("cannot rename", tmp, err);
     } else {
-      Item item{e.key, e.uri, name, e.vary, bytes.size(), e.stored_ms};
+      Item item{e.key, e.uri, name, e.vary, bytes.size(), 0};
       item.used_ms = std::max(e.stored_ms, e.used_ms.load(std::memory_order_relaxed));
       add_locked(std::move(item));
       counters_.written.fetch_add(1, std::memory_order_relaxed);
@@ -562,7 +594,7 @@ size_t DiskTier::remove_uri(std::string_view uri) {
       remove_locked(it);
     }
   }
-  unlink_all(unlink);
+  drop_files(unlink);
   return unlink.size();
 }
 
@@ -584,7 +616,7 @@ size_t DiskTier::purge(std::string_view key, bool prefix) {
       remove_locked(it);
     }
   }
-  unlink_all(unlink);
+  drop_files(unlink);
   return unlink.size();
 }
 
@@ -595,7 +627,7 @@ void DiskTier::resize(uint64_t bytes) {
     std::lock_guard lock(mu_);
     evict_locked(0, unlink);
   }
-  unlink_all(unlink);
+  drop_files(unlink);
 }
 
 void DiskTier::flush() {

@@ -226,6 +226,19 @@ def main():
             with open(gw().routes_path, "w") as f:
                 f.write(routes)
 
+        def relative_directory():
+            # As certificates: a relative directory is resolved from the routes file's
+            # directory (the harness's), not from the gateway's working directory.
+            rel = routes.replace(f'"{kept_dir}"', '"rel-cache/kept"').replace(f'"{bounded_dir}"', '"rel-cache/b"')
+            cwd = os.getcwd()
+            g = h.gateway(rel, upstreams={"app": origin.addrs}, name="gw-rel")
+            try:
+                check(os.path.isdir(os.path.join(h.dir, "rel-cache", "kept")),
+                      f"rel-cache/kept next to the routes file ({h.dir}): {os.listdir(h.dir)}")
+                check(not os.path.exists(os.path.join(cwd, "rel-cache")), f"rel-cache created in the working directory {cwd}")
+            finally:
+                h.stop(g.proc)
+
         h.case("a stored response survives SIGTERM and a start on the same directory: the first GET is a HIT, "
                "origin not asked", store_then_restart)
         h.case("a file damaged while the gateway is stopped (a flipped body byte, a truncation) is a MISS, "
@@ -233,6 +246,7 @@ def main():
         h.case("the directory stays within `disk SIZE` under a stream of distinct keys, across a restart", bound_holds)
         h.case("a disk directory that cannot be created fails the start and a reload with the zone, the path and why",
                unusable_directory)
+        h.case("a relative disk directory is resolved from the routes file's directory", relative_directory)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "runtime/cache/disk_tier.h"
 #include "runtime/cache/zone.h"
@@ -372,6 +373,58 @@ TEST_CASE("a full write queue drops the entry and counts it") {
   CHECK(d->counters().write_drops == static_cast<uint64_t>(10 - accepted));
   CHECK(d->counters().write_drops > 0);
   CHECK(d->entries() == static_cast<uint64_t>(accepted));
+}
+
+TEST_CASE("a write the file system refuses is counted, not thrown, and the lookup is a miss") {
+  TempDir t;
+  auto d = open_tier(t.path);
+  auto e = make_entry("/refused", "x");
+  const std::string name = disk_name(e->key, e->vary);
+  spit(t.path + "/" + name.substr(0, 2), "a file where the folder goes");
+  REQUIRE(d->store(e));
+  d->flush();
+  CHECK(d->counters().errors == 1);
+  CHECK(d->counters().written == 0);
+  CHECK(d->entries() == 0);
+  CHECK(!d->find(e->key, {}, kNow, kInactive));
+  fs::remove(t.path + "/" + name.substr(0, 2));
+  stored(*d, e);  // the next write of the same response lands
+  CHECK(d->find(e->key, {}, kNow, kInactive));
+}
+
+TEST_CASE("stores, lookups, purges and invalidations from several threads keep the index and the files in step") {
+  TempDir t;
+  const std::string body(3000, 's');
+  const uint64_t one = encode_entry(*make_entry("/s/0/00", body)).size();
+  auto d = open_tier(t.path, 20 * one);
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0}, found{0};  // Catch2's assertions are not for other threads
+  for (int w = 0; w < 4; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < 200; ++i) {
+        auto e = make_entry("/s/" + std::to_string(w) + "/" + std::to_string(i % 40), body);
+        d->store(e);
+        const std::string earlier = "http://example.com/s/" + std::to_string(w) + "/" + std::to_string((i + 39) % 40);
+        if (auto r = d->find(earlier, {}, kNow, kInactive)) wrong += *r->body != body, ++found;
+        if (i % 17 == 0) d->purge("http://example.com/s/" + std::to_string(w) + "/", true);
+        if (i % 13 == 0) d->remove_uri(e->uri);
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  d->flush();
+  found = 0;
+  for (int w = 0; w < 4; ++w)  // what is left reads back whole
+    for (int i = 0; i < 40; ++i)
+      if (auto r = d->find("http://example.com/s/" + std::to_string(w) + "/" + std::to_string(i), {}, kNow, kInactive))
+        wrong += *r->body != body, ++found;
+  CHECK(wrong == 0);
+  CHECK(found > 0);
+  CHECK(found <= 20);
+  CHECK(d->bytes() <= d->limit());
+  CHECK(d->bytes() == bytes_in(t.path));
+  CHECK(d->entries() == files_in(t.path));
+  CHECK(d->counters().corrupt == 0);
 }
 
 TEST_CASE("a directory that cannot be created is refused with the reason") {
