@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -297,6 +298,11 @@ void DiskTier::scan() {
     int64_t mtime;
   };
   std::vector<Found> found;
+  // `inactive` counts from the load, as nginx's cache loader does: a gateway stopped for
+  // longer than `inactive` keeps its files. The LRU order is still the files' mtimes.
+  const int64_t loaded_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::error_code ec;
   for (fs::directory_iterator sub(dir_, ec), end; !ec && sub != end; sub.increment(ec)) {
     const std::string subname = sub->path().filename().string();
@@ -333,7 +339,8 @@ void DiskTier::scan() {
       }
       x.item.name = name;
       x.item.size = static_cast<uint64_t>(st.st_size);
-      x.item.used_ms = x.mtime = mtime_ms(st);
+      x.mtime = mtime_ms(st);
+      x.item.used_ms = std::max(x.mtime, loaded_ms);
       found.push_back(std::move(x));
     }
   }

@@ -25,12 +25,12 @@
 //
 // The index (key -> variants with their Vary pairs, URI, file, size, last use) is in
 // memory, about 200 bytes per file plus the key, URI and Vary strings. At open it is
-// rebuilt by reading each file's first 32 + M bytes (never a body); last use is the
-// file's mtime. A file whose header or meta does not hold together is deleted and
-// counted as corrupt then; a body's corruption is found when the file is read. The
-// scan runs before the plan serves (measured: 20,000 files in ~360 ms from the page
-// cache, so ~18 s per million files; nginx's cache loader does it in the background,
-// which is not built here).
+// rebuilt by reading each file's first 32 + M bytes (never a body); the LRU order is
+// the files' mtimes, and `inactive` counts from the load (nginx's cache loader does the
+// same), so a gateway stopped for longer than `inactive` keeps its files. A file whose header or meta does not hold
+// together is deleted and counted as corrupt then; a body's corruption is found when the file is read. The scan runs
+// before the plan serves (measured: 20,000 files in ~360 ms from the page cache, so ~18 s per million files; nginx's
+// cache loader does it in the background, which is not built here).
 //
 // The directory: the compiler writes it absolute, resolved from the routes file's
 // directory, as it does certificates; a plan holding a relative one (written by an

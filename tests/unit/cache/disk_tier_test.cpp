@@ -265,6 +265,24 @@ TEST_CASE("a new tier on the same directory rebuilds the index: entries, bytes, 
   CHECK(files_in(t.path) == 1);
 }
 
+TEST_CASE("after a stop longer than `inactive`, the files are kept: inactive counts from the load") {
+  TempDir t;
+  auto e = make_entry("/slept", "slept");
+  std::string path;
+  {
+    auto d = open_tier(t.path);
+    stored(*d, e);
+    path = file_of(*d, *e);
+  }
+  const auto now = std::chrono::system_clock::now();
+  const auto hour_ago = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count() - 3600;
+  struct timespec times[2] = {{hour_ago, 0}, {hour_ago, 0}};
+  REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
+  auto d = open_tier(t.path);
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  CHECK(d->find(e->key, {}, now_ms + 1000, 10 * 60 * 1000));
+}
+
 TEST_CASE("the disk bound evicts the least recently used files first") {
   TempDir t;
   const std::string body(1000, 'x');
