@@ -204,6 +204,18 @@ bool Zone::insert(std::shared_ptr<const Entry> e) {
     counters_.too_large.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
+  if (!in_memory) {  // on disk only: the variant it supersedes must not answer from memory
+    Shard& s = shard_of(e->key);
+    std::lock_guard lock(s.mu);
+    if (auto k = s.keys.find(e->key); k != s.keys.end()) {
+      for (size_t i = 0; i < k->second.size(); ++i) {
+        if ((*k->second[i])->vary != e->vary) continue;
+        erase_locked(s, k->second, i);
+        break;
+      }
+      if (k->second.empty()) s.keys.erase(k);
+    }
+  }
   counters_.stored.fetch_add(1, std::memory_order_relaxed);
   if (d) d->store(std::move(e));
   return true;

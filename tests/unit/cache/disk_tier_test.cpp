@@ -519,6 +519,14 @@ TEST_CASE("with a disk tier, a response beyond the memory's cap but within max_e
   REQUIRE(r);
   CHECK(r->body->size() == 200 << 10);
   CHECK(z->entries() == 0);  // too large to promote: read from disk each time
+  auto small = make_entry("/grows", "small");  // a response that grows beyond the memory's cap
+  REQUIRE(z->insert(small));
+  CHECK(z->entries() == 1);
+  REQUIRE(z->insert(make_entry("/grows", std::string(100 << 10, 'g'))));
+  CHECK(z->entries() == 0);  // the small one no longer answers from memory
+  z->disk()->flush();
+  REQUIRE(z->find(small->key, {}, kNow));
+  CHECK(z->find(small->key, {}, kNow)->body->size() == 100 << 10);
   CHECK(!z->insert(make_entry("/huge", std::string(2 << 20, 'h'))));
   CHECK(z->counters().too_large == 1);
   Zones memory_only;
