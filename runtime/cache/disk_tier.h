@@ -26,11 +26,12 @@
 // The index (key -> variants with their Vary pairs, URI, file, size, last use) is in
 // memory, about 200 bytes per file plus the key, URI and Vary strings. At open it is
 // rebuilt by reading each file's first 32 + M bytes (never a body); the LRU order is
-// the files' mtimes, and `inactive` counts from the load (nginx's cache loader does the
-// same), so a gateway stopped for longer than `inactive` keeps its files. A file whose header or meta does not hold
-// together is deleted and counted as corrupt then; a body's corruption is found when the file is read. The scan runs
-// before the plan serves (measured: 20,000 files in ~360 ms from the page cache, so ~18 s per million files; nginx's
-// cache loader does it in the background, which is not built here).
+// the files' mtimes, and `inactive` counts from the load (as nginx's cache loader
+// does), so a gateway stopped for longer than `inactive` keeps its files. A file whose
+// header or meta does not hold together is deleted and counted as corrupt then; a
+// body's corruption is found when the file is read. The scan runs before the plan
+// serves: 20,000 files in ~360 ms from the page cache, so ~18 s per million files
+// (nginx's cache loader scans in the background; not built here).
 //
 // The directory: the compiler writes it absolute, resolved from the routes file's
 // directory, as it does certificates; a plan holding a relative one (written by an
@@ -40,13 +41,15 @@
 // kQueueEntries and kQueueBytes; a full queue drops the entry and counts it). A disk
 // hit is read synchronously on the calling worker: open, fstat, two reads, the
 // checksum (XXH3, ~10 GB/s) and the Entry built. Measured with -O2 from the page cache
-// (a 2-core VM; the hidden test "a disk hit costs" in tests/unit/cache/disk_tier_test.cpp
-// prints it, `banyan_tests "[bench]"`): ~20 us for 4 KiB, ~30 us for 64 KiB, ~220 us for
-// 1 MiB. A cold read adds the device's latency (~100 us on an SSD, ~10 ms on a
-// rotating disk), and the worker waits meanwhile: a thread pool for reads is the next
-// step if that shows up in the latency tail.
+// on a 2-core VM: ~20 us for 4 KiB, ~30 us for 64 KiB, ~220 us for 1 MiB (the hidden
+// test "a disk hit costs" in tests/unit/cache/disk_tier_test.cpp prints the figure of
+// the build it runs in: `banyan_tests "[bench]"`; ~5 times more under ASan). A cold
+// read adds the device's latency (~100 us on an SSD, ~10 ms on a rotating disk), and
+// the worker waits meanwhile: a thread pool for reads is the next step if that shows
+// up in the latency tail.
 //
-// The bound counts file sizes, not the file system's blocks (4 KiB each, usually).
+// The bound counts file sizes, not the file system's blocks (4 KiB each, usually). The
+// memory tier's kMaxVariants is not applied on disk: the bound on bytes is.
 // Errors from the file system are values: counted (errors), logged once to stderr,
 // never thrown; a lookup that cannot read is a miss.
 #pragma once
