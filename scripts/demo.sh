@@ -72,7 +72,7 @@ shadowed for a minute (copies compared), then 10%, 50% and 100% a minute apart:
 The cache: gallery.routes caches as the tutorial's nginx did. A page's first request says
 X-Cache: MISS and names the replica in X-Upstream; the next ones say HIT, without
 X-Upstream (no upstream was asked). Ask for /?n=1, /?n=2, ... to see the replicas take
-turns. Not built yet: the `long` zone's disk tier (it caches in memory).
+turns. The `long` zone keeps its pages on disk too (examples/image-gallery/cache/long).
   kill -HUP <gateway pid>  or  curl -X POST http://127.0.0.1:9901/reload    # reload without dropping a request
 
 Access log lines appear below. Ctrl-C stops the gateway and the demo services.

@@ -182,7 +182,7 @@ class Emitter {
     for (const auto& c : f_.caches) {
       Cache r{};
       r.name = w_.str(c.name.text);
-      r.disk_path = w_.str(c.disk_path ? c.disk_path->text : "");
+      r.disk_path = w_.str(c.disk_path ? absolute_path(sm_, *c.disk_path) : "");  // as certificates
       r.memory_bytes = c.memory ? c.memory->bytes : 0;
       r.disk_bytes = c.disk_size ? c.disk_size->bytes : 0;
       r.max_entry_bytes = c.max_entry ? c.max_entry->bytes : 0;

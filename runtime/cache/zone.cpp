@@ -1,7 +1,9 @@
 #include "runtime/cache/zone.h"
 
+#include <filesystem>
 #include <functional>
 
+#include "runtime/cache/disk_tier.h"
 #include "runtime/http/fields.h"
 
 namespace banyan::cache {
@@ -12,9 +14,14 @@ inline constexpr int64_t kDefaultInactiveMs = 10 * 60 * 1000;  // nginx's proxy_
 
 // The request's value of a selecting field: its lines joined with ", " (RFC 9110
 // 5.3), compared as they are (RFC 9111 4.1 allows no more normalisation than that).
-bool vary_matches(std::span<const plan::HeaderField> request, std::string_view name, std::string_view stored) {
+bool field_matches(std::span<const plan::HeaderField> request, std::string_view name, std::string_view stored) {
   size_t at = 0;
   bool any = false;
+  if (stored == kVaryAbsent) {  // 4.1: absent matches only absent
+    for (const plan::HeaderField& f : request)
+      if (http::iequals(f.name, name)) return false;
+    return true;
+  }
   for (const plan::HeaderField& f : request) {
     if (!http::iequals(f.name, name)) continue;
     if (any) {
@@ -28,11 +35,19 @@ bool vary_matches(std::span<const plan::HeaderField> request, std::string_view n
   return at == stored.size();
 }
 
-bool variant_matches(const Entry& e, std::string_view key, std::span<const plan::HeaderField> request) {
-  if (e.key != key) return false;
-  for (const auto& [name, value] : e.vary)
-    if (!vary_matches(request, name, value)) return false;
+}  // namespace
+
+bool vary_matches(const std::vector<std::pair<std::string, std::string>>& vary,
+                  std::span<const plan::HeaderField> request) {
+  for (const auto& [name, value] : vary)
+    if (!field_matches(request, name, value)) return false;
   return true;
+}
+
+namespace {
+
+bool variant_matches(const Entry& e, std::string_view key, std::span<const plan::HeaderField> request) {
+  return e.key == key && vary_matches(e.vary, request);
 }
 
 }  // namespace
@@ -98,7 +113,9 @@ Zone::Zone(std::string name, uint64_t memory, uint64_t max_entry, int64_t inacti
 
 void Zone::resize(uint64_t memory, uint64_t max_entry, int64_t inactive_ms) {
   memory_.store(memory, std::memory_order_relaxed);
-  max_entry_.store(max_entry ? std::min(max_entry, memory) : memory / 4, std::memory_order_relaxed);
+  memory_max_entry_.store(max_entry ? std::min(max_entry, memory) : memory / 4, std::memory_order_relaxed);
+  asked_max_entry_.store(max_entry, std::memory_order_relaxed);
+  update_max_entry();
   inactive_ms_.store(inactive_ms < 0 ? kDefaultInactiveMs : inactive_ms, std::memory_order_relaxed);
   evict();
 }
@@ -145,8 +162,8 @@ void Zone::erase_locked(Shard& s, std::vector<Lru::iterator>& variants, size_t i
   variants.erase(variants.begin() + static_cast<std::ptrdiff_t>(i));
 }
 
-std::shared_ptr<const Entry> Zone::find(std::string_view key, std::span<const plan::HeaderField> request,
-                                        int64_t now_ms) {
+std::shared_ptr<const Entry> Zone::find_memory(std::string_view key, std::span<const plan::HeaderField> request,
+                                               int64_t now_ms, bool& touch) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);
   auto k = s.keys.find(std::string(key));
@@ -161,20 +178,65 @@ std::shared_ptr<const Entry> Zone::find(std::string_view key, std::span<const pl
       if (variants.empty()) s.keys.erase(k);
       return nullptr;
     }
-    e->used_ms.store(now_ms, std::memory_order_relaxed);
+    touch = now_ms - e->used_ms.exchange(now_ms, std::memory_order_relaxed) >= kTouchMs;
     s.lru.splice(s.lru.begin(), s.lru, variants[i]);
     return e;
   }
   return nullptr;
 }
 
+std::shared_ptr<const Entry> Zone::find(std::string_view key, std::span<const plan::HeaderField> request,
+                                        int64_t now_ms) {
+  bool touch = false;
+  std::shared_ptr<const Entry> e = find_memory(key, request, now_ms, touch);
+  const std::shared_ptr<DiskTier> d = disk();
+  if (!d) return e;
+  if (e) {
+    if (touch) d->touch(key, e->vary, now_ms);
+    return e;
+  }
+  std::shared_ptr<const Entry> read = d->find(key, request, now_ms, inactive_ms_.load(std::memory_order_relaxed));
+  if (read) insert_memory(read, now_ms);  // promoted: the next hit is a memory hit
+  return read;
+}
+
 bool Zone::insert(std::shared_ptr<const Entry> e) {
-  const uint64_t charge = e->charge();
-  if (charge > max_entry() + kEntryOverhead || charge > memory()) {
+  const int64_t stored_ms = e->stored_ms;
+  const std::shared_ptr<DiskTier> d = disk();
+  // Larger than the memory's cap: with a disk tier, stored there only (within max_entry).
+  const bool in_memory = insert_memory(e, stored_ms);
+  if (!in_memory && !(d && e->charge() <= max_entry() + kEntryOverhead)) {
     counters_.too_large.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  e->used_ms.store(e->stored_ms, std::memory_order_relaxed);
+  if (!in_memory) {  // on disk only: the variant it supersedes must not answer from memory
+    Shard& s = shard_of(e->key);
+    std::lock_guard lock(s.mu);
+    if (auto k = s.keys.find(e->key); k != s.keys.end()) {
+      for (size_t i = 0; i < k->second.size(); ++i) {
+        if ((*k->second[i])->vary != e->vary) continue;
+        erase_locked(s, k->second, i);
+        break;
+      }
+      if (k->second.empty()) s.keys.erase(k);
+    }
+  }
+  counters_.stored.fetch_add(1, std::memory_order_relaxed);
+  if (d) d->store(std::move(e));
+  return true;
+}
+
+void Zone::update_max_entry() {
+  uint64_t m = memory_max_entry_.load(std::memory_order_relaxed);
+  const uint64_t asked = asked_max_entry_.load(std::memory_order_relaxed);
+  if (const std::shared_ptr<DiskTier> d = disk(); d && asked > 0) m = std::max(m, std::min(asked, d->limit()));
+  max_entry_.store(m, std::memory_order_relaxed);
+}
+
+bool Zone::insert_memory(std::shared_ptr<const Entry> e, int64_t used_ms) {
+  const uint64_t charge = e->charge();
+  if (charge > memory_max_entry_.load(std::memory_order_relaxed) + kEntryOverhead || charge > memory()) return false;
+  e->used_ms.store(used_ms, std::memory_order_relaxed);
   Shard& s = shard_of(e->key);
   {
     std::lock_guard lock(s.mu);
@@ -201,7 +263,6 @@ bool Zone::insert(std::shared_ptr<const Entry> e) {
     bytes_.fetch_add(charge, std::memory_order_relaxed);
     entries_.fetch_add(1, std::memory_order_relaxed);
   }
-  counters_.stored.fetch_add(1, std::memory_order_relaxed);
   evict();
   return true;
 }
@@ -242,8 +303,8 @@ size_t Zone::invalidate(std::string_view uri) {
     UriShard& u = uri_shard_of(uri);
     std::lock_guard lock(u.mu);
     auto it = u.keys.find(std::string(uri));
-    if (it == u.keys.end()) return 0;
-    for (const auto& [key, n] : it->second) keys.push_back(key);
+    if (it != u.keys.end())
+      for (const auto& [key, n] : it->second) keys.push_back(key);
   }
   size_t n = 0;
   for (const std::string& key : keys) {  // then each key's shard: the lock order is key, then URI
@@ -259,6 +320,9 @@ size_t Zone::invalidate(std::string_view uri) {
     }
     if (variants.empty()) s.keys.erase(k);
   }
+  // Every entry stored is on disk too (unless its write was dropped): the larger count
+  // is the number of responses removed.
+  if (const std::shared_ptr<DiskTier> d = disk()) n = std::max(n, d->remove_uri(uri));
   counters_.invalidated.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
@@ -281,8 +345,22 @@ size_t Zone::purge(std::string_view key, bool prefix) {
       for (auto k = s.keys.begin(); k != s.keys.end();) k = k->first.starts_with(key) ? drop(s, k) : std::next(k);
     }
   }
+  if (const std::shared_ptr<DiskTier> d = disk()) n = std::max(n, d->purge(key, prefix));
   counters_.purged.fetch_add(n, std::memory_order_relaxed);
   return n;
+}
+
+std::shared_ptr<DiskTier> Zone::disk() const {
+  std::lock_guard lock(disk_mu_);
+  return disk_;
+}
+
+void Zone::set_disk(std::shared_ptr<DiskTier> d) {
+  {
+    std::lock_guard lock(disk_mu_);
+    disk_ = std::move(d);
+  }
+  update_max_entry();
 }
 
 Zone::Fill Zone::begin_fill(std::string_view key, int64_t now_ms, int64_t lease_ms,
@@ -325,6 +403,43 @@ std::shared_ptr<Zone> Zones::get(std::string_view name, uint64_t memory, uint64_
   }
   zones_.push_back(std::make_shared<Zone>(std::string(name), memory, max_entry, inactive_ms));
   return zones_.back();
+}
+
+std::shared_ptr<Zone> Zones::get(std::string_view name, const ZoneSpec& spec, std::string& error) {
+  std::lock_guard lock(mu_);
+  std::shared_ptr<Zone> zone;
+  for (const auto& z : zones_)
+    if (z->name() == name) zone = z;
+  std::shared_ptr<DiskTier> tier;
+  if (!spec.disk_path.empty()) {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::absolute(spec.disk_path, ec).lexically_normal();
+    std::string dir = (ec ? std::filesystem::path(spec.disk_path) : p).string();
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    for (const auto& z : zones_) {  // this zone's own tier, or the one a renamed zone had
+      std::shared_ptr<DiskTier> d = z->disk();
+      if (!d || d->directory() != dir) continue;
+      tier = std::move(d);
+      if (z != zone) z->set_disk(nullptr);
+      tier->resize(spec.disk_bytes);
+    }
+    if (!tier) {
+      std::string why;
+      tier = DiskTier::open(dir, spec.disk_bytes, why);
+      if (!tier) {
+        error = "cache zone '" + std::string(name) + "': disk \"" + dir + "\": " + why;
+        return nullptr;
+      }
+    }
+  }
+  if (zone) {
+    zone->resize(spec.memory, spec.max_entry, spec.inactive_ms);
+  } else {
+    zones_.push_back(std::make_shared<Zone>(std::string(name), spec.memory, spec.max_entry, spec.inactive_ms));
+    zone = zones_.back();
+  }
+  zone->set_disk(std::move(tier));
+  return zone;
 }
 
 std::vector<std::shared_ptr<Zone>> Zones::all() const {

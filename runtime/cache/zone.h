@@ -9,8 +9,9 @@
 // 9111 4.4) finds them whatever the route's `key` template made of it. Locks: a key
 // shard's, then a URI shard's, never the other way.
 //
-// Not built yet: the disk tier (`disk` in a zone's declaration is accepted and ignored,
-// and the gateway says so when it loads the plan).
+// A zone with `disk` also has a disk tier (disk_tier.h): a memory miss looks there,
+// and a disk hit is verified, promoted into memory and returned as any entry; insert
+// also queues the entry for the disk; invalidate and purge remove its files too.
 #pragma once
 
 #include <array>
@@ -38,6 +39,15 @@ inline constexpr uint64_t kEntryOverhead = 512;
 inline constexpr size_t kMaxVariants = 32;
 inline constexpr size_t kShards = 16;
 inline constexpr int64_t kPassMs = 10'000;
+// A memory hit tells the disk tier at most this often per entry, so an entry popular
+// in memory is not the disk's least recently used (the disk index takes a lock).
+inline constexpr int64_t kTouchMs = 10'000;
+
+class DiskTier;
+
+// The stored value of a selecting field the request did not have: a NUL, which no
+// parsed field value can hold (runtime/http refuses it), so it equals no real value.
+inline const std::string kVaryAbsent(1, '\0');
 
 // One stored response.
 struct Entry {
@@ -49,6 +59,8 @@ struct Entry {
   std::vector<plan::HeaderField> fields;   // views into `head`
   std::shared_ptr<const std::string> body;  // shared with a copy refreshed by a 304
   // Vary: the selecting fields' names (lower-case) and the request's values for them.
+  // A field the request did not have is kVaryAbsent, so it never matches one present
+  // and empty (RFC 9111 4.1).
   std::vector<std::pair<std::string, std::string>> vary;
   Timing timing;
   int64_t lifetime_s = 0;
@@ -81,10 +93,16 @@ struct Filling {
   enum class State : uint8_t { Pending, Streaming, Complete, Abandoned };
   std::mutex mu;
   State state = State::Pending;  // Streaming: `head` and `length` are set
-  std::shared_ptr<const Entry> head;  // the entry being filled; its body is `body` until Complete
+  std::shared_ptr<const Entry> head;  // the entry being filled, while Streaming (reset after: the entry
+                                      // aliases `body`, and must not be kept alive by its own fill)
   uint64_t length = 0;
   std::string body;  // the stored entry's body aliases it once Complete
 };
+
+// Whether the request's values of the selecting fields are the stored ones (RFC 9111
+// 4.1): each field's lines joined with ", ", compared as they are.
+bool vary_matches(const std::vector<std::pair<std::string, std::string>>& vary,
+                  std::span<const plan::HeaderField> request);
 
 // Per zone, for /metrics.
 struct ZoneCounters {
@@ -100,6 +118,9 @@ std::string_view status_name(Status s);  // "MISS", ...
 class Zone {
  public:
   // `max_entry` 0: a quarter of `memory`; `inactive_ms` < 0: 10 minutes (nginx's).
+  // `max_entry` is capped at `memory`, except with a disk tier: an entry larger than
+  // the memory tier's cap (but within max_entry and the disk's bound) goes to disk only,
+  // and is read from there on every use.
   Zone(std::string name, uint64_t memory, uint64_t max_entry, int64_t inactive_ms);
 
   const std::string& name() const { return name_; }
@@ -127,6 +148,10 @@ class Zone {
   enum class Fill : uint8_t { Mine, Wait, Pass };
   Fill begin_fill(std::string_view key, int64_t now_ms, int64_t lease_ms, std::shared_ptr<Filling>& filling);
   void end_fill(std::string_view key, bool pass, int64_t now_ms);
+
+  // The disk tier (null: memory only). Set by Zones::get; a reload may change it.
+  std::shared_ptr<DiskTier> disk() const;
+  void set_disk(std::shared_ptr<DiskTier> d);
 
   uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
   uint64_t entries() const { return entries_.load(std::memory_order_relaxed); }
@@ -160,14 +185,32 @@ class Zone {
   void erase_locked(Shard& s, std::vector<Lru::iterator>& variants, size_t i);
   // Evicts least recently used entries until the bound holds.
   void evict();
+  // max_entry_ from the asked max_entry, the memory's cap and the disk's bound.
+  void update_max_entry();
+  // The memory tier's lookup; `touch` says whether the disk should hear of the use.
+  std::shared_ptr<const Entry> find_memory(std::string_view key, std::span<const plan::HeaderField> request,
+                                           int64_t now_ms, bool& touch);
+  // The memory tier's insert, the entry last used at `used_ms`.
+  bool insert_memory(std::shared_ptr<const Entry> e, int64_t used_ms);
 
   std::string name_;
-  std::atomic<uint64_t> memory_, max_entry_;
+  std::atomic<uint64_t> memory_, max_entry_;  // max_entry_: the effective one, disk included
+  std::atomic<uint64_t> memory_max_entry_{0}, asked_max_entry_{0};
   std::atomic<int64_t> inactive_ms_;
   std::atomic<uint64_t> bytes_{0}, entries_{0};
   std::array<Shard, kShards> shards_;
   std::array<UriShard, kShards> uri_shards_;
   ZoneCounters counters_;
+  mutable std::mutex disk_mu_;
+  std::shared_ptr<DiskTier> disk_;
+};
+
+// A zone's settings as the plan gives them.
+struct ZoneSpec {
+  uint64_t memory = 0, max_entry = 0;
+  int64_t inactive_ms = -1;
+  std::string disk_path;  // empty: memory only; relative: from the working directory
+  uint64_t disk_bytes = 0;
 };
 
 // The gateway's zones by name, kept across reloads (a plan naming a zone again gets
@@ -175,6 +218,12 @@ class Zone {
 class Zones {
  public:
   std::shared_ptr<Zone> get(std::string_view name, uint64_t memory, uint64_t max_entry, int64_t inactive_ms);
+  // With the disk tier: opened (created, checked writable, scanned) when the zone gets
+  // a directory it did not have; kept, and resized, when it names the same one again.
+  // A directory another zone had (a zone renamed) moves to this one. Null, and `error`
+  // saying which zone and directory and why, when the directory cannot be used; the
+  // zone is then left as it was.
+  std::shared_ptr<Zone> get(std::string_view name, const ZoneSpec& spec, std::string& error);
   std::vector<std::shared_ptr<Zone>> all() const;
 
  private:

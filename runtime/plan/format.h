@@ -168,7 +168,7 @@ struct Server {
 
 struct Cache {
   StrRef name;
-  StrRef disk_path;  // empty: memory only
+  StrRef disk_path;  // empty: memory only; else an absolute path (from the routes file's directory)
   uint64_t memory_bytes;
   uint64_t disk_bytes;
   uint64_t max_entry_bytes;  // 0: the runtime's default

@@ -69,6 +69,19 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
   g->loaded_unix_ms = now_unix_ms;
   g->number = previous ? previous->number + 1 : 1;
 
+  // Cache zones: two zones of one plan cannot share a disk directory (each tier owns
+  // its files; the compiler makes the paths absolute, as it does certificates').
+  for (size_t i = 0; i < p.caches().size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const std::string_view a = p.str(p.caches()[i].disk_path), b = p.str(p.caches()[j].disk_path);
+      if (a.empty() || a != b) continue;
+      out.error = "cache zones '" + std::string(p.str(p.caches()[j].name)) + "' and '" +
+                  std::string(p.str(p.caches()[i].name)) + "' both use the disk directory \"" + std::string(a) +
+                  "\": give each zone its own";
+      return out;
+    }
+  }
+
   // Routes: templates parsed once. The loader has already refused templates that do
   // not parse, so an error here is a bug in one of the two; say so rather than guess.
   g->routes.resize(p.routes().size());
@@ -93,7 +106,14 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
       const plan::CachePolicy& cp = p.cache_policies()[r.cache_policy];
       const plan::Cache& zone = p.caches()[cp.zone];
       pr.cache_policy = &cp;
-      pr.cache_zone = zones.get(p.str(zone.name), zone.memory_bytes, zone.max_entry_bytes, zone.inactive_ms);
+      cache::ZoneSpec spec{zone.memory_bytes, zone.max_entry_bytes, zone.inactive_ms,
+                           std::string(p.str(zone.disk_path)), zone.disk_bytes};
+      pr.cache_zone = zones.get(p.str(zone.name), spec, error);
+      if (!pr.cache_zone) {
+        out.error = error + " (route " + route_label(p, r) + ", " + std::string(p.str(r.source.file)) + ":" +
+                    std::to_string(r.source.line) + ")";
+        return out;
+      }
       for (const plan::StrRef& part : p.str_list(cp.key)) {
         pr.cache_key.emplace_back();
         if (!(ok = plan::parse_template(p.str(part), params, pr.cache_key.back(), error))) break;
@@ -157,14 +177,6 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
     pm.steps = migrations::steps_of(p.shift_steps().subspan(m.steps.first, m.steps.count));
     g->migrations.push_back(std::move(pm));
   }
-
-  // What this runtime does not do yet is said, not silently skipped.
-  size_t disks = 0;
-  for (const plan::Cache& c : p.caches()) disks += !p.str(c.disk_path).empty();
-  auto unbuilt = [&](size_t n, const char* what, const char* effect) {
-    if (n) out.warnings += std::to_string(n) + " " + what + ": not built in this runtime yet; " + effect + "\n";
-  };
-  unbuilt(disks, "cache zone(s) with `disk`", "they cache in memory only");
 
   for (const config::ListenBinding& b : config.listen) {
     const plan::Listener* found = nullptr;

@@ -1,5 +1,6 @@
 #include "runtime/proxy/metrics.h"
 
+#include "runtime/cache/disk_tier.h"
 #include "runtime/cache/zone.h"
 
 #include <chrono>
@@ -147,6 +148,30 @@ std::string Metrics::render_caches(const cache::Zones& zones) {
          one("banyan_cache_purged_total", [](cache::Zone& z) { return z.counters().purged.load(); }));
   family("banyan_cache_too_large_total", "Responses not stored: larger than the zone's max_entry.", "counter",
          one("banyan_cache_too_large_total", [](cache::Zone& z) { return z.counters().too_large.load(); }));
+  // The disk tiers: only zones with `disk` have these series.
+  auto disk = [&](const char* name, const char* help, const char* type, auto get) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+    for (const std::shared_ptr<cache::Zone>& z : zones.all())
+      if (const std::shared_ptr<cache::DiskTier> d = z->disk())
+        o += std::string(name) + "{zone=\"" + z->name() + "\"} " + std::to_string(get(*d)) + "\n";
+  };
+  disk("banyan_cache_disk_entries", "Stored responses in the zone's disk directory.", "gauge",
+       [](cache::DiskTier& d) { return d.entries(); });
+  disk("banyan_cache_disk_bytes", "Bytes of the zone's files on disk (bounded by `disk`).", "gauge",
+       [](cache::DiskTier& d) { return d.bytes(); });
+  disk("banyan_cache_disk_hits_total", "Memory misses answered from disk (then promoted to memory).", "counter",
+       [](cache::DiskTier& d) { return d.counters().hits.load(); });
+  disk("banyan_cache_disk_corrupt_total",
+       "Files found corrupt or truncated (magic, lengths, checksum), deleted and never served.", "counter",
+       [](cache::DiskTier& d) { return d.counters().corrupt.load(); });
+  disk("banyan_cache_disk_write_drops_total", "Responses not written to disk: the writer's queue was full.",
+       "counter", [](cache::DiskTier& d) { return d.counters().write_drops.load(); });
+  disk("banyan_cache_disk_writes_total", "Responses written to disk (renamed into place).", "counter",
+       [](cache::DiskTier& d) { return d.counters().written.load(); });
+  disk("banyan_cache_disk_evictions_total", "Files removed to keep the bound on bytes, or unused for `inactive`.",
+       "counter", [](cache::DiskTier& d) { return d.counters().evictions.load(); });
+  disk("banyan_cache_disk_errors_total", "File system errors of the disk tier (the first is logged).", "counter",
+       [](cache::DiskTier& d) { return d.counters().errors.load(); });
   return o;
 }
 

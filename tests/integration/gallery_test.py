@@ -7,6 +7,7 @@ max-age=1 (its freshness wins over the route's `valid 200 6h`), so it expires wi
 the test."""
 
 import os
+import shutil
 import sys
 import time
 
@@ -19,9 +20,13 @@ HOST = "image-gallery.local"
 
 def main():
     with Harness(sys.argv) as h:
+        # The example's folder, copied: its `long` zone's disk directory is relative to
+        # the routes file, and each run starts with an empty one.
+        example = os.path.join(h.dir, "image-gallery")
+        shutil.copytree(os.path.dirname(ROUTES), example, ignore=shutil.ignore_patterns("cache"))
         monolith = h.origin("monolith", replicas=3)
         iotd = h.origin("iotd")
-        gw = h.gateway("", plan=ROUTES, listen={":443": free_port(), ":80": free_port()},
+        gw = h.gateway("", plan=os.path.join(example, "gallery.routes"), listen={":443": free_port(), ":80": free_port()},
                        upstreams={"monolith": monolith.addrs, "iotd": iotd.addrs})
         https = gw.ports[":443"]
 

@@ -253,7 +253,7 @@ void begin_fill(Exchange& x, int64_t now) {
         value += rf.value;
         any = true;
       }
-      e->vary.emplace_back(std::move(lower), std::move(value));
+      e->vary.emplace_back(std::move(lower), any ? std::move(value) : cache::kVaryAbsent);
       return true;
     });
   }
@@ -315,7 +315,10 @@ void cache_body(Exchange& x, std::string_view data) {
   std::unique_lock lock = c.shared ? std::unique_lock(c.shared->mu) : std::unique_lock<std::mutex>();
   std::string& body = c.shared ? c.shared->body : c.fill_body;
   if (body.size() + data.size() > c.zone->max_entry()) {  // too large to keep: it streams on, unstored
-    if (c.shared) c.shared->state = cache::Filling::State::Abandoned;
+    if (c.shared) {
+      c.shared->state = cache::Filling::State::Abandoned;
+      c.shared->head.reset();
+    }
     if (lock) lock.unlock();
     bump(c.zone->counters().too_large);
     c.fill.reset();
@@ -342,6 +345,7 @@ void finish_cache(Exchange& x) {
     std::lock_guard lock(c.shared->mu);
     if (c.shared->state == cache::Filling::State::Streaming)
       c.shared->state = whole ? cache::Filling::State::Complete : cache::Filling::State::Abandoned;
+    c.shared->head.reset();  // the entry's body points at the fill: no cycle back (readers hold their own)
   }
   c.fill.reset();
   c.fill_body = std::string();  // a large body's buffer is not kept by the connection
