@@ -167,7 +167,52 @@ def main():
             s, plan = g2.admin("/plan")
             check('"migrations":[' in plan and '"reports"' in plan, f"/plan lists the migrations: {plan[-300:]}")
 
+        def a_stale_answer_counts_against_the_new_side():
+            # The route caches with `stale http_5xx`: once the migration moves the path, the
+            # new side's 500 is answered with the old side's stored page (STALE, a 200 to
+            # the client), and still counts as the new side's error for the rollback rule.
+            cached = f"""listen http :80
+upstream old {{
+  server "{old.addrs[0]}"
+}}
+upstream new {{
+  server "{new_addr}"
+}}
+cache pages {{
+  memory 1MiB
+}}
+site "m.test" {{
+  route / {{
+    to old
+    cache pages {{
+      valid 200 1s
+      stale http_5xx
+    }}
+    response_header X-Cache $upstream_cache_status
+  }}
+}}
+migration "cached api" {{
+  move /api/** from old to new
+  shift 100%
+  start "2099-01-01T00:00:00Z"
+}}
+"""
+            g = h.gateway(cached, name="cached")
+            page = "/api/page"
+            s, hd, _ = get(g.url(page), "-H", "Host: m.test")
+            expect_eq((s, hd.get("x-cache")), (200, "MISS"), "stored from the old side (the migration has not begun)")
+            s, body = g.admin("/migrations/cached%20api/promote", "POST")
+            expect_eq(s, 200, f"promote: {body}")
+            time.sleep(1.3)  # the page's `valid 200 1s` passes
+            s, hd, _ = get(g.url(page), "-H", "Host: m.test")
+            expect_eq((s, hd.get("x-cache")), (200, "STALE"), "the new side's 500, answered stale")
+            text = g.metrics()
+            errors = [l for l in text.splitlines()
+                      if l.startswith('banyan_migration_errors_total{migration="cached api",side="new"}')]
+            check(errors and int(errors[0].split()[-1]) == 1, f"the stale answer is the new side's error: {errors}")
+
         h.case("a new side that fails is rolled back by its rule", a_failing_new_side_is_rolled_back)
+        h.case("a stale answer from the cache still counts as the new side's error", a_stale_answer_counts_against_the_new_side)
         h.case("an operator pauses, resumes, promotes and rolls back; a restart keeps decisions",
                an_operator_steers_a_migration)
         bad.shutdown()

@@ -295,6 +295,7 @@ Step use_upstream_answer(Exchange& x, Step s) {
     if (!may_stand_in(x, stale_bit(x.error.kind), now)) return s;
     x.error_text = "served stale: " + x.error.detail;  // the access log keeps the cause
     x.error = {};
+    c.stood_in = true;
     return serve(x, c.entry, Status::Stale);
   }
   if (s != Step::Next) return s;
@@ -303,6 +304,7 @@ Step use_upstream_answer(Exchange& x, Step s) {
   if (may_stand_in(x, stale_bit(st), now)) {
     note_upstream_status(x);
     x.up.clean = false;  // its body is not read: the connection closes
+    c.stood_in = true;
     return serve(x, c.entry, Status::Stale);
   }
   begin_fill(x, now);

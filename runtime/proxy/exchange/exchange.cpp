@@ -45,7 +45,7 @@ void Exchange::reset() {
     cache.has_status = false;
     cache.entry.reset();
     cache.serve.reset();
-    cache.validating = cache.updating = cache.filling = cache.streaming = cache.not_modified = false;
+    cache.validating = cache.updating = cache.filling = cache.streaming = cache.stood_in = cache.not_modified = false;
     cache.shared.reset();
     cache.fill.reset();
   }

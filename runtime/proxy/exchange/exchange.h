@@ -139,6 +139,7 @@ struct CacheLeg {
   bool updating = false;     // this exchange holds `entry`'s updating mark
   bool filling = false;      // this exchange holds the zone's fill of `key` (collapsing)
   bool streaming = false;    // this exchange answers from another's fill as it arrives
+  bool stood_in = false;     // a stale entry answers for an upstream that failed (or sent a 5xx)
   bool not_modified = false;  // `serve` answers the client's conditional with a 304
   std::shared_ptr<cache::Filling> shared;  // the fill's state others read (holder and readers)
   std::shared_ptr<cache::Entry> fill;  // the response being stored (its body: `shared`'s, or fill_body)

@@ -31,12 +31,14 @@ void record_outcome(Exchange& x) {
     up.hold(nullptr);
   }
   if (x.cache.zone) finish_cache(x);
-  // A migration's sides, for its rollback rule: every exchange that went to an upstream
-  // (a stored answer did not, unless it stood in for the upstream's failure).
-  const bool from_cache = x.cache.serve && x.cache.status != cache::Status::Stale;
-  if (x.side.migration != plan::kNone && up.pu && !from_cache) {
-    const bool failed = x.status >= 500 || (x.error.source == ExchangeError::Source::Upstream &&
-                                            x.error.kind != ExchangeError::Kind::None);
+  // A migration's sides, for its rollback rule: every exchange that asked an upstream
+  // (an answer from the cache alone did not). A stale answer that stood in for a failed
+  // upstream is that upstream's failure: the client was spared, the rule must not be.
+  const CacheLeg& c = x.cache;
+  const bool asked = !c.serve || c.stood_in || c.status == cache::Status::Revalidated;
+  if (x.side.migration != plan::kNone && up.pu && asked) {
+    const bool failed = x.status >= 500 || c.stood_in ||
+                        (x.error.source == ExchangeError::Source::Upstream && x.error.kind != ExchangeError::Kind::None);
     x.gen->migrations[x.side.migration].runtime->sides[x.side.moved ? 1 : 0].record(failed, x.upstream_status[0] == '5',
                                                                                      us);
   }
