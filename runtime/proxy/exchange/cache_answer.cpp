@@ -93,6 +93,7 @@ Step serve(Exchange& x, std::shared_ptr<const cache::Entry> e, Status s) {
   x.cache.serve = std::move(e);
   x.cache.status = s;
   x.cache.has_status = true;
+  x.shadow.reset();  // the client gets the stored answer: no primary response to compare the copy with
   return Step::Cached;
 }
 
