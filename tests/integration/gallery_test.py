@@ -37,6 +37,12 @@ def main():
 
         page = "/bytes/64?h=Cache-Control:max-age%3D1"
 
+        def root_miss_then_hit():
+            s, hd, body = get("/")
+            expect_eq((s, hd.get("x-cache")), (200, "MISS"), "the first GET /")
+            s2, hd2, body2 = get("/")
+            expect_eq((s2, hd2.get("x-cache"), body2), (200, "HIT", body), "the second GET / (`valid 200 6h`)")
+
         def miss_then_hit():
             s, hd, body = get(page)
             expect_eq((s, hd.get("x-cache")), (200, "MISS"), "the first request")
@@ -45,7 +51,7 @@ def main():
             expect_eq((s2, hd2.get("x-cache"), body2), (200, "HIT", body), "the second request")
             check("x-upstream" not in hd2, f"a HIT asked no upstream, so X-Upstream is left out: {hd2}")
             check("age" in hd2 and "strict-transport-security" in hd2, f"Age and HSTS on the HIT: {hd2}")
-            expect_eq(monolith.heads(b"GET /bytes/64"), 1, "requests the monolith received")
+            expect_eq(monolith.heads(b"GET /bytes/64"), 1, "requests the monolith received for the page")
 
         def stale_when_the_monolith_stops():
             h.stop(monolith.proc)
@@ -56,7 +62,8 @@ def main():
             s, hd, _ = get("/bytes/65")  # never stored: nothing stands in for the monolith
             check(s in (502, 503, 504), f"an unstored page: {s} {hd}")
 
-        h.case("the gallery's / is stored, then answered from the cache", miss_then_hit)
+        h.case("the gallery's / is stored, then answered from the cache", root_miss_then_hit)
+        h.case("a page that says max-age=1 is stored, then answered from the cache", miss_then_hit)
         h.case("with the monolith stopped, the expired page is served stale", stale_when_the_monolith_stops)
 
 
