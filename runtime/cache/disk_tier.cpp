@@ -361,7 +361,7 @@ void DiskTier::add_locked(Item item) {
 }
 
 void DiskTier::remove_locked(Lru::iterator it) {
-  auto drop = [&](std::unordered_map<std::string, std::vector<Lru::iterator>>& m, const std::string& k) {
+  auto drop = [&](StringMap<std::vector<Lru::iterator>>& m, const std::string& k) {
     auto v = m.find(k);
     if (v == m.end()) return;
     std::erase(v->second, it);
@@ -431,7 +431,7 @@ std::shared_ptr<Entry> DiskTier::find(std::string_view key, std::span<const plan
   std::string name;
   {
     std::lock_guard lock(mu_);
-    auto k = by_key_.find(std::string(key));
+    auto k = by_key_.find(key);
     if (k == by_key_.end()) return nullptr;
     for (Lru::iterator it : k->second) {
       if (!vary_matches(it->vary, request)) continue;
@@ -474,7 +474,7 @@ std::shared_ptr<Entry> DiskTier::find(std::string_view key, std::span<const plan
 
 void DiskTier::touch(std::string_view key, const Pairs& vary, int64_t now_ms) {
   std::lock_guard lock(mu_);
-  auto k = by_key_.find(std::string(key));
+  auto k = by_key_.find(key);
   if (k == by_key_.end()) return;
   for (Lru::iterator it : k->second) {
     if (it->vary != vary) continue;
@@ -593,7 +593,7 @@ size_t DiskTier::remove_uri(std::string_view uri) {
   {
     std::lock_guard lock(mu_);
     std::erase_if(pending_, [&](const auto& kv) { return kv.second.uri == uri; });
-    auto u = by_uri_.find(std::string(uri));
+    auto u = by_uri_.find(uri);
     if (u == by_uri_.end()) return 0;
     const std::vector<Lru::iterator> items = u->second;
     for (Lru::iterator it : items) {
@@ -613,7 +613,7 @@ size_t DiskTier::purge(std::string_view key, bool prefix) {
     std::erase_if(pending_, [&](const auto& kv) { return matches(kv.second.key); });
     std::vector<Lru::iterator> items;
     if (!prefix) {
-      if (auto k = by_key_.find(std::string(key)); k != by_key_.end()) items = k->second;
+      if (auto k = by_key_.find(key); k != by_key_.end()) items = k->second;
     } else {
       for (const auto& [k, v] : by_key_)
         if (matches(k)) items.insert(items.end(), v.begin(), v.end());

@@ -166,8 +166,8 @@ class DiskTier {
 
   std::mutex mu_;  // the index and the pending writes
   Lru lru_;
-  std::unordered_map<std::string, std::vector<Lru::iterator>> by_key_;
-  std::unordered_map<std::string, std::vector<Lru::iterator>> by_uri_;
+  StringMap<std::vector<Lru::iterator>> by_key_;
+  StringMap<std::vector<Lru::iterator>> by_uri_;
   std::unordered_map<std::string, Lru::iterator> by_name_;
   // The latest queued write of each file name: a write whose seq is no longer there
   // was superseded or removed (purge, invalidation) and is skipped.

@@ -166,7 +166,7 @@ std::shared_ptr<const Entry> Zone::find_memory(std::string_view key, std::span<c
                                                int64_t now_ms, bool& touch) {
   Shard& s = shard_of(key);
   std::lock_guard lock(s.mu);
-  auto k = s.keys.find(std::string(key));
+  auto k = s.keys.find(key);
   if (k == s.keys.end()) return nullptr;
   std::vector<Lru::iterator>& variants = k->second;
   for (size_t i = 0; i < variants.size(); ++i) {
@@ -302,7 +302,7 @@ size_t Zone::invalidate(std::string_view uri) {
   {
     UriShard& u = uri_shard_of(uri);
     std::lock_guard lock(u.mu);
-    auto it = u.keys.find(std::string(uri));
+    auto it = u.keys.find(uri);
     if (it != u.keys.end())
       for (const auto& [key, n] : it->second) keys.push_back(key);
   }
@@ -329,7 +329,7 @@ size_t Zone::invalidate(std::string_view uri) {
 
 size_t Zone::purge(std::string_view key, bool prefix) {
   size_t n = 0;
-  auto drop = [&](Shard& s, std::unordered_map<std::string, std::vector<Lru::iterator>>::iterator k) {
+  auto drop = [&](Shard& s, StringMap<std::vector<Lru::iterator>>::iterator k) {
     std::vector<Lru::iterator>& variants = k->second;
     n += variants.size();
     while (!variants.empty()) erase_locked(s, variants, variants.size() - 1);
@@ -338,7 +338,7 @@ size_t Zone::purge(std::string_view key, bool prefix) {
   if (!prefix) {
     Shard& s = shard_of(key);
     std::lock_guard lock(s.mu);
-    if (auto k = s.keys.find(std::string(key)); k != s.keys.end()) drop(s, k);
+    if (auto k = s.keys.find(key); k != s.keys.end()) drop(s, k);
   } else {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
@@ -390,7 +390,7 @@ void Zone::end_fill(std::string_view key, bool pass, int64_t now_ms) {
     s.fills[std::string(key)] = {0, now_ms + kPassMs, nullptr};
     return;
   }
-  s.fills.erase(std::string(key));
+  if (auto it = s.fills.find(key); it != s.fills.end()) s.fills.erase(it);
 }
 
 std::shared_ptr<Zone> Zones::get(std::string_view name, uint64_t memory, uint64_t max_entry, int64_t inactive_ms) {

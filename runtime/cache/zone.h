@@ -17,6 +17,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,15 @@ class DiskTier;
 // The stored value of a selecting field the request did not have: a NUL, which no
 // parsed field value can hold (runtime/http refuses it), so it equals no real value.
 inline const std::string kVaryAbsent(1, '\0');
+
+// A map by string that a string_view finds without building a string (C++20's
+// heterogeneous lookup): a cache lookup on the request path allocates no key.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 // One stored response.
 struct Entry {
@@ -163,18 +173,18 @@ class Zone {
   struct alignas(64) Shard {  // its own cache lines: two workers on two shards do not share one
     std::mutex mu;
     // key -> its variants, each with its place in the LRU list (front: most recent).
-    std::unordered_map<std::string, std::vector<Lru::iterator>> keys;
+    StringMap<std::vector<Lru::iterator>> keys;
     Lru lru;
     struct FillMark {
       int64_t lease_until = 0, pass_until = 0;  // Unix ms
       std::shared_ptr<Filling> filling;
     };
-    std::unordered_map<std::string, FillMark> fills;  // by key
+    StringMap<FillMark> fills;  // by key
   };
   // The URI index: uri -> the keys stored for it, each with its number of variants.
   struct alignas(64) UriShard {
     std::mutex mu;
-    std::unordered_map<std::string, std::vector<std::pair<std::string, uint32_t>>> keys;
+    StringMap<std::vector<std::pair<std::string, uint32_t>>> keys;
   };
   Shard& shard_of(std::string_view key);
   UriShard& uri_shard_of(std::string_view uri);

@@ -14,6 +14,7 @@ import sys
 import urllib.parse
 
 from harness import Harness, TestFailure, check, curl, expect_eq, metric, parse_response, wait_until
+from cache_test import Answer  # the conformance suite's answer, X-Cache and X-Count read
 
 HOST = "disk.test"
 BOUND = 64 * 1024  # the `bounded` zone's disk SIZE
@@ -53,15 +54,6 @@ site default {
 """
 
 
-class Answer:
-    def __init__(self, status, headers, body):
-        self.status, self.headers, self.body = status, headers, body
-        self.cache = headers.get("x-cache", "")
-        xc = headers.get("x-count")
-        self.count = int(xc) if isinstance(xc, str) and xc.isdigit() else None
-
-    def __repr__(self):
-        return f"<{self.status} X-Cache={self.cache!r} X-Count={self.count} body={self.body[:60]!r}>"
 
 
 def files(directory):
