@@ -46,6 +46,9 @@ inline constexpr size_t kLingerBytes = 4u << 20;
 // worker's pool buffers are that size.
 inline constexpr size_t kTlsRecord = 16 << 10;
 static_assert(BufferPool::kSize >= kTlsRecord);
+// Room for a typical response head at once, not three doublings on every new
+// connection's first response.
+inline constexpr size_t kTypicalResponseHead = 384;
 // A PROXY protocol header fits a fresh buffer whole: no growth while reading one.
 static_assert(BufferPool::kSize >= http::kProxyV2MaxBytes);
 
@@ -73,6 +76,7 @@ class Http1Session final : public SessionBase, public Downstream {
     facts_ = {{}, {}, server_port_, listener.https, listener.binding, listener.show_error_details, {}};
     set_peer(ip_of(peer.address()), peer.port());
     hl_ = {limits_.request_line, limits_.header_bytes, limits_.header_count};
+    out_.reserve(kTypicalResponseHead);
   }
 
   // `self` keeps the session alive for as long as the coroutine runs.
@@ -204,6 +208,9 @@ template <class Stream>
 awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
   weak_self_ = self;
   worker_.add_session(this);
+  // Armed once at a real deadline, later than every other connection's: no timerfd
+  // change per connection (a timer armed for "now" would fire at once and re-arm).
+  clock_.set(Phase::Head, limits_.header_timeout_ms);
   clock_.start(self);
   error_code ec;
   // A PROXY protocol header comes before anything else, TLS included.
@@ -569,8 +576,7 @@ auto on_exit(Worker& worker) {
 }  // namespace
 
 void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer, const ListenerInfo& listener) {
-  error_code ec;
-  socket.set_option(tcp::no_delay(true), ec);
+  // TCP_NODELAY comes from the listening socket (Linux passes it on at accept).
   if (listener.https) {
     using TlsStream = asio::ssl::stream<tcp::socket>;
     std::shared_ptr<const TlsContexts> tls = worker.gateway().tls();

@@ -41,9 +41,11 @@ class Watchdog {
   void watch_upstream(boost::asio::ip::tcp::socket* s) { upstream_ = s; }
   void cancel_all();
 
-  // Arms the timer; each expiry re-arms it until stop(). A completion handler, not a
-  // coroutine: a connection is one coroutine (its session), its watchdog a timer wait.
-  // `keep` holds the connection's owner alive while a wait is pending.
+  // Arms the timer at the deadline set() gave (call it first: the constructor's
+  // deadline is "now", which would fire at once); each expiry re-arms it until stop().
+  // A completion handler, not a coroutine: a connection is one coroutine (its
+  // session), its watchdog a timer wait. `keep` holds the connection's owner alive
+  // while a wait is pending.
   void start(std::shared_ptr<void> keep);
   void stop() {
     stopped_ = true;

@@ -7,6 +7,7 @@
 // atomic.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <list>
@@ -14,7 +15,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -23,6 +23,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/intrusive/list.hpp>
 
 #include "runtime/balance/least_conn.h"
 #include "runtime/balance/rng.h"
@@ -53,6 +54,33 @@ struct WorkerUpstream {
   std::optional<balance::LeastConn> least_conn;
 };
 
+// Spare objects a worker keeps for the next request, with no fixed cap: what a
+// housekeeping tick saw unused all along (the fewest spare at any moment since the
+// last trim) goes back to the heap. Steady load keeps what it uses, with no malloc
+// per request whatever the concurrency; after a burst the spares are freed within
+// two ticks, so an idle worker holds none.
+template <class T>
+class SpareList {
+ public:
+  T take() {
+    if (items_.empty()) return T();
+    T t = std::move(items_.back());
+    items_.pop_back();
+    low_ = std::min(low_, items_.size());
+    return t;
+  }
+  void give(T t) { items_.push_back(std::move(t)); }
+  size_t size() const { return items_.size(); }
+  void trim() {
+    items_.resize(items_.size() - std::min(low_, items_.size()));
+    low_ = items_.size();
+  }
+
+ private:
+  std::vector<T> items_;
+  size_t low_ = 0;
+};
+
 // Spare fixed-size buffers: an idle keep-alive connection gives its buffer back, so
 // it costs its socket and its session, not a request's buffers.
 class BufferPool {
@@ -60,9 +88,10 @@ class BufferPool {
   static constexpr size_t kSize = 16 << 10;
   std::unique_ptr<char[]> get();
   void put(std::unique_ptr<char[]> b);
+  void trim() { spare_.trim(); }
 
  private:
-  std::vector<std::unique_ptr<char[]>> spare_;
+  SpareList<std::unique_ptr<char[]>> spare_;
 };
 
 // Spare field arrays for parsed heads (limits.header_count entries each), kept like
@@ -73,10 +102,11 @@ class FieldPool {
   std::unique_ptr<plan::HeaderField[]> get();
   void put(std::unique_ptr<plan::HeaderField[]> f);
   size_t count() const { return count_; }
+  void trim() { spare_.trim(); }
 
  private:
   size_t count_;
-  std::vector<std::unique_ptr<plan::HeaderField[]>> spare_;
+  SpareList<std::unique_ptr<plan::HeaderField[]>> spare_;
 };
 
 struct ListenerInfo {
@@ -89,7 +119,8 @@ struct ListenerInfo {
 };
 
 // A session the worker can ask to finish (graceful shutdown).
-class SessionBase {
+// A connection, on its worker's list (intrusive: no allocation per connection).
+class SessionBase : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
   virtual ~SessionBase() = default;
   virtual void drain() = 0;  // close when idle; after the current response otherwise
@@ -125,8 +156,8 @@ class Worker {
   balance::Rng& rng() { return rng_; }
   void next_request_id(char out[32]);
 
-  void add_session(SessionBase* s) { sessions_.insert(s); }
-  void remove_session(SessionBase* s) { sessions_.erase(s); }
+  void add_session(SessionBase* s) { sessions_.push_back(*s); }
+  void remove_session(SessionBase* s) { s->unlink(); }
   bool draining() const { return draining_; }
   // Shadow copies this worker has in flight (exchange/shadow.h caps them).
   uint32_t& shadows_in_flight() { return shadows_in_flight_; }
@@ -137,7 +168,9 @@ class Worker {
 
   Gateway& gateway_;
   unsigned index_;
-  boost::asio::io_context io_{1};
+  // Only this worker's thread starts, completes or cancels operations on its sockets
+  // and timers (other threads post, or stop the context): no lock per descriptor.
+  boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::thread thread_;
   std::list<boost::asio::ip::tcp::acceptor> acceptors_;
   std::vector<ListenerInfo> listeners_;
@@ -150,7 +183,7 @@ class Worker {
   AccessLog log_;
   balance::Rng rng_;
   uint64_t request_prefix_ = 0, request_counter_ = 0;
-  std::unordered_set<SessionBase*> sessions_;
+  boost::intrusive::list<SessionBase, boost::intrusive::constant_time_size<false>> sessions_;
   bool draining_ = false;
   uint32_t shadows_in_flight_ = 0;
 };

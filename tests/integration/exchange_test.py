@@ -11,7 +11,9 @@
      (a Python origin in this file kills its open connections on a switch);
   d. access log lines name the upstream, and under a migration its name, side, bucket;
   e. an absolute-form target with the scheme's default port is the same authority as
-     a Host without it; an https:// target on a plain-HTTP listener is refused.
+     a Host without it; an https:// target on a plain-HTTP listener is refused;
+  f. a pooled connection the upstream closed while idle is probed before reuse when it
+     idled over 100 ms, and retried on a new connection when it was taken sooner.
 
 usage: exchange_test.py BANYAN BANYAN_ORIGIN
 """
@@ -264,6 +266,43 @@ class FlakyReplicas:
     def hits(self, i, seq):
         with self.lock:
             return sum(1 for r, s, _ in self.received if r == i and s == seq)
+
+
+class QuietCloser:
+    """An origin that answers one request per connection with a keep-alive response
+    (no `Connection: close`) and then closes the connection."""
+
+    def __init__(self):
+        self.requests = 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.addr = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.listener.accept()
+            except OSError:
+                return
+            with c:
+                c.settimeout(5)
+                buf = b""
+                try:
+                    while b"\r\n\r\n" not in buf:
+                        chunk = c.recv(65536)
+                        if not chunk:
+                            break
+                        buf += chunk
+                    if b"\r\n\r\n" in buf:
+                        self.requests += 1
+                        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n")
+                except OSError:
+                    pass
+
+    def stop(self):
+        self.listener.close()
 
 
 def main():
@@ -526,6 +565,41 @@ site "r.test" {{
 
         h.case("the upstream's reason phrase arrives whole, though the body comes in pieces",
                the_upstream_reason_phrase_arrives_whole)
+
+        closer = QuietCloser()
+        gq = h.gateway(f"""listen http :80
+upstream quiet {{
+  server "{closer.addr}"
+}}
+site "q.test" {{
+  route / {{ to quiet }}
+}}
+""", name="quiet")
+
+        def a_pooled_connection_closed_while_idle():
+            try:
+                # The origin closes every connection after its answer, without saying so:
+                # the gateway pools each one, and finds it closed the next time.
+                warm = one_answer(gq.port, request("GET", "/q/warm", "q.test", "Connection: close\r\n"))
+                expect_eq(warm.status, 200, "the warm-up request")
+                # Idle for longer than the probe threshold: probed, closed, not used.
+                time.sleep(0.4)
+                r = one_answer(gq.port, request("GET", "/q/later", "q.test", "Connection: close\r\n"))
+                expect_eq(r.status, 200, "a request 400 ms later")
+                expect_eq(log_line(gq, "/q/later")["retries"], 0,
+                          "retries of a request 400 ms later (the dead pooled connection was probed and skipped)")
+                # Back at once: taken without a probe, it fails as a stale connection, and
+                # the request goes again on a new one.
+                for i in range(5):
+                    r = one_answer(gq.port, request("GET", f"/q/soon/{i}", "q.test", "Connection: close\r\n"))
+                    expect_eq(r.status, 200, f"request {i} sent right after the previous answer")
+                    check(log_line(gq, f"/q/soon/{i}")["retries"] <= 1, f"request {i}: {log_line(gq, f'/q/soon/{i}')}")
+                expect_eq(closer.requests, 7, "requests the origin answered (each once)")
+            finally:
+                closer.stop()
+
+        h.case("f. a pooled connection the upstream closed while idle: probed after 100 ms, retried before",
+               a_pooled_connection_closed_while_idle)
 
 
 def socket_accepts(addr):

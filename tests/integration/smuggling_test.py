@@ -194,6 +194,9 @@ def main():
 
         def connection_cap():
             capped = h.gateway(ROUTES, name="capped", upstreams={"app": app.addrs}, extra="[limits]\nconnections = 3\n")
+            # The harness's readiness probe was a connection too: it counts until the
+            # gateway has seen it close (a batch of accepts may come before that).
+            capped.wait_metric("banyan_connections_open", 0)
             held = [socket.create_connection(("127.0.0.1", capped.port), timeout=5) for _ in range(3)]
             capped.wait_metric("banyan_connections_open", 3)  # the gateway has accepted all three
             with socket.create_connection(("127.0.0.1", capped.port), timeout=5) as extra:

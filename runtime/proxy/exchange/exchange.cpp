@@ -26,7 +26,13 @@ ExchangeError::Source ExchangeError::source_of(Kind k) {
   }
 }
 
-Exchange::Exchange(Worker& w, Downstream& d, Watchdog& c) : worker(w), gw(w.gateway()), down(d), clock(c) {}
+// The request head for the upstream is built in `out`: room for a typical one at once,
+// not four doublings on every new connection's first request.
+inline constexpr size_t kTypicalRequestHead = 512;
+
+Exchange::Exchange(Worker& w, Downstream& d, Watchdog& c) : worker(w), gw(w.gateway()), down(d), clock(c) {
+  out.reserve(kTypicalRequestHead);
+}
 
 // Not release(): a connection destroyed with its io_context (the process stopping
 // with requests in flight) may outlive the worker's pools; its buffers just go back

@@ -24,6 +24,13 @@ using tcp = asio::ip::tcp;
 // An idle connection older than this is closed rather than reused (the worker's
 // housekeeping closes them too): upstreams commonly time keep-alive out at 60 s or less.
 inline constexpr auto kMaxIdleAge = std::chrono::seconds(30);
+// A connection that came back to the pool this recently is taken without a probe (a
+// recv syscall per request under load, which nginx does not make either): an upstream
+// closes idle connections after seconds, not milliseconds, and the rare one closed in
+// that window fails as a stale reused connection, which the retry rules send again
+// (retry_policy.h). An older one is probed: that is where an upstream's keep-alive
+// timeout and ours race.
+inline constexpr auto kProbeAfterIdle = std::chrono::milliseconds(100);
 
 uint32_t pick_endpoint(Exchange& x) {
   UpstreamLeg& up = x.up;
@@ -107,11 +114,14 @@ bool take_pooled(Exchange& x) {
   while (!pool.empty()) {
     IdleConnection c = std::move(pool.back());
     pool.pop_back();
+    const auto idle = now - c.since;
+    if (idle >= kMaxIdleAge) continue;
     // A pooled connection the upstream closed (or wrote to) while idle is not reused.
-    char probe;
-    ssize_t r = ::recv(c.socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-    bool alive = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && now - c.since < kMaxIdleAge;
-    if (!alive) continue;
+    if (idle >= kProbeAfterIdle) {
+      char probe;
+      ssize_t r = ::recv(c.socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (!(r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))) continue;
+    }
     up.socket.emplace(std::move(c.socket));
     x.clock.watch_upstream(&*up.socket);
     up.reused = true;

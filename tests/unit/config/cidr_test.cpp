@@ -3,7 +3,11 @@
 // random ranges and addresses.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+
+#include <array>
 #include <random>
+#include <vector>
 
 #include "runtime/config/cidr.h"
 #include "tests/support/property_seed.h"
@@ -150,6 +154,26 @@ TEST_CASE("membership agrees with a bit-by-bit oracle on random ranges and addre
     }
   }
   CHECK(inside > rounds);  // both answers were exercised, many times
+}
+
+TEST_CASE("IPv4 addresses print as inet_ntop prints them", "[cidr][property]") {
+  // format_ip writes IPv4 by hand (every connection's peer); inet_ntop is the oracle.
+  uint32_t seed = test::property_seed(17);
+  INFO("seed " << seed);
+  std::mt19937 rng(seed);
+  std::vector<uint32_t> cases = {0, 1, 0x7f000001, 0x0a000a00, 0xffffffff, 0x64646464, 0x09090909};
+  for (int i = test::property_rounds(20000); i > 0; --i) cases.push_back(static_cast<uint32_t>(rng()));
+  for (uint32_t v : cases) {
+    unsigned char raw[4] = {static_cast<unsigned char>(v >> 24), static_cast<unsigned char>(v >> 16),
+                            static_cast<unsigned char>(v >> 8), static_cast<unsigned char>(v)};
+    char want[INET_ADDRSTRLEN];
+    REQUIRE(inet_ntop(AF_INET, raw, want, sizeof want));
+    std::array<char, kIpTextMax> got;
+    size_t n = format_ip(ipv4(v), got);
+    INFO(want);
+    REQUIRE(std::string_view(got.data(), n) == want);
+    REQUIRE(got[n] == '\0');
+  }
 }
 
 }  // namespace banyan::config
