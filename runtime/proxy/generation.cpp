@@ -21,6 +21,7 @@ PlanLoad load_plan_or_routes(const std::string& path) {
   if (std::string_view(magic, sizeof magic) == std::string_view(plan::kMagic, sizeof plan::kMagic)) {
     plan::LoadResult r = plan::load_plan_file(path);
     if (!r.plan) out.error = path + ": invalid plan: " + r.error;
+    if (r.plan) out.source = plan_routes_source(*r.plan, out.source_error);
     out.plan = std::move(r.plan);
     return out;
   }

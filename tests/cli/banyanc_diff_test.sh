@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # banyanc diff as CI runs it: golden transcripts of tests/golden/diff/NAME.before.routes
 # against NAME.after.routes (text for every pair; json and markdown for one), the exit
-# codes and --fail-on, REV:PATH read from git, and the refusals (a plan, a file with
-# errors, a bad --at). UPDATE_GOLDEN=1 rewrites the transcripts; review their diff.
+# codes and --fail-on, REV:PATH read from git, compiled plans on either side, and the
+# refusals (an altered plan, a file with errors, a bad --at). UPDATE_GOLDEN=1 rewrites the transcripts; review their diff.
 # Also `route --batch` and `--at` offsets, which share the time parsing.
 set -uo pipefail
 banyanc=$(realpath "$1") root=$(realpath "$2")
@@ -110,10 +110,41 @@ expect_status 1 "migrate finish refuses routes in an included file" -- "$banyanc
 grep -q 'included file' "$work/err" || fail "no reason for the include refusal"
 expect_status 2 "migrate without finish is a usage error" -- "$banyanc" migrate users "$work/fin.routes"
 
+# Compiled plans carry their routes: a plan on either side gives the routes files' diff.
+for side in before after; do "$banyanc" compile "$g/policy.$side.routes" -o "$work/policy.$side.plan" 2>/dev/null; done
+expect_status 1 "routes files: the policy change" -- "$banyanc" diff "$g/policy.before.routes" "$g/policy.after.routes"
+sed '$d' "$work/out" >"$work/routes-diff"
+for pair in "policy.before.plan policy.after.plan" "policy.before.plan AFTER" "BEFORE policy.after.plan"; do
+  set -- $pair
+  a=$work/$1; b=$work/$2
+  [ "$1" = BEFORE ] && a=$g/policy.before.routes
+  [ "$2" = AFTER ] && b=$g/policy.after.routes
+  expect_status 1 "diff $1 $2: a plan reads as its routes" -- "$banyanc" diff "$a" "$b"
+  sed '$d' "$work/out" | cmp -s - "$work/routes-diff" || { fail "diff $1 $2 differs from the routes files' diff"; diff "$work/routes-diff" "$work/out"; }
+done
+expect_status 0 "a plan against the routes file it was compiled from: no change" -- "$banyanc" diff "$work/policy.after.plan" "$g/policy.after.routes"
+# A plan whose routes sources were altered, its checksum fixed up so the loader takes
+# it (XXH3 through libxxhash, which banyan links), is refused, not diffed as routes it
+# was not compiled from; without the fix-up, the loader's reason.
+python3 - "$work/policy.after.plan" "$work/altered.plan" "$work/damaged.plan" <<'PY' || fail "could not alter the plan"
+import ctypes, ctypes.util, struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find(b"route /")
+assert i > 0
+b[i + 6] = ord("x")  # `route /` becomes `route x` inside the stored source text
+open(sys.argv[3], "wb").write(b)
+xxh = ctypes.CDLL(ctypes.util.find_library("xxhash") or "libxxhash.so.0")
+xxh.XXH3_64bits.restype = ctypes.c_uint64
+xxh.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+struct.pack_into("<Q", b, 16, xxh.XXH3_64bits(bytes(b[24:]), len(b) - 24))
+open(sys.argv[2], "wb").write(b)
+PY
+expect_status 2 "a plan whose sources do not hash to its header is refused" -- "$banyanc" diff "$work/altered.plan" "$g/policy.after.routes"
+grep -q "is a plan whose routes sources do not match the source sha256" "$work/err" || fail "no reason for the altered sources"
+expect_status 2 "a damaged plan is refused with the loader's reason" -- "$banyanc" diff "$g/policy.after.routes" "$work/damaged.plan"
+grep -q "damaged.plan': invalid plan: checksum mismatch" "$work/err" || fail "no reason for the damaged plan"
+
 # Refusals.
-"$banyanc" compile "$g/policy.before.routes" -o "$work/p.plan" 2>/dev/null
-expect_status 2 "a compiled plan is refused with a reason" -- "$banyanc" diff "$work/p.plan" "$g/policy.after.routes"
-grep -q "is a compiled plan" "$work/err" || fail "no reason for the plan"
 printf 'site "a" {\n  route / {\n    to nowhere\n  }\n}\n' >"$work/broken.routes"
 expect_status 2 "a file with errors is refused with its diagnostics" -- "$banyanc" diff "$g/policy.before.routes" "$work/broken.routes"
 grep -q "error\[B0301\]" "$work/err" || fail "the error is not shown"
