@@ -105,9 +105,39 @@ expect_status 1 "migrate finish refuses a migration not at 100% now" -- "$banyan
 grep -q 'is not at 100% now' "$work/err" || fail "no reason for the refusal"
 cmp -s "$work/early.routes" "$work/early.orig" || fail "a refused finish changed the file"
 expect_status 1 "migrate finish names a migration that is not there" -- "$banyanc" migrate finish nope "$work/early.routes"
+# ... in included files: the gallery's migration, started long ago, declared in an
+# included file (migration.routes) whose own include holds the route it moves in part
+# (gallery.routes' `route /`). Each file is rewritten where it declares what changes;
+# the root is left as it is.
 mkdir -p "$work/gallery" && cp -r "$root/examples/image-gallery/." "$work/gallery/"
-expect_status 1 "migrate finish refuses routes in an included file" -- "$banyanc" migrate finish "extract image api" "$work/gallery/migration.routes"
-grep -q 'included file' "$work/err" || fail "no reason for the include refusal"
+sed -i 's/^  move \/api\/images\/\*\* from monolith to iotd$/&\n  start "2026-01-01T00:00:00Z"/' "$work/gallery/migration.routes"
+grep -q '^  start "2026-01-01' "$work/gallery/migration.routes" || fail "the test could not give the gallery's migration a start"
+printf '# The root: only includes.\ninclude "migration.routes"\n' >"$work/gallery/root.routes"
+cp -r "$work/gallery" "$work/gallery.orig"
+expect_status 0 "migrate finish rewrites the included files that declare the migration and the route" -- \
+  "$banyanc" migrate finish "extract image api" "$work/gallery/root.routes"
+grep -q "rewrote $work/gallery/migration.routes" "$work/err" || fail "migration.routes was not rewritten"
+grep -q "rewrote $work/gallery/gallery.routes" "$work/err" || fail "gallery.routes was not rewritten"
+cmp -s "$work/gallery/root.routes" "$work/gallery.orig/root.routes" || fail "the root, which declares neither, changed"
+python3 - "$work/gallery" <<'PY' || fail "the included files are not the routes the migration stood for"
+import sys
+d = sys.argv[1]
+m = open(d + "/migration.routes").read()
+g = open(d + "/gallery.routes").read()
+assert 'migration "' not in m, m
+assert m.startswith("# Extracting the image API"), "migration.routes lost its comments"
+assert g.startswith("# The image gallery from the nginx"), "gallery.routes lost its comments"
+assert "  # location / { proxy_pass http://image-gallery;" in g, "gallery.routes lost a route's comment"
+assert "  route /api/images/** {\n    to iotd\n    request_header Host $host\n" in g, g
+assert "  route / {\n    to monolith\n" in g, g
+PY
+for f in root migration gallery; do
+  expect_status 0 "... $f.routes is formatted" -- "$banyanc" fmt --check "$work/gallery/$f.routes"
+done
+expect_status 0 "... the result checks clean" -- "$banyanc" check "$work/gallery/root.routes"
+expect_status 0 "... and diff shows no change in where requests go" -- \
+  "$banyanc" diff --fail-on destination "$work/gallery.orig/root.routes" "$work/gallery/root.routes"
+grep -q '^1 change (1 split)' "$work/out" || fail "the diff of the finished gallery is not one split"
 expect_status 2 "migrate without finish is a usage error" -- "$banyanc" migrate users "$work/fin.routes"
 
 # Compiled plans carry their routes: a plan on either side gives the routes files' diff.
