@@ -111,7 +111,7 @@ PlanLoad load_plan_or_routes(const std::string& path);
 struct Prepared {
   std::shared_ptr<Generation> generation;  // null on error
   std::string error;
-  std::string warnings;  // names that do not resolve yet, one per line
+  std::string warnings;  // names that do not resolve yet, statements not carried out (unbuilt.h), one per line
 };
 
 // Prepares `plan` against the configuration; `previous` (may be null) lends its
