@@ -6,6 +6,7 @@
 #include "compiler/diff/render_diff.h"
 #include "compiler/diff/route_diff.h"
 #include "compiler/emit/emit_plan.h"
+#include "compiler/plan_sources.h"
 
 namespace banyan {
 
@@ -36,6 +37,14 @@ CompileOutcome compile_routes(const std::string& path) {
   source->ast = std::move(r.ast);
   out.source = std::move(source);
   return out;
+}
+
+std::shared_ptr<const RoutesSource> plan_routes_source(const plan::Plan& p, std::string& error) {
+  source::SourceManager sm;
+  diag::DiagnosticSink sink;
+  auto source = std::make_shared<RoutesSource>();
+  if (!parse_plan_sources(p, sm, sink, source->ast, error)) return nullptr;
+  return source;
 }
 
 ChangeReport diff_compiled(const RoutesSource& before, const RoutesSource& after, int64_t now_ms) {

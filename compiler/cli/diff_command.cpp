@@ -1,5 +1,6 @@
-// `banyanc diff OLD NEW`: both files checked (each may be REV:PATH, read from git),
-// then compiler/diff/ finds the requests whose outcome changes. Exit 0: no change
+// `banyanc diff OLD NEW`: both files checked (each may be REV:PATH, read from git), or
+// read back from a compiled plan's sources, then compiler/diff/ finds the requests
+// whose outcome changes. Exit 0: no change
 // that --fail-on counts; 1: some; 2: usage, I/O, or a file with errors.
 #include <iostream>
 #include <memory>
@@ -11,15 +12,17 @@
 #include "compiler/diag/render.h"
 #include "compiler/diff/render_diff.h"
 #include "compiler/diff/route_diff.h"
+#include "compiler/plan_sources.h"
 #include "compiler/source/git_file_reader.h"
-#include "runtime/plan/format.h"
+#include "runtime/plan/plan.h"
 
 namespace banyan::cli {
 namespace {
 
 constexpr const char* kDiffUsage =
     "usage: banyanc diff [--format text|json|markdown] [--fail-on KINDS] [--at TIME] OLD NEW\n"
-    "  OLD, NEW   routes files, or REV:PATH for a file as git revision REV holds it (main:routes/app.routes)\n"
+    "  OLD, NEW   routes files or compiled plans, or REV:PATH for a file as git revision REV holds it\n"
+    "             (main:routes/app.routes)\n"
     "  --fail-on  which changes exit 1, comma-separated: destination split upstream tls policy route uncertain,\n"
     "             or any (the default) or none\n"
     "  --at       the time migrations' shares are shown at: a timestamp, now (the default), +1h, -30m\n";
@@ -32,7 +35,20 @@ struct Side {
   CheckResult result;
 };
 
-// 0: checked clean; 2: unreadable, a plan, or errors (printed).
+// A compiled plan: its routes sources, parsed again (compiler/plan_sources.h).
+int load_plan(Side& s, std::string bytes) {
+  plan::LoadResult loaded = plan::load_plan(bytes);
+  if (!loaded.plan) {
+    std::cerr << "banyanc diff: '" << s.spec << "': invalid plan: " << loaded.error << "\n";
+    return 2;
+  }
+  std::string error;
+  if (parse_plan_sources(*loaded.plan, s.sm, s.sink, s.result.ast, error)) return 0;
+  std::cerr << diag::render_text(s.sink.all(), s.sm) << "banyanc diff: '" << s.spec << "' is a plan whose " << error << "\n";
+  return 2;
+}
+
+// 0: checked clean (a routes file) or read back (a plan); 2: unreadable, or errors (printed).
 int load(Side& s) {
   std::string revision;
   if (source::split_git_spec(s.spec, revision, s.path)) {
@@ -42,13 +58,9 @@ int load(Side& s) {
     s.reader = std::make_unique<source::DiskFileReader>();
   }
   std::string error;
-  if (auto head = s.reader->read(s.path, sizeof plan::kMagic, error);
-      head && head->compare(0, sizeof plan::kMagic, plan::kMagic, sizeof plan::kMagic) == 0) {
-    std::cerr << "banyanc diff: '" << s.spec
-              << "' is a compiled plan; diff reads routes files (a plan keeps no source of its routes): give the "
-                 "routes file it was compiled from, or REV:PATH for a committed one\n";
-    return 2;
-  }
+  if (auto bytes = s.reader->read(s.path, plan::kMaxPlanBytes, error);
+      bytes && bytes->compare(0, sizeof plan::kMagic, plan::kMagic, sizeof plan::kMagic) == 0)
+    return load_plan(s, std::move(*bytes));
   s.result = check_file(s.path, s.sm, s.sink, *s.reader);
   if (!s.result.read_ok || s.sink.error_count() > 0) {
     std::vector<diag::Diagnostic> errors;

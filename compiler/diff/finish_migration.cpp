@@ -1,9 +1,11 @@
 // Finishing a migration: classify the routes it acts on by their samples (all moved,
-// some moved, none), edit the root file's text by source ranges, format, check, and
-// prove the result with the diff against the file as it was.
+// some moved, none), edit the text of the files that declare them (the root or an
+// included file) by source ranges, format each edited file, check, and prove the
+// result with the diff against the files as they were.
 #include "compiler/diff/finish_migration.h"
 
 #include <algorithm>
+#include <map>
 
 #include "compiler/analysis/samples.h"
 #include "compiler/check_pipeline.h"
@@ -17,30 +19,52 @@
 namespace banyan::diff {
 namespace {
 
-constexpr source::FileId kRoot = 1;  // the first file a SourceManager holds
-
-// The root file as edited, every other file as the reader has it.
+// The edited files as rewritten, every other file as the reader has it.
 class OverlayReader : public source::FileReader {
  public:
-  OverlayReader(source::FileReader& base, std::string path, std::string text)
-      : base_(base), path_(std::move(path)), text_(std::move(text)) {}
+  OverlayReader(source::FileReader& base, const std::vector<FinishedFile>& files) : base_(base), files_(files) {}
   std::optional<std::string> read(const std::string& path, size_t max_bytes, std::string& error) override {
-    if (path == path_) return text_.size() > max_bytes ? text_.substr(0, max_bytes + 1) : text_;
+    for (const auto& f : files_)
+      if (f.path == path) return f.text.size() > max_bytes ? f.text.substr(0, max_bytes + 1) : f.text;
     return base_.read(path, max_bytes, error);
   }
   std::string canonical(const std::string& path) override { return base_.canonical(path); }
 
  private:
   source::FileReader& base_;
-  std::string path_, text_;
+  const std::vector<FinishedFile>& files_;
 };
 
 struct Edit {
   uint32_t begin, end;
   std::string text;
 };
+// Each file's edits, by the file they apply to.
+using Edits = std::map<source::FileId, std::vector<Edit>>;
 
-std::string slice(std::string_view text, source::SourceRange r) { return std::string(text.substr(r.begin, r.end - r.begin)); }
+std::string slice(const source::SourceManager& sm, source::SourceRange r) {
+  return std::string(sm.file(r.file).text().substr(r.begin, r.end - r.begin));
+}
+
+// Each edited file with its edits applied, in the formatter's layout (comments kept);
+// false, with `error`, if one no longer parses (a bug: nothing is written).
+bool rewrite(const source::SourceManager& sm, Edits& edits, std::vector<FinishedFile>& out, std::string& error) {
+  for (auto& [file, list] : edits) {
+    std::stable_sort(list.begin(), list.end(), [](const Edit& a, const Edit& b) { return a.begin > b.begin; });
+    std::string edited(sm.file(file).text());
+    for (const auto& e : list) edited.replace(e.begin, e.end - e.begin, e.text);
+    source::SourceManager fsm;
+    diag::DiagnosticSink fsink;
+    const std::string& path = sm.file(file).path();
+    parse::ParsedFile parsed = parse::parse_file(fsm.file(fsm.add(path, edited)), fsink, {});
+    if (!parsed.syntax_ok) {
+      error = "the rewritten " + path + " does not parse (a bug; nothing was written):\n" + diag::render_text(fsink.all(), fsm);
+      return false;
+    }
+    out.push_back({path, format::format_tokens(parsed.tokens)});
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -67,13 +91,12 @@ FinishResult finish_migration(const std::string& path, const std::string& name, 
   const size_t mi = static_cast<size_t>(mit - file.migrations.begin());
   auto refuse = [&](std::string why) {
     out.status = 1;
+    out.files.clear();
     out.error = std::move(why);
     return out;
   };
-  if (mig.range.file != kRoot) return refuse("the migration is written in an included file; finish it there");
-  std::string_view text = sm.file(kRoot).text();
   FileModel model(file);
-  std::vector<Edit> edits;
+  Edits edits;
 
   for (size_t s = 0; s < file.sites.size(); ++s) {
     if (mig.on_host && model.site_for_host(mig.on_host->text) != s) continue;
@@ -110,47 +133,40 @@ FinishResult finish_migration(const std::string& path, const std::string& name, 
         (any ? moved : kept)++;
       }
       if (moved == 0) continue;
-      if (route.range.file != kRoot) return refuse("route " + route_words(route) + " is in an included file; finish the migration there");
+      auto& in_route_file = edits[route.range.file];
       if (kept == 0) {
-        edits.push_back({route.action.upstream.range.begin, route.action.upstream.range.end, mig.to.text});
+        in_route_file.push_back({route.action.upstream.range.begin, route.action.upstream.range.end, mig.to.text});
         continue;
       }
       // A copy of the route for each moved pattern that takes some of its requests.
-      std::string whole = slice(text, route.range);
+      std::string whole = slice(sm, route.range);
       for (size_t k = 0; k < mig.paths.size(); ++k) {
         if (!pattern_used[k]) continue;
-        if (mig.paths[k].range.file != kRoot) return refuse("the moved paths are in an included file");
         std::string copy = whole;
         uint32_t base = route.range.begin;
         auto up = route.action.upstream.range, pm = route.path.range;
         // Replace the later range first, so the earlier one's offsets hold.
         copy.replace(up.begin - base, up.end - up.begin, mig.to.text);
-        copy.replace(pm.begin - base, pm.end - pm.begin, slice(text, mig.paths[k].range));
-        edits.push_back({route.range.begin, route.range.begin, copy + "\n"});
+        copy.replace(pm.begin - base, pm.end - pm.begin, slice(sm, mig.paths[k].range));
+        in_route_file.push_back({route.range.begin, route.range.begin, copy + "\n"});
       }
     }
   }
+  std::string_view text = sm.file(mig.range.file).text();
   uint32_t end = mig.range.end;
   while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
   if (end < text.size() && text[end] == '\n') ++end;
-  edits.push_back({mig.range.begin, end, ""});
-
-  std::stable_sort(edits.begin(), edits.end(), [](const Edit& a, const Edit& b) { return a.begin > b.begin; });
-  std::string edited(text);
-  for (const auto& e : edits) edited.replace(e.begin, e.end - e.begin, e.text);
+  edits[mig.range.file].push_back({mig.range.begin, end, ""});
 
   // The formatter's layout, then the whole check on the result.
-  source::SourceManager fsm;
-  diag::DiagnosticSink fsink;
-  parse::ParsedFile parsed = parse::parse_file(fsm.file(fsm.add(path, edited)), fsink, {});
-  if (!parsed.syntax_ok) return refuse("the rewritten file does not parse (a bug; nothing was written):\n" + diag::render_text(fsink.all(), fsm));
-  std::string formatted = format::format_tokens(parsed.tokens);
-  OverlayReader overlay(reader, path, formatted);
+  std::string error;
+  if (!rewrite(sm, edits, out.files, error)) return refuse(std::move(error));
+  OverlayReader overlay(reader, out.files);
   source::SourceManager nsm;
   diag::DiagnosticSink nsink;
   CheckResult after = check_file(path, nsm, nsink, overlay);
   if (!after.read_ok || nsink.error_count() > 0)
-    return refuse("the rewritten file does not check clean, so it was not written:\n" + diag::render_text(nsink.all(), nsm));
+    return refuse("the rewritten files do not check clean, so nothing was written:\n" + diag::render_text(nsink.all(), nsm));
 
   // The proof: every change is a moved request that now goes to the new upstream.
   DiffOptions options;
@@ -175,7 +191,6 @@ FinishResult finish_migration(const std::string& path, const std::string& name, 
                     render_text(d));
     }
   }
-  out.text = std::move(formatted);
   out.proof = summary(d);
   if (unknown_progress)
     out.proof += " (the migration has no `start`, so banyanc cannot see the gateway's progress: finish it only once "

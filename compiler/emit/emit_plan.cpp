@@ -2,8 +2,6 @@
 // by section; each site's decision tree is built from its rules (build_tree.h).
 #include "compiler/emit/emit_plan.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <filesystem>
 
@@ -11,6 +9,7 @@
 #include "compiler/emit/plan_writer.h"
 #include "compiler/parse/literals.h"
 #include "compiler/parse/patterns.h"
+#include "compiler/plan_sources.h"
 #include "migrations/schedule.h"
 #include "runtime/plan/format.h"
 
@@ -77,16 +76,10 @@ class Emitter {
     caches();
     migrations();  // before routes: routes list the migrations that split them
     for (size_t s = 0; s < f_.sites.size(); ++s) site(s);
+    for (source::FileId id = 1; id <= sm_.size(); ++id)
+      w_.sources.push_back({w_.str(sm_.file(id).path()), w_.str(sm_.file(id).text())});
     uint8_t sha[32] = {};
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-    for (source::FileId id = 1; id <= sm_.size(); ++id) {
-      std::string_view text = sm_.file(id).text();
-      EVP_DigestUpdate(ctx, text.data(), text.size());
-    }
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx, sha, &len);
-    EVP_MD_CTX_free(ctx);
+    sources_sha256(sm_, sha);
     return w_.finish(sha);
   }
 

@@ -65,6 +65,7 @@ std::string PlanWriter::finish(const uint8_t (&sha)[32]) {
   put_all(Section::Migrations, migrations);
   put_all(Section::MovePatterns, move_patterns);
   put_all(Section::ShiftSteps, shift_steps);
+  put_all(Section::Sources, sources);
   out.resize((out.size() + 7) / 8 * 8, '\0');
 
   Header h{};

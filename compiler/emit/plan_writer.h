@@ -42,6 +42,7 @@ class PlanWriter {
   std::vector<plan::Migration> migrations;
   std::vector<plan::MovePattern> move_patterns;
   std::vector<plan::ShiftStep> shift_steps;
+  std::vector<plan::SourceFile> sources;
 
   // The plan's bytes, with `sha` as the sources' SHA-256.
   std::string finish(const uint8_t (&sha)[32]);

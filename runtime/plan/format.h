@@ -28,9 +28,11 @@ static_assert(std::endian::native == std::endian::little, "plans are little-endi
 inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
 // Version 2: the decision tree branches on every path segment (Nodes, NodeKeys,
 // Entries, ChildSlots and CaptureRefs replace version 1's byte trie and its candidate
-// lists). A version-1 plan is refused with "recompile the routes".
-inline constexpr uint32_t kFormatVersion = 2;
-inline constexpr uint32_t kMinVersion = 2;
+// lists). Version 3: the plan carries its routes sources (Sources), so `banyanc diff`
+// reads a plan as it reads a routes file. Older plans are refused with "recompile the
+// routes".
+inline constexpr uint32_t kFormatVersion = 3;
+inline constexpr uint32_t kMinVersion = 3;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
 
@@ -87,6 +89,7 @@ enum class Section : uint32_t {
   Migrations,
   MovePatterns,
   ShiftSteps,
+  Sources,
   Count
 };
 inline constexpr uint32_t kSectionCount = static_cast<uint32_t>(Section::Count);
@@ -459,11 +462,20 @@ struct ShiftStep {
   int64_t duration_ms;  // 0 on a hold step and on the last
 };
 
+// One file of the routes the plan was compiled from, in load order (the root first,
+// then its includes as the loader read them): the path banyanc read it under and its
+// text. The header's source_sha256 hashes these texts. The runtime never reads them;
+// `banyanc diff` and a gateway's reload parse them again (compiler/plan_sources.h).
+struct SourceFile {
+  StrRef path;
+  StrRef text;
+};
+
 // No record has padding the compiler inserted, so equal plans are equal bytes.
 template <typename... T>
 inline constexpr bool kPlainRecords = ((std::is_trivially_copyable_v<T> && std::has_unique_object_representations_v<T>) && ...);
 static_assert(kPlainRecords<Header, SectionEntry, StrRef, Slice, Listener, Tls, Upstream, Server, Cache, Site, Host, Node,
                             NodeKey, Entry, ChildTable, ChildSlot, CaptureRef, Route, GlobSegment, ValueTest, HeaderOp, CachePolicy, CacheValid, Migration, MovePattern,
-                            ShiftStep>);
+                            ShiftStep, SourceFile>);
 
 }  // namespace banyan::plan

@@ -170,7 +170,7 @@ class PlanLoader {
            section(Section::ValueTests, p_.value_tests_) && section(Section::HeaderOps, p_.header_ops_) &&
            section(Section::CachePolicies, p_.cache_policies_) && section(Section::CacheValids, p_.cache_valids_) &&
            section(Section::Migrations, p_.migrations_) && section(Section::MovePatterns, p_.move_patterns_) &&
-           section(Section::ShiftSteps, p_.shift_steps_);
+           section(Section::ShiftSteps, p_.shift_steps_) && section(Section::Sources, p_.sources_);
   }
 
   // Every StrRef of every record points into Strings; every Slice into its section.
@@ -266,6 +266,8 @@ class PlanLoader {
       const ShiftStep& s = p_.shift_steps_[i];
       if (s.basis_points > 10000 || s.duration_ms < 0) return fail("shift step " + std::to_string(i) + ": share above 100% or negative duration");
     }
+    for (size_t i = 0; i < p_.sources_.size(); ++i)
+      if (!str(p_.sources_[i].path, Where{"source", i}) || !str(p_.sources_[i].text, Where{"source", i})) return false;
     return true;
   }
 

@@ -60,6 +60,7 @@ class Plan {
   std::span<const Migration> migrations() const { return migrations_; }
   std::span<const MovePattern> move_patterns() const { return move_patterns_; }
   std::span<const ShiftStep> shift_steps() const { return shift_steps_; }
+  std::span<const SourceFile> sources() const { return sources_; }
 
   // Derived at load time, indexed like the records they belong to.
   const re2::RE2* route_regex(uint32_t route) const { return route_regex_[route].get(); }
@@ -109,6 +110,7 @@ class Plan {
   std::span<const Migration> migrations_;
   std::span<const MovePattern> move_patterns_;
   std::span<const ShiftStep> shift_steps_;
+  std::span<const SourceFile> sources_;
 
   std::vector<std::unique_ptr<re2::RE2>> route_regex_, test_regex_, move_regex_;
   // Each Regexes entry's set tree, by the first index of its list (sorted).

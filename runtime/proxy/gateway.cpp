@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstring>
 #include <iostream>
-#include <set>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -115,37 +114,6 @@ std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::strin
   return out;
 }
 
-namespace {
-
-// What a compiled plan file changes, from what the plan keeps: route labels with their
-// action and upstream, and the migrations by name (the full diff needs the routes).
-std::string plan_file_changes(const plan::Plan& a, const plan::Plan& b) {
-  auto routes_of = [](const plan::Plan& p) {
-    std::set<std::string> out;
-    for (const plan::Route& r : p.routes()) {
-      std::string target = r.action == plan::ActionKind::Proxy ? std::string(p.str(p.upstreams()[r.upstream].name))
-                           : r.action == plan::ActionKind::Redirect ? "redirect"
-                                                                    : "respond";
-      out.insert(std::string(p.str(p.sites()[r.site].name)) + " " + std::string(p.str(r.pattern)) + " -> " + target);
-    }
-    return out;
-  };
-  auto x = routes_of(a), y = routes_of(b);
-  size_t added = 0, removed = 0;
-  for (const auto& r : y) added += x.count(r) == 0;
-  for (const auto& r : x) removed += y.count(r) == 0;
-  std::set<std::string> ma, mb;
-  for (const auto& m : a.migrations()) ma.insert(std::string(a.str(m.name)));
-  for (const auto& m : b.migrations()) mb.insert(std::string(b.str(m.name)));
-  std::string out = added == 0 && removed == 0 && ma == mb
-                        ? "routes and their targets unchanged"
-                        : std::to_string(added) + " route target(s) added, " + std::to_string(removed) + " removed" +
-                              (ma == mb ? "" : ", migrations changed");
-  return out + " (compiled plans: banyanc diff on their routes files says more)";
-}
-
-}  // namespace
-
 std::string Gateway::reload(const std::string& why, ReloadReport* report, bool dry_run) {
   auto fail = [&](std::string reason) {
     if (!dry_run) bump(metrics_.reloads_failed);
@@ -172,15 +140,16 @@ std::string Gateway::reload(const std::string& why, ReloadReport* report, bool d
                     " changes between http and https; that takes a restart");
     }
   }
-  // What changes, as `banyanc diff` says it (a routes file on both sides), or as far
-  // as two compiled plans tell.
+  // What changes, as `banyanc diff` says it (routes files and plans alike: a plan
+  // carries its routes), or why that is unknown.
   std::string changes, diff;
   if (current->routes_source && loaded.source) {
     ChangeReport c = diff_compiled(*current->routes_source, *loaded.source, unix_ms_now());
     changes = c.summary;
     diff = c.text;
   } else {
-    changes = plan_file_changes(*current->plan, *loaded.plan);
+    changes = "what changes is unknown: " + (loaded.source ? std::string("the serving plan's routes did not read back")
+                                                           : "the new plan's " + loaded.source_error);
   }
   if (report) {
     report->changes = changes;

@@ -5,6 +5,7 @@
 
 #include "compiler/compile.h"
 #include "runtime/proxy/migration_control.h"
+#include "runtime/proxy/unbuilt.h"
 
 namespace banyan::proxy {
 
@@ -21,6 +22,7 @@ PlanLoad load_plan_or_routes(const std::string& path) {
   if (std::string_view(magic, sizeof magic) == std::string_view(plan::kMagic, sizeof plan::kMagic)) {
     plan::LoadResult r = plan::load_plan_file(path);
     if (!r.plan) out.error = path + ": invalid plan: " + r.error;
+    if (r.plan) out.source = plan_routes_source(*r.plan, out.source_error);
     out.plan = std::move(r.plan);
     return out;
   }
@@ -176,6 +178,12 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
     pm.shift_begin_ms = migrations::shift_begin(pm.begin_ms, m.shadow_basis_points, m.shadow_duration_ms);
     pm.steps = migrations::steps_of(p.shift_steps().subspan(m.steps.first, m.steps.count));
     g->migrations.push_back(std::move(pm));
+  }
+
+  for (const Unbuilt& u : kUnbuilt) {
+    if (size_t n = u.uses(p))
+      out.warnings += "`" + std::string(u.statement) + "` (used " + std::to_string(n) +
+                      " time(s)): not carried out by this runtime yet; " + std::string(u.instead) + "\n";
   }
 
   for (const config::ListenBinding& b : config.listen) {

@@ -92,8 +92,8 @@ struct Generation {
   std::string sha256;                       // of the routes sources, hex
   uint64_t number = 0;                      // 1 for the first plan, +1 per successful reload
   int64_t loaded_unix_ms = 0;
-  // The checked routes, when the plan was compiled from a routes file here (a reload
-  // diffs them with the next ones); null for a compiled plan file.
+  // The routes the plan came from (a reload diffs them with the next ones): checked
+  // here, or read back from a compiled plan file; null when they did not read back.
   std::shared_ptr<const RoutesSource> routes_source;
 };
 
@@ -103,14 +103,15 @@ struct PlanLoad {
   std::unique_ptr<plan::Plan> plan;
   std::string error;
   std::string diagnostics;
-  std::shared_ptr<const RoutesSource> source;  // a routes file's checked routes
+  std::shared_ptr<const RoutesSource> source;  // the checked routes, or a plan's read back
+  std::string source_error;                    // why a plan's routes did not read back
 };
 PlanLoad load_plan_or_routes(const std::string& path);
 
 struct Prepared {
   std::shared_ptr<Generation> generation;  // null on error
   std::string error;
-  std::string warnings;  // names that do not resolve yet, one per line
+  std::string warnings;  // names that do not resolve yet, statements not carried out (unbuilt.h), one per line
 };
 
 // Prepares `plan` against the configuration; `previous` (may be null) lends its

@@ -59,6 +59,14 @@ def wait_until(cond, what, timeout=WAIT, interval=0.02):
 _handed_out = set()
 
 
+def find_banyanc(banyan_bin):
+    """banyanc beside banyan in the build tree, or $BANYANC: for the compiled-plan cases."""
+    path = os.environ.get("BANYANC") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(banyan_bin))),
+                                                     "compiler", "banyanc")
+    check(os.access(path, os.X_OK), f"banyanc not found at {path} (set $BANYANC): the compiled-plan case cannot run")
+    return path
+
+
 def free_port(host="127.0.0.1"):
     """A port nothing listens on now, and one this process has not handed out before (the
     kernel may offer a just-released port again: a gateway's admin port and its listener

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 
-from harness import (WAIT, Harness, check, connectable, expect_eq, free_port, get, metric, read_until_close, statuses,
+from harness import (WAIT, Harness, check, connectable, expect_eq, find_banyanc, free_port, get, metric, read_until_close, statuses,
                      wait_until)
 
 LOAD_CONNECTIONS = 50
@@ -178,6 +178,31 @@ def main():
                 check(body.startswith(lead) and "diffbody.routes:5:" in body and "error[B0301]" in body,
                       f"POST {path} answers with the diagnostics: {body}")
             expect_eq(version(g), "d2", "still serving after the refusals")
+            h.stop(g.proc)
+
+        def compiled_plan_reload_is_diffed():
+            # A compiled plan carries its routes, so a reload of a plan file says what
+            # changes as `banyanc diff` does, not only which route targets moved.
+            d = os.path.join(h.dir, "compiled-diff")
+            os.makedirs(d)
+            routes, plan = os.path.join(d, "app.routes"), os.path.join(d, "app.plan")
+
+            def compile_version(v):
+                write(routes, version_routes(v, app.addrs[0]))
+                r = subprocess.run([find_banyanc(h.banyan_bin), "compile", routes, "-o", plan + ".tmp"],
+                                   capture_output=True, text=True, timeout=WAIT)
+                check(r.returncode == 0, f"banyanc compile: {r.stdout} {r.stderr}")
+                os.replace(plan + ".tmp", plan)
+
+            compile_version("p1")
+            g = h.gateway("", name="plangw", plan=plan)
+            expect_eq(version(g), "p1", "serving the compiled p1")
+            compile_version("p2")
+            g.wait_stderr("reloaded (the plan file changed): plan 2 from")
+            check("; 1 change (1 policy)" in g.stderr(), f"the plan file's reload names its change: {g.stderr()}")
+            expect_eq(version(g), "p2", "serving the compiled p2")
+            s, body = g.admin("/reload?dry_run=1", "POST")
+            check(s == 200 and "changes: no change" in body, f"a dry run of the same plan: {s} {body}")
             h.stop(g.proc)
 
         def banyan_check():
@@ -386,6 +411,7 @@ site "o.test" {{
         h.case("a bad plan at reload keeps the old one", bad_plan_keeps_the_old_one)
         h.case("the plan file is watched", watch_reloads_on_change)
         h.case("POST /reload answers with the diff or the diagnostics; a dry run swaps nothing", reload_answers_with_the_diff)
+        h.case("a compiled plan's reload is diffed as its routes", compiled_plan_reload_is_diffed)
         h.case("banyan check: the configuration, its plan and their agreement", banyan_check)
         h.case("a deleted plan file: the loaded plan serves until it comes back", deleted_plan_file)
         h.case("SIGTERM drains", shutdown_drains)

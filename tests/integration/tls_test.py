@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from harness import WAIT, Harness, check, curl, expect_eq, free_port, get, raw
+from harness import WAIT, Harness, check, curl, expect_eq, find_banyanc, free_port, get, raw
 
 CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "certs")
 
@@ -57,13 +57,6 @@ def check_date(headers, what):
           f"{what}: Date in IMF-fixdate, got {value!r}")
     when = email.utils.parsedate_to_datetime(value).timestamp()
     check(abs(when - time.time()) < 86400, f"{what}: Date {value!r} is today")
-
-
-def find_banyanc(banyan_bin):
-    path = os.environ.get("BANYANC") or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(banyan_bin))),
-                                                     "compiler", "banyanc")
-    check(os.access(path, os.X_OK), f"banyanc not found at {path} (set $BANYANC): the compiled-plan case cannot run")
-    return path
 
 
 def renew_routes(directory, listen=("https :443",)):

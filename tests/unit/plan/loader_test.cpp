@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "compiler/emit/emit_plan.h"
+#include "compiler/plan_sources.h"
 #include "runtime/plan/plan.h"
 #include "tests/support/test_files.h"
 
@@ -107,12 +108,12 @@ TEST_CASE("a plan from a newer compiler is refused by version, not half-read", "
 
 TEST_CASE("a plan from an older compiler is refused with a message that says to recompile", "[plan]") {
   std::string bytes = compile_example("examples/image-gallery/gallery.routes");
-  uint32_t v = kMinVersion - 1;  // version 1: the byte trie with candidate lists
+  uint32_t v = kMinVersion - 1;  // version 2: the decision tree, without the routes sources
   std::memcpy(bytes.data() + 8, &v, 4);
   reseal(bytes);
   LoadResult r = load_plan(bytes);
   REQUIRE_FALSE(r.plan);
-  CHECK(r.error == "plan format version 1 is older than this build reads (2 to 2); recompile the routes");
+  CHECK(r.error == "plan format version 2 is older than this build reads (3 to 3); recompile the routes");
 }
 
 TEST_CASE("hostile plans with a valid checksum are refused by the record at fault", "[plan]") {
@@ -157,6 +158,37 @@ TEST_CASE("hostile plans with a valid checksum are refused by the record at faul
           SectionEntry* e = reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header) + sizeof(SectionEntry) * 12);
           e->record_size = 8;  // Entries: 16 bytes
         }).find("records of 8 bytes") != std::string::npos);
+  CHECK(refused([](std::string& b) { record<SourceFile>(b, Section::Sources, 1)->text.length = 0xFFFFFF00u; }) ==
+        "source 1: a string reference points outside the string table");
+}
+
+TEST_CASE("a plan carries its routes sources: each file's path and text, the root first, hashed in its header", "[plan]") {
+  LoadResult r = load_plan(compile_example("examples/image-gallery/migration.routes"));
+  INFO(r.error);
+  REQUIRE(r.plan);
+  REQUIRE(r.plan->sources().size() == 2);
+  const Plan& p = *r.plan;
+  CHECK(p.str(p.sources()[0].path).ends_with("examples/image-gallery/migration.routes"));
+  CHECK(p.str(p.sources()[1].path).ends_with("examples/image-gallery/gallery.routes"));
+  CHECK(p.str(p.sources()[0].text) == test::read_file(test::source_dir() + "/examples/image-gallery/migration.routes"));
+  CHECK(p.str(p.sources()[1].text) == test::read_file(test::source_dir() + "/examples/image-gallery/gallery.routes"));
+}
+
+TEST_CASE("a plan without routes sources loads (the runtime routes without them), and says so when its routes are asked for", "[plan]") {
+  // As random_file's plans in plan_matcher_test, emitted from routes held in memory.
+  std::string bytes = compile_example("examples/image-gallery/gallery.routes");
+  reinterpret_cast<SectionEntry*>(bytes.data() + sizeof(Header) + sizeof(SectionEntry) * 24)->count = 0;
+  reseal(bytes);
+  LoadResult r = load_plan(bytes);
+  INFO(r.error);
+  REQUIRE(r.plan);
+  CHECK(r.plan->sources().empty());
+  source::SourceManager sm;
+  diag::DiagnosticSink sink;
+  ast::File back;
+  std::string error;
+  CHECK_FALSE(parse_plan_sources(*r.plan, sm, sink, back, error));
+  CHECK(error.starts_with("routes sources are not in it"));
 }
 
 }  // namespace banyan::plan
