@@ -12,7 +12,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -24,6 +23,7 @@
 #include "runtime/proxy/exchange/exchange.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/http1_framing.h"
+#include "runtime/proxy/tls_stream.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
@@ -42,10 +42,6 @@ using Clock = std::chrono::steady_clock;
 inline constexpr int64_t kLingerMs = 2000;
 inline constexpr size_t kLingerBytes = 4u << 20;
 
-// The largest TLS record's payload (RFC 8446 5.1): what a gathered write fills; the
-// worker's pool buffers are that size.
-inline constexpr size_t kTlsRecord = 16 << 10;
-static_assert(BufferPool::kSize >= kTlsRecord);
 // Room for a typical response head at once, not three doublings on every new
 // connection's first response.
 inline constexpr size_t kTypicalResponseHead = 384;
@@ -63,11 +59,13 @@ config::IpAddress ip_of(const asio::ip::address& a) {
 template <class Stream>
 class Http1Session final : public SessionBase, public Downstream {
  public:
-  Http1Session(Worker& worker, Stream stream, const ListenerInfo& listener, const tcp::endpoint& peer)
+  // `stream` is what the Stream is made of (a socket; a socket and a TLS context).
+  template <class... StreamArgs>
+  Http1Session(Worker& worker, const ListenerInfo& listener, const tcp::endpoint& peer, StreamArgs&&... stream)
       : worker_(worker),
         gw_(worker.gateway()),
         limits_(gw_.config().limits),
-        stream_(std::move(stream)),
+        stream_(std::forward<StreamArgs>(stream)...),
         clock_(worker.io(), stream_.lowest_layer()),
         exchange_(worker, *this, clock_),
         server_port_(std::to_string(listener.bind.port)),
@@ -114,21 +112,9 @@ class Http1Session final : public SessionBase, public Downstream {
   template <class Buffers>
   awaitable<size_t> write_client(const Buffers& b, error_code& ec) {
     clock_.set(Phase::ClientWrite, limits_.body_timeout_ms);
-    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
-      // Asio's TLS stream encrypts one buffer of a sequence per write: a head and a
-      // body given apart become two records and two sendto calls. Gathered into one
-      // buffer of at most a record's size they leave as one (nginx's ssl_buffer_size).
-      size_t total = asio::buffer_size(b);
-      if (total <= kTlsRecord && std::distance(asio::buffer_sequence_begin(b), asio::buffer_sequence_end(b)) > 1) {
-        tls_out_ = worker_.buffers().get();  // back in wrote(): an idle connection keeps none
-        asio::buffer_copy(asio::buffer(tls_out_.get(), total), b);
-        return asio::async_write(stream_, asio::buffer(tls_out_.get(), total), asio::redirect_error(use_awaitable, ec));
-      }
-    }
     return asio::async_write(stream_, b, asio::redirect_error(use_awaitable, ec));
   }
   bool wrote(size_t n, const error_code& ec) {
-    if (tls_out_) worker_.buffers().put(std::move(tls_out_));
     bytes_out_ += n;
     if (ec) client_gone_ = true;
     return !ec;
@@ -186,8 +172,6 @@ class Http1Session final : public SessionBase, public Downstream {
   std::array<char, 1024> first_bytes_;  // an idle connection's next bytes (a typical request head fits)
   char request_id_[32];
   std::string out_;  // a response head
-  // TLS: a write gathered into one record's worth, a pool buffer for the write's length.
-  std::unique_ptr<char[]> tls_out_;
   bool closing_ = false, client_gone_ = false;
 
   // per request
@@ -218,7 +202,7 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
   if constexpr (!std::is_same_v<Stream, tcp::socket>) {
     if (!closing_) {
       clock_.set(Phase::Head, limits_.header_timeout_ms);
-      co_await stream_.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+      co_await stream_.async_handshake(asio::redirect_error(use_awaitable, ec));
       if (ec) closing_ = true;  // a failed handshake: nothing to answer
     }
   }
@@ -229,19 +213,12 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
     begin_request();
     if (in_.size() == 0) {
       // Idle before a request (the first, or the next on a keep-alive connection):
-      // `idle_timeout` closes it silently, as nginx's keepalive_timeout does. Plain TCP
-      // waits with no request buffer: the first bytes land in a small array of the
-      // session's (a read, not a readiness wait: Asio re-arms epoll for every wait).
+      // `idle_timeout` closes it silently, as nginx's keepalive_timeout does. It waits
+      // with no request buffer: the first bytes land in a small array of the session's
+      // (a read, not a readiness wait: that would cost a wake-up and a read more).
       clock_.set(Phase::Idle, limits_.idle_timeout_ms);
-      size_t n = 0;
-      if constexpr (std::is_same_v<Stream, tcp::socket>) {
-        release_request_memory();
-        n = co_await stream_.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
-      } else {
-        in_.acquire(worker_.buffers());
-        in_.make_room(4096, in_.cap);
-        n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
-      }
+      release_request_memory();
+      size_t n = co_await stream_.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
       if (ec || n == 0 || closing_) break;  // closed, reset or idle too long: nothing to answer
       took_first_bytes(n);
     }
@@ -369,10 +346,8 @@ void Http1Session<Stream>::begin_exchange() {
 
 template <class Stream>
 void Http1Session<Stream>::took_first_bytes(size_t n) {
-  if constexpr (std::is_same_v<Stream, tcp::socket>) {
-    in_.acquire(worker_.buffers());
-    std::memcpy(in_.data.get(), first_bytes_.data(), n);
-  }
+  in_.acquire(worker_.buffers());
+  std::memcpy(in_.data.get(), first_bytes_.data(), n);
   in_.end += n;
   bytes_in_ += n;
 }
@@ -578,15 +553,14 @@ auto on_exit(Worker& worker) {
 void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer, const ListenerInfo& listener) {
   // TCP_NODELAY comes from the listening socket (Linux passes it on at accept).
   if (listener.https) {
-    using TlsStream = asio::ssl::stream<tcp::socket>;
     std::shared_ptr<const TlsContexts> tls = worker.gateway().tls();
     if (!tls) return;  // a plan without `tls` cannot be serving an https listener; be safe anyway
-    auto s =
-        std::make_shared<Http1Session<TlsStream>>(worker, TlsStream(std::move(socket), tls->first()), listener, peer);
+    auto s = std::make_shared<Http1Session<TlsStream>>(worker, listener, peer, std::move(socket),
+                                                       tls->first().native_handle());
     s->keep(std::move(tls));
     asio::co_spawn(worker.io(), s->run(s), on_exit(worker));
   } else {
-    auto s = std::make_shared<Http1Session<tcp::socket>>(worker, std::move(socket), listener, peer);
+    auto s = std::make_shared<Http1Session<tcp::socket>>(worker, listener, peer, std::move(socket));
     asio::co_spawn(worker.io(), s->run(s), on_exit(worker));
   }
 }

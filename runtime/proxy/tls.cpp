@@ -80,9 +80,12 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
     // The server's order decides (testssl's "cipher_order"), over the curves of the
     // intermediate profile; OpenSSL's record buffers go back to its pool while a
     // connection is idle (nginx does the same): an idle keep-alive connection keeps
-    // no 34 KiB of them.
+    // no 34 KiB of them. A retried write may present its bytes at another address
+    // (tls_stream.h gathers them again); a read takes what the socket has, not one
+    // record header and then its body (two reads a record).
     SSL_CTX_set_options(raw, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_mode(raw, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(raw, 1);
     if (SSL_CTX_set1_groups_list(raw, plan::kDefaultGroups) != 1) {
       error = "tls " + name + ": OpenSSL refuses the groups '" + std::string(plan::kDefaultGroups) + "'";
       return nullptr;
