@@ -122,6 +122,7 @@ migrationStmt
   | 'bucket' ('cookie' STRING | 'header' STRING | 'query' STRING | IDENT STRING?) # mBucket
   | 'rollback' 'when' IDENT COMPARATOR threshold 'over' QUANTITY                 # mRollback
   | 'start' STRING                                                               # mStart
+  | 'testers' (IDENT | 'header' | 'cookie') STRING STRING                        # mTesters
   | 'allow' IDENT+                                                               # mAllow
   ;
 staleWord : IDENT | 'timeout' ;   // `timeout` is also a keyword of health checks

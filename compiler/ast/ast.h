@@ -279,6 +279,14 @@ struct Migration {
     SourceRange range;
   };
   std::optional<Rollback> rollback;
+  // `testers header "NAME" "VALUE"` (or cookie): a request carrying it goes to the new
+  // upstream whatever the share, for testing the new side before users see it.
+  struct Testers {
+    bool cookie = false;  // else a header
+    Text name, value;
+    SourceRange range;
+  };
+  std::optional<Testers> testers;
   std::optional<Text> start;
   std::vector<Name> allow;  // opt-ins: unsafe_methods
   SourceRange range;

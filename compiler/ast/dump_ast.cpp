@@ -218,6 +218,9 @@ class Dumper {
       line(2, "rollback " + m.rollback->metric.text + " " + m.rollback->comparator + " " +
                   (m.rollback->baseline ? m.rollback->baseline->text + " " + m.rollback->sign + " " : "") +
                   m.rollback->threshold_text + " over " + ms(m.rollback->window));
+    if (m.testers)
+      line(2, std::string("testers ") + (m.testers->cookie ? "cookie " : "header ") + q(m.testers->name.text) + " " +
+                  q(m.testers->value.text));
     if (m.start) line(2, "start " + q(m.start->text));
     if (!m.allow.empty()) line(2, "allow" + names(m.allow));
   }

@@ -188,6 +188,10 @@ std::string split_words(const ast::Migration& m, int64_t now_ms) {
   const char* buckets[] = {"cookie", "header", "query", "client_ip", "request_id"};
   out += "; bucket " + std::string(buckets[static_cast<int>(m.bucket)]) +
          (m.bucket_key.text.empty() ? "" : " " + quoted(m.bucket_key.text));
+  if (m.testers) {
+    out += std::string("; testers ") + (m.testers->cookie ? "cookie " : "header ") + quoted(m.testers->name.text) + " " +
+           quoted(m.testers->value.text);
+  }
   return out;
 }
 

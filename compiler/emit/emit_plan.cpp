@@ -216,6 +216,11 @@ class Emitter {
       r.allow_unsafe_methods = has(m.allow, "unsafe_methods");
       r.bucket = static_cast<BucketSource>(static_cast<uint8_t>(m.bucket));
       r.bucket_key = w_.str(m.bucket_key.text);
+      r.testers = !m.testers ? TestersSource::None : m.testers->cookie ? TestersSource::Cookie : TestersSource::Header;
+      if (m.testers) {
+        r.testers_name = w_.str(m.testers->name.text);
+        r.testers_value = w_.str(m.testers->value.text);
+      }
       if (m.rollback) {
         const auto& rb = *m.rollback;
         r.has_rollback = 1;

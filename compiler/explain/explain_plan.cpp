@@ -306,6 +306,10 @@ std::string explain_text(const Plan& p) {
       out += "\n";
     }
     out += "  bucket " + std::string(kBucket[static_cast<int>(m.bucket)]) + (m.bucket_key.length ? " " + quote(p.str(m.bucket_key)) : "") + "\n";
+    if (m.testers != TestersSource::None) {
+      out += std::string("  testers ") + (m.testers == TestersSource::Cookie ? "cookie " : "header ") + quote(p.str(m.testers_name)) +
+             " " + quote(p.str(m.testers_value)) + "\n";
+    }
     if (m.has_rollback) {
       bool rate = m.rollback_metric == Metric::ErrorRate || m.rollback_metric == Metric::Status5xxRate;
       int64_t v = m.rollback_threshold < 0 ? -m.rollback_threshold : m.rollback_threshold;

@@ -86,6 +86,15 @@ void migration_text(const Plan& p, const Migration& m, const RequestView& req, c
     if (!safe && !m.allow_unsafe_methods)
       out += "            but not this request: " + meth + " is not idempotent (`allow unsafe_methods` copies it)\n";
   }
+  if (m.testers != TestersSource::None) {
+    std::string which = std::string(m.testers == TestersSource::Cookie ? "cookie " : "header ") + quote(p.str(m.testers_name)) +
+                        " = " + quote(p.str(m.testers_value));
+    if (is_tester(p, m, req.headers)) {
+      out += "  side      " + to + ": a tester (" + which + "), whatever the share; not copied, not counted for rollback\n";
+      return;
+    }
+    out += "  testers   requests with " + which + " go to " + to + " whatever the share\n";
+  }
   if (m.steps.count == 0) {
     out += "  side      " + from + " (this migration only shadows)\n";
     return;

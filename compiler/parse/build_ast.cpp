@@ -380,6 +380,33 @@ class Builder {
         for (auto* n : x->IDENT()) {
           if (v_.choice(n, {"unsafe_methods"}, "migration opt-in")) m.allow.push_back({n->getText(), v_.range(n)});
         }
+      } else if (auto* x = dynamic_cast<P::MTestersContext*>(s)) {
+        if (m.testers) {
+          v_.duplicate("testers", v_.range(x), m.testers->range);
+          continue;
+        }
+        ast::Migration::Testers t;
+        t.range = v_.range(x);
+        if (x->IDENT()) {  // `testers cookies "beta" "1"`: a misspelt source
+          auto which = v_.choice(x->IDENT(), {"header", "cookie"}, "testers source");
+          if (!which) continue;
+          t.cookie = *which == 1;
+        } else {
+          t.cookie = x->children[1]->getText() == "cookie";
+        }
+        auto name = v_.string(x->STRING(0));
+        auto value = v_.string(x->STRING(1));
+        if (!name || !value) continue;
+        if (name->text.empty() || value->text.empty()) {
+          v_.ctx().report(diag::Code::ValueOutOfRange, name->text.empty() ? name->range : value->range,
+                          std::string("testers needs a ") + (t.cookie ? "cookie" : "header") +
+                              " name and a value that are not empty: an empty value would send every request "
+                              "that carries the name empty to the new upstream");
+          continue;
+        }
+        t.name = *name;
+        t.value = *value;
+        m.testers = t;
       }
     }
     if (!ValueReader::has_error(c)) {

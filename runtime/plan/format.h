@@ -29,10 +29,10 @@ inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
 // Version 2: the decision tree branches on every path segment (Nodes, NodeKeys,
 // Entries, ChildSlots and CaptureRefs replace version 1's byte trie and its candidate
 // lists). Version 3: the plan carries its routes sources (Sources), so `banyanc diff`
-// reads a plan as it reads a routes file. Older plans are refused with "recompile the
-// routes".
-inline constexpr uint32_t kFormatVersion = 3;
-inline constexpr uint32_t kMinVersion = 3;
+// reads a plan as it reads a routes file. Version 4: a migration's `testers`. Older
+// plans are refused with "recompile the routes".
+inline constexpr uint32_t kFormatVersion = 4;
+inline constexpr uint32_t kMinVersion = 4;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
 
@@ -417,6 +417,7 @@ struct CacheValid {
 };
 
 enum class BucketSource : uint8_t { Cookie, Header, Query, ClientIp, RequestId };
+enum class TestersSource : uint8_t { None, Header, Cookie };
 enum class Metric : uint8_t { ErrorRate, LatencyP50, LatencyP99, Status5xxRate };
 enum class Comparator : uint8_t { Greater, Less, GreaterEqual, LessEqual };
 
@@ -441,8 +442,10 @@ struct Migration {
   Metric rollback_metric;
   Comparator rollback_comparator;
   uint8_t rollback_relative;  // compared with the `from` upstream's value
-  uint8_t pad;
+  TestersSource testers;      // a request whose testers_name carries testers_value goes to `to`
   uint32_t pad2;
+  StrRef testers_name;
+  StrRef testers_value;
   int64_t rollback_threshold;  // basis points (rates) or ms (latencies); may be negative when relative
   int64_t rollback_window_ms;
 };

@@ -67,5 +67,8 @@ bool route_matches(const Plan& plan, uint32_t route, const RequestView& req);
 bool find_header(std::span<const HeaderField> headers, std::string_view name, std::string_view& value);  // any case
 bool find_cookie(std::span<const HeaderField> headers, std::string_view name, std::string_view& value);
 bool find_query(std::string_view query, std::string_view name, std::string_view& value);
+// The migration's `testers` header or cookie, with its value, is on the request: it
+// goes to the new upstream, whatever the share.
+bool is_tester(const Plan& p, const Migration& m, std::span<const HeaderField> headers);
 
 }  // namespace banyan::plan

@@ -183,3 +183,19 @@ bool find_query(std::string_view query, std::string_view name, std::string_view&
 }
 
 }  // namespace banyan::plan
+
+namespace banyan::plan {
+
+bool is_tester(const Plan& p, const Migration& m, std::span<const HeaderField> headers) {
+  std::string_view v;
+  switch (m.testers) {
+    case TestersSource::None: return false;
+    case TestersSource::Header:
+      return find_header(headers, p.str(m.testers_name), v) && v == p.str(m.testers_value);
+    case TestersSource::Cookie:
+      return find_cookie(headers, p.str(m.testers_name), v) && v == p.str(m.testers_value);
+  }
+  return false;
+}
+
+}  // namespace banyan::plan

@@ -63,6 +63,12 @@ migration "reports" {{
   shift 10% for 1h, 100%
   start "2099-01-01T00:00:00Z"
 }}
+migration "preview" {{
+  move /preview/** from old to new
+  shift 10% for 1h, 100%
+  start "2099-01-01T00:00:00Z"
+  testers header "X-Tester" "qa-7"
+}}
 """
 
 
@@ -211,6 +217,24 @@ migration "cached api" {{
                       if l.startswith('banyan_migration_errors_total{migration="cached api",side="new"}')]
             check(errors and int(errors[0].split()[-1]) == 1, f"the stale answer is the new side's error: {errors}")
 
+        def testers_reach_the_new_side_at_zero_percent():
+            expect_eq(migration(gw, "preview")["share_basis_points"], 0, "the migration has not begun")
+            for i in range(3):
+                s, _, body = get(gw.url(f"/preview/t{i}"), "-H", "Host: m.test", "-H", "X-Tester: qa-7")
+                expect_eq(s, 500, f"a tester reaches the (broken) new side: {body!r}")
+            for header in ([], ["-H", "X-Tester: qa-8"], ["-H", "X-Tester-Other: qa-7"]):
+                s, hd, _ = get(gw.url("/preview/u"), "-H", "Host: m.test", *header)
+                expect_eq((s, hd.get("x-served-by", "").split("@")[0]), (200, "old"), f"not a tester: {header}")
+            lines = gw.access_log(at_least=6, where=lambda l: l["path"].startswith("/preview/"))
+            sides = sorted((l["side"], l["upstream"]) for l in lines)
+            expect_eq(sides, [("old", "old")] * 3 + [("tester", "new")] * 3, "the access log's sides")
+            # Testers are not users: the rollback rule's windows do not see them.
+            text = gw.metrics()
+            new_side = [l for l in text.splitlines()
+                        if l.startswith('banyan_migration_requests_total{migration="preview",side="new"}')]
+            check(new_side and int(new_side[0].split()[-1]) == 0, f"no tester counted for the new side: {new_side}")
+
+        h.case("a tester's header reaches the new side at 0%, uncounted; others stay", testers_reach_the_new_side_at_zero_percent)
         h.case("a new side that fails is rolled back by its rule", a_failing_new_side_is_rolled_back)
         h.case("a stale answer from the cache still counts as the new side's error", a_stale_answer_counts_against_the_new_side)
         h.case("an operator pauses, resumes, promotes and rolls back; a restart keeps decisions",

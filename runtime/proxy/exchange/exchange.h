@@ -151,7 +151,8 @@ struct CacheLeg {
 struct SideChoice {
   uint32_t migration = plan::kNone;
   bool moved = false;   // to the new upstream
-  uint32_t bucket = 0;  // 0..9999; kNoBucket when drawn per request
+  bool tester = false;  // moved because it carries the migration's `testers` header or cookie
+  uint32_t bucket = 0;  // 0..9999; kNoBucket when drawn per request or a tester's
 };
 
 class Exchange {

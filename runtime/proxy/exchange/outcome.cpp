@@ -36,7 +36,7 @@ void record_outcome(Exchange& x) {
   // upstream is that upstream's failure: the client was spared, the rule must not be.
   const CacheLeg& c = x.cache;
   const bool asked = !c.serve || c.stood_in || c.status == cache::Status::Revalidated;
-  if (x.side.migration != plan::kNone && up.pu && asked) {
+  if (x.side.migration != plan::kNone && !x.side.tester && up.pu && asked) {
     const bool failed = x.status >= 500 || c.stood_in ||
                         (x.error.source == ExchangeError::Source::Upstream && x.error.kind != ExchangeError::Kind::None);
     x.gen->migrations[x.side.migration].runtime->sides[x.side.moved ? 1 : 0].record(failed, x.upstream_status[0] == '5',
@@ -63,7 +63,7 @@ void record_outcome(Exchange& x) {
   r.upstream_addr = up.addr;
   if (x.side.migration != plan::kNone) {
     r.migration = x.gen->plan->str(x.gen->plan->migrations()[x.side.migration].name);
-    r.side = x.side.moved ? "new" : "old";
+    r.side = x.side.tester ? "tester" : x.side.moved ? "new" : "old";
     r.bucket = x.side.bucket == kNoBucket ? -1 : static_cast<int64_t>(x.side.bucket);
   }
   r.status = x.status;

@@ -3,7 +3,9 @@
 // bucketing key, migrations/bucket.h) below the share now moves it to the migration's
 // new upstream, so a user stays on one side as the share grows. The share is the
 // schedule's, unless the migration is paused, rolled back or promoted
-// (migration_control.h).
+// (migration_control.h). A request that carries the migration's `testers` header or
+// cookie goes to the new upstream whatever the share; it is not copied, and it does not
+// count in the rollback rule's windows (testers are not users).
 #include "migrations/bucket.h"
 #include "runtime/proxy/migration_control.h"
 #include "runtime/proxy/clock.h"
@@ -21,6 +23,14 @@ Step choose_side(Exchange& x) {
     const plan::Migration& m = p.migrations()[x.match.migration];
     const PreparedMigration& pm = g.migrations[x.match.migration];
     const http::RequestHead& h = *x.head;
+    x.side.migration = x.match.migration;
+    if (m.testers != plan::TestersSource::None && plan::is_tester(p, m, h.fields)) {
+      x.side.moved = x.side.tester = true;
+      x.side.bucket = kNoBucket;
+      x.up.index = m.to;
+      x.up.pu = &g.upstreams[x.up.index];
+      return Step::Next;
+    }
     uint32_t weight = pm.runtime->weight(pm, unix_ms_now());  // the schedule, unless paused, rolled back or promoted
     std::string_view key;
     bool have = false;
@@ -43,7 +53,6 @@ Step choose_side(Exchange& x) {
         break;
     }
     if (!have) key = x.down.client().ip;
-    x.side.migration = x.match.migration;
     x.side.bucket = migrations::bucket_of(p.str(m.name), key);
     x.side.moved = migrations::lands_on_new(x.side.bucket, weight);
     if (m.bucket == plan::BucketSource::RequestId) x.side.bucket = kNoBucket;  // drawn, not a user's
