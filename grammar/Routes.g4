@@ -117,7 +117,7 @@ cachePolicyStmt
 migrationDecl : 'migration' STRING '{' migrationStmt* '}' ;
 migrationStmt
   : 'move' pathMatcher (',' pathMatcher)* ('on' STRING)? 'from' name 'to' name   # mMove
-  | 'shadow' PERCENT ('for' QUANTITY)? ('compare' compareWord (',' compareWord)*)? # mShadow
+  | 'shadow' PERCENT ('for' QUANTITY)? ('compare' compareWord (',' compareWord)* ('ignore' STRING (',' STRING)*)?)? # mShadow
   | 'shift' shiftStep (',' shiftStep)*                                           # mShift
   | 'bucket' ('cookie' STRING | 'header' STRING | 'query' STRING | IDENT STRING?) # mBucket
   | 'rollback' 'when' IDENT COMPARATOR threshold 'over' QUANTITY                 # mRollback

@@ -262,6 +262,7 @@ struct Migration {
   std::optional<Percent> shadow_percent;
   std::optional<Duration> shadow_duration;
   std::vector<Name> shadow_compare;  // status, headers, body
+  std::vector<Text> shadow_ignore;   // header names left out of the headers comparison
   SourceRange shadow_range;
   std::vector<ShiftStep> shift;
   SourceRange shift_range;

@@ -204,7 +204,12 @@ class Dumper {
     line(2, "move" + paths + (m.on_host ? " on " + q(m.on_host->text) : "") + " from " + m.from.text + " to " + m.to.text);
     if (m.shadow_percent)
       line(2, "shadow " + pct(*m.shadow_percent) + (m.shadow_duration ? " for " + ms(*m.shadow_duration) : "") +
-                  (m.shadow_compare.empty() ? "" : " compare" + names(m.shadow_compare)));
+                  (m.shadow_compare.empty() ? "" : " compare" + names(m.shadow_compare)) +
+                  [&] {
+                    std::string s;
+                    for (const auto& t : m.shadow_ignore) s += (s.empty() ? " ignore " : ", ") + q(t.text);
+                    return s;
+                  }());
     if (!m.shift.empty()) {
       std::string s = "shift";
       for (const auto& st : m.shift)

@@ -216,6 +216,15 @@ class Emitter {
       r.allow_unsafe_methods = has(m.allow, "unsafe_methods");
       r.bucket = static_cast<BucketSource>(static_cast<uint8_t>(m.bucket));
       r.bucket_key = w_.str(m.bucket_key.text);
+      {
+        std::vector<std::string> ignore;
+        for (const auto& t : m.shadow_ignore) {
+          std::string n = t.text;
+          for (char& c : n) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+          ignore.push_back(std::move(n));
+        }
+        r.compare_ignore = w_.strs(ignore);
+      }
       r.testers = !m.testers ? TestersSource::None : m.testers->cookie ? TestersSource::Cookie : TestersSource::Header;
       if (m.testers) {
         r.testers_name = w_.str(m.testers->name.text);

@@ -306,6 +306,11 @@ std::string explain_text(const Plan& p) {
       out += "\n";
     }
     out += "  bucket " + std::string(kBucket[static_cast<int>(m.bucket)]) + (m.bucket_key.length ? " " + quote(p.str(m.bucket_key)) : "") + "\n";
+    if (m.compare_ignore.count) {
+      out += "  compare ignores";
+      for (StrRef r : p.str_list(m.compare_ignore)) out += " " + quote(p.str(r));
+      out += "\n";
+    }
     if (m.testers != TestersSource::None) {
       out += std::string("  testers ") + (m.testers == TestersSource::Cookie ? "cookie " : "header ") + quote(p.str(m.testers_name)) +
              " " + quote(p.str(m.testers_value)) + "\n";

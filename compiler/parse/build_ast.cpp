@@ -304,6 +304,26 @@ class Builder {
           auto* n = w->children.empty() ? nullptr : dynamic_cast<antlr4::tree::TerminalNode*>(w->children[0]);
           if (n && v_.choice(n, {"status", "headers", "body"}, "comparison")) m.shadow_compare.push_back({n->getText(), v_.range(n)});
         }
+        // `ignore "X-Trace-Id", ...`: header names left out of the headers comparison.
+        for (auto* str : x->STRING()) {
+          auto t = v_.string(str);
+          if (!t) continue;
+          if (t->text.empty() || t->text.find_first_of(" \t:") != std::string::npos) {
+            v_.ctx().report(diag::Code::ValueOutOfRange, t->range,
+                            "'" + t->text + "' is not a header name; `ignore` lists the header names the comparison leaves out");
+            continue;
+          }
+          m.shadow_ignore.push_back(*t);
+        }
+        if (!x->STRING().empty()) {
+          bool headers = false;
+          for (const auto& c : m.shadow_compare) headers = headers || c.text == "headers";
+          if (!headers && !m.shadow_compare.empty()) {
+            v_.ctx().report(diag::Code::MissingSetting, v_.range(x->STRING(0)),
+                            "`ignore` names headers to leave out of the headers comparison, but this shadow does not "
+                            "compare headers; add `headers` to `compare`, or drop `ignore`");
+          }
+        }
       } else if (auto* x = dynamic_cast<P::MShiftContext*>(s)) {
         if (shifted) {
           v_.duplicate("shift", v_.range(x), m.shift_range);

@@ -29,10 +29,11 @@ inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
 // Version 2: the decision tree branches on every path segment (Nodes, NodeKeys,
 // Entries, ChildSlots and CaptureRefs replace version 1's byte trie and its candidate
 // lists). Version 3: the plan carries its routes sources (Sources), so `banyanc diff`
-// reads a plan as it reads a routes file. Version 4: a migration's `testers`. Older
-// plans are refused with "recompile the routes".
-inline constexpr uint32_t kFormatVersion = 4;
-inline constexpr uint32_t kMinVersion = 4;
+// reads a plan as it reads a routes file. Version 4: a migration's `testers`. Version
+// 5: the header names a shadow's comparison ignores. Older plans are refused with
+// "recompile the routes".
+inline constexpr uint32_t kFormatVersion = 5;
+inline constexpr uint32_t kMinVersion = 5;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
 
@@ -446,6 +447,7 @@ struct Migration {
   uint32_t pad2;
   StrRef testers_name;
   StrRef testers_value;
+  Slice compare_ignore;  // StrLists: header names (lower case) the headers comparison leaves out
   int64_t rollback_threshold;  // basis points (rates) or ms (latencies); may be negative when relative
   int64_t rollback_window_ms;
 };

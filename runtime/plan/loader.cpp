@@ -259,7 +259,7 @@ class PlanLoader {
           !slice(m.steps, p_.shift_steps_.size(), w) || !enum_ok(m.bucket, BucketSource::RequestId, w) ||
           !str(m.bucket_key, w) || !enum_ok(m.rollback_metric, Metric::Status5xxRate, w) ||
           !enum_ok(m.rollback_comparator, Comparator::LessEqual, w) || !enum_ok(m.testers, TestersSource::Cookie, w) ||
-          !str(m.testers_name, w) || !str(m.testers_value, w))
+          !str(m.testers_name, w) || !str(m.testers_value, w) || !slice(m.compare_ignore, p_.str_lists_.size(), w))
         return false;
       if (m.shadow_basis_points > 10000) return fail(w.str() + ": shadow share above 100%");
     }

@@ -69,6 +69,10 @@ migration "late" {{
   move /late/** from old to late
   shadow 100% compare status
 }}
+migration "quiet" {{
+  move /c/** from old to new
+  shadow 100% compare status, headers ignore "x-count"
+}}
 """
 
 
@@ -141,7 +145,25 @@ def main():
             wait_until(lambda: shadow_of(gw, "late")["failed"] == 3, lambda: f"3 copies time out after 1s: "
                        f"{shadow_of(gw, 'late')}")
 
+        def headers_named_by_ignore_are_left_out():
+            # The origin's /c answers carry X-Count, the process's count of /c answers: one
+            # request straight to the old side puts its count one ahead of the new side's.
+            s, hd, _ = get(f"http://{old.addrs[0]}/c/warm")
+            expect_eq(s, 200, "the old side, directly")
+            counts = set()
+            for i in range(5):
+                s, hd, _ = get(gw.url(f"/c/q{i}?body=same"), "-H", "Host: s.test")
+                expect_eq(s, 200, "the client's answer")
+                counts.add(hd.get("x-count"))
+            new.wait_heads(b"GET /c/q", 5)
+            wait_until(lambda: shadow_of(gw, "quiet")["compared"] == 5, lambda: f"5 comparisons: {shadow_of(gw, 'quiet')}")
+            sh = shadow_of(gw, "quiet")
+            expect_eq(counts, {"2", "3", "4", "5", "6"}, "the old side's X-Count (the new side's runs 1 to 5)")
+            expect_eq((sh["header_mismatches"], sh["status_mismatches"], sh["matched"]), (0, 0, 5),
+                      "X-Count differs on every pair, and `ignore` leaves it out")
+
         h.case("copies are compared; the client is answered by the old side", copies_are_compared_and_the_client_sees_the_old_side)
+        h.case("headers named by `ignore` are left out of the comparison", headers_named_by_ignore_are_left_out)
         h.case("a body over the copy budget is counted, not copied", a_body_over_the_budget_is_not_copied)
         h.case("a copy that times out is counted as failed", a_copy_that_times_out_is_counted_as_failed)
         h.case("a hanging new side never holds the client; the in-flight cap drops copies",

@@ -54,25 +54,32 @@ struct ShadowSide {
 struct ShadowPair {
   MigrationRuntime* rt = nullptr;
   uint8_t compare = 0;  // plan::CompareBit
+  // The `ignore` header names of the migration's plan, which each side's exchange
+  // keeps alive while it reads its head.
+  const plan::Plan* plan = nullptr;
+  plan::Slice ignore{};
   std::string request_line;
   ShadowSide primary, copy;
 };
 
 namespace {
 
-// Fields that differ between any two answers, so comparing them says nothing.
-bool ignored_field(std::string_view n, bool bodies_compared) {
+// Fields that differ between any two answers, so comparing them says nothing, and
+// those the migration's `ignore` names.
+bool ignored_field(std::string_view n, const ShadowPair& p) {
   for (std::string_view f : {"date", "age", "server", "set-cookie", "x-request-id", "request-id", "x-served-by",
                              "transfer-encoding", "connection", "keep-alive", "via"})
     if (http::iequals(n, f)) return true;
-  return bodies_compared && http::iequals(n, "content-length");
+  for (plan::StrRef r : p.plan->str_list(p.ignore))
+    if (http::iequals(n, p.plan->str(r))) return true;
+  return (p.compare & plan::kCompareBody) && http::iequals(n, "content-length");
 }
 
-void keep_head(ShadowSide& s, const http::ResponseHead& h, bool bodies_compared) {
+void keep_head(ShadowSide& s, const http::ResponseHead& h, const ShadowPair& p) {
   s.status = h.status;
   s.headers.clear();
   for (const plan::HeaderField& f : h.fields) {
-    if (ignored_field(f.name, bodies_compared)) continue;
+    if (ignored_field(f.name, p)) continue;
     std::string name(f.name);
     for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     s.headers.emplace_back(std::move(name), std::string(f.value));
@@ -207,7 +214,7 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
     }
     bool clean = false;
     if (r == http::Parse::Complete) {
-      keep_head(s, head, pair->compare & plan::kCompareBody);
+      keep_head(s, head, *pair);
       buf.consume(head.head_bytes);
       uint64_t left = head.content_length;
       http::ChunkedDecoder dec;
@@ -283,6 +290,8 @@ void choose_shadow(Exchange& x) {
   x.shadow = std::make_shared<ShadowPair>();
   x.shadow->rt = pm.runtime;
   x.shadow->compare = m.compare;
+  x.shadow->plan = x.gen->plan.get();
+  x.shadow->ignore = m.compare_ignore;
   x.shadow->request_line = std::string(x.head->method) + " " + std::string(x.head->host) + std::string(x.head->target);
 }
 
@@ -303,7 +312,7 @@ void start_shadow(Exchange& x) {
 void shadow_primary_body(ShadowPair& pair, std::string_view data) { pair.primary.body(data); }
 
 void shadow_primary_head(Exchange& x) {
-  if (x.shadow) keep_head(x.shadow->primary, x.up.head, x.shadow->compare & plan::kCompareBody);
+  if (x.shadow) keep_head(x.shadow->primary, x.up.head, *x.shadow);
 }
 
 void shadow_primary_done(Exchange& x, bool complete) {

@@ -108,12 +108,12 @@ TEST_CASE("a plan from a newer compiler is refused by version, not half-read", "
 
 TEST_CASE("a plan from an older compiler is refused with a message that says to recompile", "[plan]") {
   std::string bytes = compile_example("examples/image-gallery/gallery.routes");
-  uint32_t v = kMinVersion - 1;  // version 3: migrations without `testers`
+  uint32_t v = kMinVersion - 1;  // version 4: migrations without `compare_ignore`
   std::memcpy(bytes.data() + 8, &v, 4);
   reseal(bytes);
   LoadResult r = load_plan(bytes);
   REQUIRE_FALSE(r.plan);
-  CHECK(r.error == "plan format version 3 is older than this build reads (4 to 4); recompile the routes");
+  CHECK(r.error == "plan format version 4 is older than this build reads (5 to 5); recompile the routes");
 }
 
 TEST_CASE("hostile plans with a valid checksum are refused by the record at fault", "[plan]") {
