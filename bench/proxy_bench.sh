@@ -17,6 +17,10 @@
 # two in the same run, and a second table compares banyan with it (an A/B of two builds:
 #   git worktree add /tmp/base HEAD~1 && cmake -S /tmp/base -B /tmp/base/build -DCMAKE_BUILD_TYPE=Release &&
 #   cmake --build /tmp/base/build --target banyan && BASELINE_BIN=/tmp/base/build/runtime/banyan bash bench/proxy_bench.sh).
+# SHADOW=1 makes "base" the same banyan with every route under a migration that shadows 100% of
+# requests to a second origin port (compare status, headers, body), and the second table what the
+# copies cost: shadow / none. The origin then serves twice the requests on the load generator's
+# core. With --readme, SHADOW=1 writes only that table, between the shadow-bench markers.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,8 +29,10 @@ REPS=${REPS:-3}; DUR=${DUR:-8s}; CONNS=${CONNS:-50}; WARM=${WARM:-1s}
 SUT_CPU=${SUT_CPU:-0}; GEN_CPU=${GEN_CPU:-1}; KEEP=${KEEP:-0}
 BANYAN_BIN=${BANYAN_BIN:-$root/build/release/runtime/banyan}
 README_MODE=0; [ "${1:-}" = --readme ] && README_MODE=1
-ORIGIN_PORT=18180; NGINX_PORT=18181; BANYAN_PORT=18182; BASE_PORT=18183
+ORIGIN_PORT=18180; NGINX_PORT=18181; BANYAN_PORT=18182; BASE_PORT=18183; COPY_PORT=18184
 BASELINE_BIN=${BASELINE_BIN:-}
+SHADOW=${SHADOW:-0}
+[ "$SHADOW" = 1 ] && BASELINE_BIN=$BANYAN_BIN
 PROXIES=(banyan nginx); [ -n "$BASELINE_BIN" ] && PROXIES=(banyan base nginx)
 
 for t in nginx wrk taskset setsid curl python3 awk; do
@@ -34,7 +40,7 @@ for t in nginx wrk taskset setsid curl python3 awk; do
 done
 [ -x "$BANYAN_BIN" ] || { echo "proxy_bench: no $BANYAN_BIN (cmake --build build/release --target banyan)" >&2; exit 2; }
 [ -z "$BASELINE_BIN" ] || [ -x "$BASELINE_BIN" ] || { echo "proxy_bench: no $BASELINE_BIN" >&2; exit 2; }
-for p in $ORIGIN_PORT $NGINX_PORT $BANYAN_PORT $BASE_PORT; do
+for p in $ORIGIN_PORT $NGINX_PORT $BANYAN_PORT $BASE_PORT $COPY_PORT; do
   (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "proxy_bench: 127.0.0.1:$p is in use" >&2; exit 2; }
 done
 
@@ -97,6 +103,7 @@ EOT
     access_log off;
     server {
         listen 127.0.0.1:$ORIGIN_PORT reuseport backlog=4096;
+        listen 127.0.0.1:$COPY_PORT reuseport backlog=4096;
         location = /small { return 200 "$SMALL\n"; }
         location = /10k { root $RUN/www; }
         location / { return 200 "$SMALL\n"; }
@@ -155,6 +162,20 @@ format = "json"
 destination = "$RUN/logs/banyan-access.log"
 EOT
 sed -e "s/:$BANYAN_PORT/:$BASE_PORT/" -e "s/banyan-access/base-access/" "$RUN/gateway.toml" > "$RUN/gateway-base.toml"
+if [ "$SHADOW" = 1 ]; then  # the same routes, every request also copied to the origin's second port
+  { cat "$RUN/bench.routes"; cat <<EOT
+upstream copy {
+  server "127.0.0.1:$COPY_PORT"
+  keepalive 64
+}
+migration "bench shadow" {
+  move /** from origin to copy
+  shadow 100% compare status, headers, body
+}
+EOT
+  } > "$RUN/bench-shadow.routes"
+  sed -i 's/^plan = "bench.routes"/plan = "bench-shadow.routes"/' "$RUN/gateway-base.toml"
+fi
 
 # ---- start
 for n in origin nginx; do
@@ -227,7 +248,7 @@ done
 
 # ---- summary: medians over reps, ratios = median of same-rep banyan/nginx ratios
 TABLE=$RUN/table.md
-python3 - "$RESULTS" "$here" "$REPS" "$DUR" "$CONNS" > "$TABLE" <<'PY'
+python3 - "$RESULTS" "$here" "$REPS" "$DUR" "$CONNS" "$SHADOW" > "$TABLE" <<'PY'
 import csv, statistics, sys
 sys.path.insert(0, sys.argv[2])
 from readme import machine
@@ -285,7 +306,31 @@ print("CPU per request at most nginx's, on every repetition: " +
 for b in bad:
     print(f"\nWarning: {b}.")
 # With a baseline build: banyan against it, same-repetition ratios (the A/B of a change).
-if any(p == "base" for _, p in by):
+if any(p == "base" for _, p in by) and sys.argv[6] == "1":
+    # SHADOW=1: "base" is banyan shadowing every request; the cost of the copies.
+    def sv(s, k):
+        a, b = by[(s, "base")], by[(s, "banyan")]
+        return sorted(float(a[i][k]) / float(b[i][k]) for i in a if i in b and float(b[i][k]) > 0)
+    print()
+    print("<!-- shadow table -->")
+    print("| scenario (shadow 100% / none) | req/s ratio | p99 none | p99 shadow | p99 ratio | CPU µs/req none "
+          "| CPU µs/req shadow | CPU ratio (range) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for s in names:
+        if (s, "base") not in by:
+            continue
+        c = sv(s, "cpu_us")
+        print(f"| {names[s]} | {med(sv(s, 'rps')):.2f} | {m(s, 'banyan', 'p99_ms'):.2f} ms | {m(s, 'base', 'p99_ms'):.2f} ms "
+              f"| {med(sv(s, 'p99_ms')):.2f} | {m(s, 'banyan', 'cpu_us'):.1f} | {m(s, 'base', 'cpu_us'):.1f} "
+              f"| {med(c):.2f} ({c[0]:.2f} to {c[-1]:.2f}) |")
+    print()
+    print(f"Measured by `SHADOW=1 bench/proxy_bench.sh --readme` on {machine()}: the same banyan twice, one with "
+          f"every request under a migration that shadows 100% of them to a second port of the same nginx origin "
+          f"(`compare status, headers, body`), {sys.argv[3]} alternating repetitions of {sys.argv[4]}, "
+          f"`wrk -t1 -c{sys.argv[5]}`, medians; ratios are the median of same-repetition ratios. The copies double the "
+          f"origin's work on the load generator's core, so req/s and p99 include a busier origin; CPU µs/req is the "
+          f"gateway's own.")
+elif any(p == "base" for _, p in by):
     def ab(s, k):
         b, a = by[(s, "banyan")], by[(s, "base")]
         v = sorted(float(b[i][k]) / float(a[i][k]) for i in b if i in a and float(a[i][k]) > 0)
@@ -305,15 +350,18 @@ echo "== proxy_bench: banyan vs nginx ($REPS reps x $DUR, wrk -t1 -c$CONNS); raw
 cat "$TABLE"
 
 if [ "$README_MODE" = 1 ]; then
-  python3 - "$root/README.md" "$TABLE" <<'PY'
+  python3 - "$root/README.md" "$TABLE" "$SHADOW" <<'PY'
 import sys
 path, table = sys.argv[1], open(sys.argv[2]).read().strip()
 s = open(path).read()
 begin, end = "<!-- proxy-bench:begin -->", "<!-- proxy-bench:end -->"
+if sys.argv[3] == "1":  # only the shadow table, in its own section
+    table = table[table.index("<!-- shadow table -->") + len("<!-- shadow table -->"):].strip()
+    begin, end = "<!-- shadow-bench:begin -->", "<!-- shadow-bench:end -->"
 if begin not in s or end not in s:
     sys.exit("README.md has no proxy-bench markers")
 a, b = s.index(begin) + len(begin), s.index(end)
 open(path, "w").write(s[:a] + "\n" + table + "\n" + s[b:])
 PY
-  log "README.md: proxy-bench section rewritten"
+  log "README.md: $([ "$SHADOW" = 1 ] && echo shadow-bench || echo proxy-bench) section rewritten"
 fi
