@@ -436,8 +436,14 @@ TEST_CASE("stores, lookups, purges and invalidations from several threads keep t
     for (int i = 0; i < 40; ++i)
       if (auto r = d->find("http://example.com/s/" + std::to_string(w) + "/" + std::to_string(i), {}, kNow, kInactive))
         wrong += *r->body != body, ++found;
+  const DiskCounters& c = d->counters();
+  INFO("written " << c.written << ", dropped from a full queue " << c.write_drops << ", evicted " << c.evictions
+                  << ", entries " << d->entries());
   CHECK(wrong == 0);
-  CHECK(found > 0);
+  // Something is left to read back, unless the storm overran the write queue (store()
+  // drops and counts then, by design: on a slow machine, such as a sanitizer build
+  // sharing its cores, the writer thread can fall 256 writes behind).
+  if (c.write_drops == 0) CHECK(found > 0);
   CHECK(found <= 20);
   CHECK(d->bytes() <= d->limit());
   CHECK(d->bytes() == bytes_in(t.path));
