@@ -48,29 +48,27 @@ Step outcome(SSL* ssl, int ret, size_t n) {
 
 }  // namespace
 
-Step handshake(SSL* ssl) {
+// One OpenSSL call on a clean error queue and errno, and what its result means.
+template <class Call>
+Step step(SSL* ssl, Call call) {
   if (ssl == nullptr) return {Want::Nothing, asio::error::no_memory, 0};
   ERR_clear_error();
   errno = 0;
-  return outcome(ssl, SSL_do_handshake(ssl), 0);
+  size_t n = 0;
+  int ret = call(n);
+  return outcome(ssl, ret, n);
+}
+
+Step handshake(SSL* ssl) {
+  return step(ssl, [&](size_t&) { return SSL_do_handshake(ssl); });
 }
 
 Step read(SSL* ssl, void* data, size_t size) {
-  if (ssl == nullptr) return {Want::Nothing, asio::error::no_memory, 0};
-  ERR_clear_error();
-  errno = 0;
-  size_t n = 0;
-  int ret = SSL_read_ex(ssl, data, size, &n);
-  return outcome(ssl, ret, n);
+  return step(ssl, [&](size_t& n) { return SSL_read_ex(ssl, data, size, &n); });
 }
 
 Step write(SSL* ssl, const void* data, size_t size) {
-  if (ssl == nullptr) return {Want::Nothing, asio::error::no_memory, 0};
-  ERR_clear_error();
-  errno = 0;
-  size_t n = 0;
-  int ret = SSL_write_ex(ssl, data, size, &n);
-  return outcome(ssl, ret, n);
+  return step(ssl, [&](size_t& n) { return SSL_write_ex(ssl, data, size, &n); });
 }
 
 char* gather_buffer() {

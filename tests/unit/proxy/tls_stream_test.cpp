@@ -76,7 +76,7 @@ struct Pair {
   }
 };
 
-TEST_CASE("tls stream: a head and a body written together leave as one record, and arrive intact", "[tls]") {
+TEST_CASE("tls stream: a head and a body written together leave as one record and arrive intact", "[tls]") {
   Pair p;
   const int before = p.app_records_to_client;
   std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n", body(5000, 'b'), tail = "\r\n";
@@ -95,7 +95,7 @@ TEST_CASE("tls stream: a head and a body written together leave as one record, a
   CHECK(p.app_records_to_client - before == 1);
 }
 
-TEST_CASE("tls stream: 4 MiB each way through a full socket buffer, in pieces of every size", "[tls]") {
+TEST_CASE("tls stream: 4 MiB each way through a full socket buffer in pieces of every size", "[tls]") {
   Pair p;
   // Small kernel buffers, so that writes stop half-way (WANT_WRITE) and resume.
   p.server->lowest_layer().set_option(asio::socket_base::send_buffer_size(8192));
@@ -141,7 +141,7 @@ TEST_CASE("tls stream: 4 MiB each way through a full socket buffer, in pieces of
   CHECK(got_up == up);
 }
 
-TEST_CASE("tls stream: a step that needs no wait completes through the queue, never inside its call", "[tls]") {
+TEST_CASE("tls stream: a step that needs no wait completes through the queue and never inside its call", "[tls]") {
   Pair p;
   // 2,000 one-byte records, all sent before the server reads: each read is answered at
   // once from what OpenSSL read ahead. Were the completion run inside the initiating
@@ -174,7 +174,7 @@ TEST_CASE("tls stream: a step that needs no wait completes through the queue, ne
   CHECK(got == bytes);
 }
 
-TEST_CASE("tls stream: the ends of a connection are values: close_notify, a bare close, a cancelled wait", "[tls]") {
+TEST_CASE("tls stream: the ends of a connection are values (close_notify or a bare close or a cancelled wait)", "[tls]") {
   SECTION("close_notify is eof") {
     Pair p;
     // The client sends close_notify and waits for the server's, which never comes: the
