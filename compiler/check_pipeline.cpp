@@ -28,6 +28,7 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
       sema::check_caching,
       sema::check_routing,
       sema::check_unused,
+      sema::check_start,
   };
   for (sema::Pass pass : kPasses) pass(cx, sink);
   parse::apply_annotations(loaded.annotations, sink);

@@ -42,6 +42,29 @@ struct Edit {
 // Each file's edits, by the file they apply to.
 using Edits = std::map<source::FileId, std::vector<Edit>>;
 
+// A statement's text to delete, [begin, end), widened to the `# banyan:allow` lines
+// just above it and an annotation after its `}`: they are about it alone, and one left
+// behind would silence nothing (B0801 or B0802). The line break after it goes too.
+std::pair<uint32_t, uint32_t> with_annotations(std::string_view text, uint32_t begin, uint32_t end) {
+  auto blank = [](char c) { return c == ' ' || c == '\t'; };
+  while (end < text.size() && blank(text[end])) ++end;
+  if (text.substr(end).starts_with("# banyan:allow")) end = std::min(text.size(), text.find('\n', end));
+  if (end < text.size() && text[end] == '\n') ++end;
+  for (;;) {  // while the line above holds only an annotation
+    size_t line = begin;
+    while (line > 0 && blank(text[line - 1])) --line;
+    if (line == 0 || text[line - 1] != '\n') break;
+    size_t above_end = line - 1;  // its '\n'
+    size_t above = above_end == 0 ? 0 : text.rfind('\n', above_end - 1);
+    above = above == std::string_view::npos || above_end == 0 ? 0 : above + 1;
+    size_t first = above;
+    while (first < above_end && blank(text[first])) ++first;
+    if (!text.substr(first, above_end - first).starts_with("# banyan:allow")) break;
+    begin = static_cast<uint32_t>(above);
+  }
+  return {begin, static_cast<uint32_t>(end)};
+}
+
 std::string slice(const source::SourceManager& sm, source::SourceRange r) {
   return std::string(sm.file(r.file).text().substr(r.begin, r.end - r.begin));
 }
@@ -153,10 +176,8 @@ FinishResult finish_migration(const std::string& path, const std::string& name, 
     }
   }
   std::string_view text = sm.file(mig.range.file).text();
-  uint32_t end = mig.range.end;
-  while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
-  if (end < text.size() && text[end] == '\n') ++end;
-  edits[mig.range.file].push_back({mig.range.begin, end, ""});
+  auto [begin, end] = with_annotations(text, mig.range.begin, mig.range.end);
+  edits[mig.range.file].push_back({begin, end, ""});
 
   // The formatter's layout, then the whole check on the result.
   std::string error;

@@ -55,4 +55,9 @@ void check_routing(const Context& cx, diag::DiagnosticSink& sink);
 // when no file has a site (a file of declarations for others to include).
 void check_unused(const Context& cx, diag::DiagnosticSink& sink);
 
+// Also only on a file with no errors: a migration whose schedule runs on the clock
+// (a shadow or shift step with `for`) but names no `start`, so each replica would
+// begin it when it first loads the plan.
+void check_start(const Context& cx, diag::DiagnosticSink& sink);
+
 }  // namespace banyan::sema

@@ -125,6 +125,7 @@ d = sys.argv[1]
 m = open(d + "/migration.routes").read()
 g = open(d + "/gallery.routes").read()
 assert 'migration "' not in m, m
+assert 'banyan:allow B0707' not in m, "the migration's annotation was left behind"
 assert m.startswith("# Extracting the image API"), "migration.routes lost its comments"
 assert g.startswith("# The image gallery from the nginx"), "gallery.routes lost its comments"
 assert "  # location / { proxy_pass http://image-gallery;" in g, "gallery.routes lost a route's comment"
