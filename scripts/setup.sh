@@ -13,6 +13,8 @@ packages=(
   uuid-dev
   # libraries
   libboost1.74-dev libssl-dev libtomlplusplus-dev libre2-dev libxxhash-dev catch2 zlib1g-dev libbrotli-dev
+  # a shadow comparison reads JSON bodies (SAX only)
+  nlohmann-json3-dev
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests and demo: real clients, and tools the tests call

@@ -212,7 +212,9 @@ class Emitter {
       r.shadow_basis_points = m.shadow_percent ? m.shadow_percent->basis_points : 0;
       r.shadow_duration_ms = ms(m.shadow_duration);
       r.compare = (has(m.shadow_compare, "status") ? kCompareStatus : 0) | (has(m.shadow_compare, "headers") ? kCompareHeaders : 0) |
-                  (has(m.shadow_compare, "body") ? kCompareBody : 0);
+                  (has(m.shadow_compare, "body") ? kCompareBody : 0) |
+                  (has(m.shadow_compare, "json") ? kCompareBody | kCompareJson : 0) |
+                  (has(m.shadow_compare, "noise") ? kCompareNoise : 0);
       r.allow_unsafe_methods = has(m.allow, "unsafe_methods");
       r.bucket = static_cast<BucketSource>(static_cast<uint8_t>(m.bucket));
       r.bucket_key = w_.str(m.bucket_key.text);

@@ -295,10 +295,16 @@ std::string explain_text(const Plan& p) {
     for (const MovePattern& mp : p.move_patterns().subspan(m.moves.first, m.moves.count))
       out += std::string(" ") + (mp.kind == PathKind::Exact ? "= " : mp.kind == PathKind::Regex ? "~ " : "") + std::string(p.str(mp.pattern));
     out += "\n  start " + (m.start_ms < 0 ? std::string("when the plan is first loaded") : migrations::format_timestamp(m.start_ms)) + "\n";
-    if (m.shadow_basis_points)
-      out += "  shadow " + percent(m.shadow_basis_points) + (m.shadow_duration_ms >= 0 ? " for " + duration(m.shadow_duration_ms) : "") +
-             (m.compare & kCompareStatus ? " compare status" : "") + (m.compare & kCompareHeaders ? " compare headers" : "") +
-             (m.compare & kCompareBody ? " compare body" : "") + "\n";
+    if (m.shadow_basis_points) {
+      std::string parts;
+      for (auto [bit, word] : {std::pair{kCompareStatus, "status"}, {kCompareHeaders, "headers"}, {kCompareJson, "json"},
+                               {kCompareBody, "body"}, {kCompareNoise, "noise"}}) {
+        if (!(m.compare & bit) || (bit == kCompareBody && (m.compare & kCompareJson))) continue;  // json is the body too
+        parts += (parts.empty() ? " compare " : ", ") + std::string(word);
+      }
+      out += "  shadow " + percent(m.shadow_basis_points) +
+             (m.shadow_duration_ms >= 0 ? " for " + duration(m.shadow_duration_ms) : "") + parts + "\n";
+    }
     if (m.steps.count) {
       out += "  shift";
       for (const ShiftStep& st : p.shift_steps().subspan(m.steps.first, m.steps.count))

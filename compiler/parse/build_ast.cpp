@@ -302,7 +302,23 @@ class Builder {
         if (x->QUANTITY()) m.shadow_duration = v_.duration(x->QUANTITY());
         for (auto* w : x->compareWord()) {
           auto* n = w->children.empty() ? nullptr : dynamic_cast<antlr4::tree::TerminalNode*>(w->children[0]);
-          if (n && v_.choice(n, {"status", "headers", "body"}, "comparison")) m.shadow_compare.push_back({n->getText(), v_.range(n)});
+          if (n && v_.choice(n, {"status", "headers", "body", "json", "noise"}, "comparison"))
+            m.shadow_compare.push_back({n->getText(), v_.range(n)});
+        }
+        auto named = [&](const char* part) -> const ast::Name* {
+          for (const auto& c : m.shadow_compare)
+            if (c.text == part) return &c;
+          return nullptr;
+        };
+        if (named("body") && named("json")) {  // both name the body
+          if (auto* d = v_.ctx().report(diag::Code::DuplicateSetting, named("json")->range,
+                                        "`json` compares the body too, as JSON; name `body` or `json`, not both"))
+            d->notes.push_back({named("body")->range, "the body is named here"});
+        }
+        if (named("noise") && m.shadow_compare.size() == 1) {
+          v_.ctx().report(diag::Code::MissingSetting, named("noise")->range,
+                          "`noise` leaves out of the comparison what two answers of the old side disagree on, but this "
+                          "shadow compares nothing; add status, headers, body or json");
         }
         // `ignore "X-Trace-Id", ...`: header names left out of the headers comparison.
         for (auto* str : x->STRING()) {

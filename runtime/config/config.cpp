@@ -278,7 +278,15 @@ void Reader::read_listen(const toml::table& t, GatewayConfig& c) {
 }
 
 void Reader::read_log(const toml::table& t, GatewayConfig& c) {
-  only_keys(t, "log", {"format", "destination"});
+  only_keys(t, "log", {"format", "destination", "shadow_diffs"});
+  if (auto n = t.get("shadow_diffs")) {
+    if (auto s = string(*n, "log.shadow_diffs", "\"shadow-diffs.jsonl\"")) {
+      if (s->empty())
+        error(n->source(), "log.shadow_diffs", "must name a file, not be empty");
+      else
+        c.shadow_diffs_file = resolve(*s);
+    }
+  }
   if (auto n = t.get("format")) {
     if (auto s = string(*n, "log.format", "\"json\"")) {
       if (*s == "json")

@@ -85,6 +85,7 @@ struct GatewayConfig {
   LogFormat log_format = LogFormat::Json;
   LogDestination log_destination = LogDestination::Stderr;
   std::string log_file;                     // when File: resolved against the config file's directory
+  std::string shadow_diffs_file;            // `[log] shadow_diffs`: each shadow mismatch appended as a JSON line
   std::vector<UpstreamOverride> upstreams;  // sorted by name
   // A hosts(5)-format file consulted before DNS, re-read on every resolution: names
   // this environment maps itself (and the tests' way to move a name between addresses).

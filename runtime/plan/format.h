@@ -30,9 +30,11 @@ inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
 // Entries, ChildSlots and CaptureRefs replace version 1's byte trie and its candidate
 // lists). Version 3: the plan carries its routes sources (Sources), so `banyanc diff`
 // reads a plan as it reads a routes file. Version 4: a migration's `testers`. Version
-// 5: the header names a shadow's comparison ignores. Older plans are refused with
-// "recompile the routes".
-inline constexpr uint32_t kFormatVersion = 5;
+// 5: the header names a shadow's comparison ignores. Version 6: a shadow may compare
+// bodies as JSON and leave out the old side's noise (two more CompareBits; a version 5
+// plan has neither, so it is still read). Older plans are refused with "recompile the
+// routes".
+inline constexpr uint32_t kFormatVersion = 6;
 inline constexpr uint32_t kMinVersion = 5;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
@@ -422,8 +424,17 @@ enum class TestersSource : uint8_t { None, Header, Cookie };
 enum class Metric : uint8_t { ErrorRate, LatencyP50, LatencyP99, Status5xxRate };
 enum class Comparator : uint8_t { Greater, Less, GreaterEqual, LessEqual };
 
-// Parts of a shadowed response to compare, as bits.
-enum CompareBit : uint8_t { kCompareStatus = 1, kCompareHeaders = 2, kCompareBody = 4 };
+// Parts of a shadowed response to compare, as bits. kCompareJson comes with
+// kCompareBody (the body, structurally when both are JSON); kCompareNoise asks the old
+// side a second time and leaves out what its two answers disagree on.
+enum CompareBit : uint8_t {
+  kCompareStatus = 1,
+  kCompareHeaders = 2,
+  kCompareBody = 4,
+  kCompareJson = 8,
+  kCompareNoise = 16,
+  kCompareAll = 31,
+};
 
 struct Migration {
   StrRef name;

@@ -262,6 +262,8 @@ class PlanLoader {
           !str(m.testers_name, w) || !str(m.testers_value, w) || !slice(m.compare_ignore, p_.str_lists_.size(), w))
         return false;
       if (m.shadow_basis_points > 10000) return fail(w.str() + ": shadow share above 100%");
+      if ((m.compare & ~kCompareAll) || ((m.compare & kCompareJson) && !(m.compare & kCompareBody)))
+        return fail(w.str() + ": unknown comparison bits " + std::to_string(m.compare));
     }
     for (size_t i = 0; i < p_.shift_steps_.size(); ++i) {
       const ShiftStep& s = p_.shift_steps_[i];

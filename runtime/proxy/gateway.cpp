@@ -511,6 +511,15 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
     }
   }
 
+  if (!config_.shadow_diffs_file.empty()) {
+    int fd = ::open(config_.shadow_diffs_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      std::cerr << "banyan: cannot open the shadow diffs file '" << config_.shadow_diffs_file << "': " << strerror(errno) << "\n";
+      return 2;
+    }
+    migrations_->set_diffs_fd(fd);
+  }
+
   PlanLoad loaded = load_plan_or_routes(config_.plan_path);
   if (!loaded.diagnostics.empty()) std::cerr << loaded.diagnostics;
   if (!loaded.plan) {

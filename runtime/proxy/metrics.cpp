@@ -74,13 +74,14 @@ UpstreamCounters* Metrics::upstream(std::string_view name) {
 
 namespace {
 
-// Each migration of the serving plan: its share now, its mode, and per side what its
-// moved paths' exchanges did (the counts its rollback rule reads).
+// Each migration of the serving plan: its share now, its mode, per side what its moved
+// paths' exchanges did (the counts and latencies its rollback rule reads), and its
+// shadow's copies and comparisons.
 void migration_metrics(const Generation& g, std::string& o) {
   if (g.migrations.empty()) return;
   const plan::Plan& p = *g.plan;
   const int64_t now = unix_ms_now();
-  std::string share, mode, requests, errors, five, rollbacks;
+  std::string share, mode, requests, errors, five, latency, rollbacks, shadow;
   for (size_t i = 0; i < g.migrations.size(); ++i) {
     const MigrationRuntime& rt = *g.migrations[i].runtime;
     const std::string m = "migration=\"" + escape_label(p.str(p.migrations()[i].name)) + "\"";
@@ -95,8 +96,32 @@ void migration_metrics(const Generation& g, std::string& o) {
       requests += "banyan_migration_requests_total" + l + std::to_string(c.requests) + "\n";
       errors += "banyan_migration_errors_total" + l + std::to_string(c.errors) + "\n";
       five += "banyan_migration_upstream_5xx_total" + l + std::to_string(c.status_5xx) + "\n";
+      // The rule's log-scale buckets, every fourth one (each bound twice the one before).
+      const std::string hl = m + ",side=\"" + (side ? "new" : "old") + "\"";
+      uint64_t below = 0;
+      for (int b = 0; b < migrations::kLatencyBuckets; ++b) {
+        below += c.latency[b];
+        if (b % 4) continue;
+        char le[32];
+        std::snprintf(le, sizeof le, "%g", static_cast<double>(migrations::latency_bucket_bound_us(b)) / 1e6);
+        latency += "banyan_migration_latency_seconds_bucket{" + hl + ",le=\"" + le + "\"} " + std::to_string(below) + "\n";
+      }
+      latency += "banyan_migration_latency_seconds_bucket{" + hl + ",le=\"+Inf\"} " + std::to_string(below) + "\n";
+      char sum[32];
+      std::snprintf(sum, sizeof sum, "%.6f", static_cast<double>(rt.sides[side].latency_us_sum.load()) / 1e6);
+      latency += "banyan_migration_latency_seconds_sum{" + hl + "} " + sum + "\n";
+      latency += "banyan_migration_latency_seconds_count{" + hl + "} " + std::to_string(below) + "\n";
     }
     rollbacks += "banyan_migration_rollbacks_total{" + m + "} " + std::to_string(rt.rollbacks.load()) + "\n";
+    if (p.migrations()[i].shadow_basis_points) {
+      const ShadowCounters& sc = rt.shadow;
+      for (auto [result, n] : {std::pair{"sent", &sc.sent}, {"matched", &sc.matched},
+                               {"status_mismatch", &sc.status_mismatches}, {"header_mismatch", &sc.header_mismatches},
+                               {"body_mismatch", &sc.body_mismatches}, {"failed", &sc.failed}, {"dropped", &sc.dropped},
+                               {"skipped_body", &sc.skipped_body}, {"not_json", &sc.not_json}, {"noise", &sc.noise},
+                               {"noise_failed", &sc.noise_failed}, {"diff_write_error", &sc.diff_write_errors}})
+        shadow += "banyan_migration_shadow_total{" + m + ",result=\"" + result + "\"} " + std::to_string(n->load()) + "\n";
+    }
   }
   auto family = [&](const char* name, const char* help, const char* type, const std::string& lines) {
     o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + lines;
@@ -107,7 +132,15 @@ void migration_metrics(const Generation& g, std::string& o) {
   family("banyan_migration_requests_total", "Exchanges of the moved paths, by side.", "counter", requests);
   family("banyan_migration_errors_total", "Of those, failed ones as error_rate counts them.", "counter", errors);
   family("banyan_migration_upstream_5xx_total", "Of those, 5xx answers from the upstream.", "counter", five);
+  family("banyan_migration_latency_seconds", "Durations of those exchanges, by side.", "histogram", latency);
   family("banyan_migration_rollbacks_total", "Rollbacks its rule decided.", "counter", rollbacks);
+  if (!shadow.empty())
+    family("banyan_migration_shadow_total",
+           "Shadow copies by result: sent, then each compared one matched or mismatched by part (a copy can mismatch in "
+           "several), failed, dropped over the in-flight cap, skipped_body over the copy budget, not_json (compared by "
+           "bytes), noise (fields left out), noise_failed (the old side's second answer failed), diff_write_error (a "
+           "sample [log] shadow_diffs could not take).",
+           "counter", shadow);
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 // the admin's actions and their record in the state store.
 #include "runtime/proxy/migration_control.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "migrations/bucket.h"
 #include "migrations/schedule.h"
 #include "runtime/proxy/access_log.h"
@@ -42,6 +46,7 @@ void SideCounters::record(bool error, bool upstream_5xx, uint64_t micros) {
   if (error) errors.fetch_add(1, std::memory_order_relaxed);
   if (upstream_5xx) status_5xx.fetch_add(1, std::memory_order_relaxed);
   latency[migrations::latency_bucket(micros)].fetch_add(1, std::memory_order_relaxed);
+  latency_us_sum.fetch_add(micros, std::memory_order_relaxed);
 }
 
 migrations::SideCounts SideCounters::snapshot() const {
@@ -74,9 +79,35 @@ uint32_t MigrationRuntime::weight(const PreparedMigration& pm, int64_t now_ms) c
 }
 
 void MigrationRuntime::keep_diff(std::string json) {
+  if (diffs_fd >= 0 && json.size() > 1) {  // one write(2) of a whole line: lines never interleave (O_APPEND)
+    std::string line = "{\"migration\":" + json_string(name) + "," + json.substr(1) + "\n";
+    if (::write(diffs_fd, line.data(), line.size()) < 0) shadow.diff_write_errors.fetch_add(1, std::memory_order_relaxed);
+  }
   std::lock_guard lock(diffs_mutex_);
   diffs_.push_back(std::move(json));
   if (diffs_.size() > kDiffSamples) diffs_.pop_front();
+}
+
+void MigrationRuntime::note_noise(const std::vector<std::string>& fields) {
+  std::lock_guard lock(diffs_mutex_);
+  for (const std::string& f : fields) {
+    auto it = std::find_if(noise_.begin(), noise_.end(), [&](const auto& kv) { return kv.first == f; });
+    if (it != noise_.end()) {
+      ++it->second;
+    } else if (noise_.size() < kNoiseFields) {
+      noise_.emplace_back(f, 1);
+    } else {
+      ++noise_others_;
+    }
+  }
+}
+
+std::string MigrationRuntime::noise_json() const {
+  std::lock_guard lock(diffs_mutex_);
+  std::string out = "{";
+  for (size_t i = 0; i < noise_.size(); ++i) out += (i ? "," : "") + json_string(noise_[i].first) + ":" + std::to_string(noise_[i].second);
+  if (noise_others_) out += std::string(noise_.empty() ? "" : ",") + "\"(others)\":" + std::to_string(noise_others_);
+  return out + "}";
 }
 
 std::string MigrationRuntime::diffs_json() const {
@@ -88,6 +119,15 @@ std::string MigrationRuntime::diffs_json() const {
 
 MigrationControl::MigrationControl(std::unique_ptr<StateStore> store) : store_(std::move(store)) {}
 
+MigrationControl::~MigrationControl() {
+  if (diffs_fd_ >= 0) ::close(diffs_fd_);
+}
+
+void MigrationControl::set_diffs_fd(int fd) {
+  diffs_fd_ = fd;
+  for (MigrationRuntime& m : runtimes_) m.diffs_fd = fd;
+}
+
 std::string MigrationControl::load() {
   std::string error;
   records_ = store_->load(error);
@@ -98,6 +138,7 @@ MigrationRuntime* MigrationControl::runtime(std::string_view name) {
   for (MigrationRuntime& m : runtimes_)
     if (m.name == name) return &m;
   MigrationRuntime& m = runtimes_.emplace_back(std::string(name));
+  m.diffs_fd = diffs_fd_;
   if (auto it = records_.find(m.name); it != records_.end()) {
     const MigrationRecord& r = it->second;
     MigrationMode mode = r.mode == "paused"        ? MigrationMode::Paused
@@ -218,7 +259,12 @@ std::string MigrationControl::json(const Generation& g, int64_t now_ms) const {
              std::to_string(sc.header_mismatches.load()) + ",\"body_mismatches\":" +
              std::to_string(sc.body_mismatches.load()) + ",\"failed\":" + std::to_string(sc.failed.load()) +
              ",\"dropped\":" + std::to_string(sc.dropped.load()) + ",\"skipped_body\":" +
-             std::to_string(sc.skipped_body.load()) + "}";
+             std::to_string(sc.skipped_body.load());
+      if (m.compare & plan::kCompareJson) out += ",\"not_json\":" + std::to_string(sc.not_json.load());
+      if (m.compare & plan::kCompareNoise)
+        out += ",\"noise\":" + std::to_string(sc.noise.load()) + ",\"noise_failed\":" +
+               std::to_string(sc.noise_failed.load()) + ",\"noise_fields\":" + rt.noise_json();
+      out += "}";
     }
     for (int s = 0; s < 2; ++s) {
       migrations::SideCounts c = rt.sides[s].snapshot();

@@ -150,7 +150,7 @@ class Gateway:
     as a compiled one). `listen` maps the plan's listeners to ports on `host`."""
 
     def __init__(self, h, routes, listen=None, upstreams=None, extra="", workers=1, name="gw", expect_start=True,
-                 host="127.0.0.1", plan=None):
+                 host="127.0.0.1", plan=None, log_extra=""):
         self.h = h
         self.name = name
         self.dir = h.dir
@@ -170,7 +170,7 @@ class Gateway:
         toml = [f'plan = "{self.plan_path}"', f"workers = {workers}", "[listen]"]
         toml += [f'"{k}" = "{bracketed}:{v}"' for k, v in listen.items()]
         toml += ["[admin]", f'address = "127.0.0.1:{self.admin_port}"']
-        toml += ["[log]", f'destination = "{self.log_path}"']
+        toml += ["[log]", f'destination = "{self.log_path}"'] + ([log_extra] if log_extra else [])
         for up, servers in (upstreams or {}).items():
             toml += [f"[upstreams.{up}]", "servers = [" + ", ".join(f'"{s}"' for s in servers) + "]"]
         self.config_path = os.path.join(h.dir, f"{name}.toml")

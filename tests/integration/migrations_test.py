@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from harness import Harness, check, expect_eq, get, wait_until
+from harness import Harness, check, expect_eq, get, metric, wait_until
 
 REQUEST_BOUND = 400  # requests any loop below may send, whatever the machine's speed
 
@@ -123,6 +123,13 @@ def main():
                 check(sample in text, f"/metrics has {sample}")
             failed = [l for l in text.splitlines() if l.startswith('banyan_migration_errors_total{migration="extract api",side="new"}')]
             check(failed and int(failed[0].split()[-1]) >= 20, f"the new side's errors are counted: {failed}")
+            requests = metric(text, 'banyan_migration_requests_total{migration="extract api",side="new"}')
+            expect_eq(metric(text, 'banyan_migration_latency_seconds_count{migration="extract api",side="new"}'),
+                      requests, "the new side's latency histogram counts each of its exchanges")
+            expect_eq(metric(text, 'banyan_migration_latency_seconds_bucket{migration="extract api",side="new",le="+Inf"}'),
+                      requests, "... its +Inf bucket too")
+            check(metric(text, 'banyan_migration_latency_seconds_bucket{migration="extract api",side="new",le="0.0001"}')
+                  <= requests, "... and its buckets are cumulative")
             line = gw.access_log(at_least=sent["n"], where=lambda l: l["path"].startswith("/api/"))[-1]
             expect_eq((line["side"], line["upstream"]), ("old", "old"), "the access log after the rollback")
             print(f"     rolled back after {sent['n']} requests, {took:.2f}s", flush=True)

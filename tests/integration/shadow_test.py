@@ -3,17 +3,21 @@
 the client is always answered by the old side and never waits for the copy, the two
 answers are compared (a differing body keeps a sample at GET /migrations/NAME/diffs),
 and the budgets hold: a body over the copy budget is not copied, copies over the
-in-flight cap are dropped; both are counted.
+in-flight cap are dropped; both are counted. JSON bodies compare by structure with
+`json`, and `noise` leaves out what two answers of the old side disagree on (the JSON
+origins are small Python servers of this file: each side spells its JSON its own way).
 
 usage: shadow_test.py BANYAN BANYAN_ORIGIN
 """
+import http.server
 import json
+import os
 import socket
 import sys
 import threading
 import time
 
-from harness import Harness, check, expect_eq, get, raw, statuses, wait_until
+from harness import Harness, check, expect_eq, get, metric, raw, statuses, wait_until
 
 IN_FLIGHT_CAP = 64  # kShadowsInFlight
 
@@ -37,7 +41,55 @@ def hanging_upstream():
     return listener, held
 
 
-def routes(old, new, hang):
+class JsonOrigin(http.server.ThreadingHTTPServer):
+    """A JSON API, spelled its own way: `pretty` reverses the key order and indents.
+    /j/ and /b/ answer {"id": PATH, "v": 1}; /n/ adds "at", a fresh nanosecond clock
+    reading (noise: it differs between any two answers), and on the new side /n/diff
+    answers v = 2. Counts the requests it gets, by path."""
+
+    daemon_threads = True
+
+    def __init__(self, pretty, changed):
+        self.pretty, self.changed, self.seen, self.lock = pretty, changed, {}, threading.Lock()
+        super().__init__(("127.0.0.1", 0), JsonHandler)
+
+    def addr(self):
+        return f"127.0.0.1:{self.server_address[1]}"
+
+
+class JsonHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        srv = self.server
+        with srv.lock:
+            srv.seen[self.path] = srv.seen.get(self.path, 0) + 1
+        doc = {"id": self.path, "v": 2 if srv.changed and self.path.startswith("/n/diff") else 1}
+        if self.path.startswith("/n/"):
+            doc["at"] = time.monotonic_ns()
+        if srv.pretty:
+            body = json.dumps(dict(reversed(list(doc.items()))), indent=2)
+        else:
+            body = json.dumps(doc, separators=(",", ":"))
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def json_origins():
+    servers = (JsonOrigin(False, False), JsonOrigin(True, True))
+    for srv in servers:
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return servers
+
+
+def routes(old, new, hang, jold, jnew):
     return f"""listen http :80
 upstream old {{
   server "{old}"
@@ -53,8 +105,29 @@ upstream late {{
   server "{hang}"
   read_timeout 1s
 }}
+upstream jold {{
+  server "{jold}"
+}}
+upstream jnew {{
+  server "{jnew}"
+}}
 site "s.test" {{
   route / {{ to old }}
+  route /j/** {{ to jold }}
+  route /b/** {{ to jold }}
+  route /n/** {{ to jold }}
+}}
+migration "as json" {{
+  move /j/** from jold to jnew
+  shadow 100% compare status, json
+}}
+migration "as bytes" {{
+  move /b/** from jold to jnew
+  shadow 100% compare status, body
+}}
+migration "noisy" {{
+  move /n/** from jold to jnew
+  shadow 100% compare status, json, noise
 }}
 migration "mirror" {{
   move /api/** from old to new
@@ -90,7 +163,9 @@ def main():
         old = h.origin("old")
         new = h.origin("new")
         listener, held = hanging_upstream()
-        gw = h.gateway(routes(old.addrs[0], new.addrs[0], f"127.0.0.1:{listener.getsockname()[1]}"))
+        jold, jnew = json_origins()
+        gw = h.gateway(routes(old.addrs[0], new.addrs[0], f"127.0.0.1:{listener.getsockname()[1]}", jold.addr(),
+                              jnew.addr()), log_extra='shadow_diffs = "diffs.jsonl"')
 
         def copies_are_compared_and_the_client_sees_the_old_side():
             check("with `shadow`" not in gw.stderr(), f"the gateway no longer says shadow is not built: {gw.stderr()}")
@@ -162,7 +237,50 @@ def main():
             expect_eq((sh["header_mismatches"], sh["status_mismatches"], sh["matched"]), (0, 0, 5),
                       "X-Count differs on every pair, and `ignore` leaves it out")
 
+        def json_bodies_compare_by_structure():
+            for i in range(5):
+                for prefix in ("/j/", "/b/"):
+                    s, _, body = get(gw.url(f"{prefix}{i}"), "-H", "Host: s.test")
+                    expect_eq((s, json.loads(body)), (200, {"id": f"{prefix}{i}", "v": 1}), "the old side's answer")
+            wait_until(lambda: shadow_of(gw, "as json")["compared"] == 5 and shadow_of(gw, "as bytes")["compared"] == 5,
+                       lambda: f"5 comparisons each: {shadow_of(gw, 'as json')} {shadow_of(gw, 'as bytes')}")
+            sj, sb = shadow_of(gw, "as json"), shadow_of(gw, "as bytes")
+            expect_eq((sj["matched"], sj["body_mismatches"], sj["not_json"]), (5, 0, 0),
+                      "the same JSON in another key order and layout matches with `json`")
+            expect_eq((sb["matched"], sb["body_mismatches"]), (0, 5), "... and not byte for byte")
+            check("not_json" not in sb, f"not_json is reported only with `json`: {sb}")
+
+        def noise_of_the_old_side_is_left_out():
+            for i in range(4):
+                expect_eq(get(gw.url(f"/n/same{i}"), "-H", "Host: s.test")[0], 200, "the old side's answer")
+            expect_eq(get(gw.url("/n/diff"), "-H", "Host: s.test")[0], 200, "the old side's answer")
+            wait_until(lambda: shadow_of(gw, "noisy")["compared"] == 5, lambda: f"5 comparisons: {shadow_of(gw, 'noisy')}")
+            sh = shadow_of(gw, "noisy")
+            # Every pair differs in "at"; the old side's two answers do too, so it is noise.
+            expect_eq((sh["matched"], sh["body_mismatches"], sh["noise"], sh["noise_failed"]), (4, 1, 5, 0),
+                      f"only the real change is a mismatch: {sh}")
+            expect_eq(sh["noise_fields"], {"$.at": 5}, "the field learned as noise")
+            with jold.lock:
+                expect_eq((jold.seen.get("/n/same0"), jold.seen.get("/n/diff")), (2, 2),
+                          "the old side answers each noisy request twice (the client's, and the second opinion)")
+            d = json.loads(gw.admin("/migrations/noisy/diffs")[1])["diffs"][-1]
+            expect_eq(d.get("json"), [{"path": "$.v", "old": "1", "new": "2"}], f"the differing field: {d}")
+            expect_eq(d.get("noise"), ["$.at"], f"and what was left out: {d}")
+            with open(os.path.join(h.dir, "diffs.jsonl")) as f:
+                lines = [json.loads(l) for l in f]
+            noisy = [l for l in lines if l["migration"] == "noisy"]
+            expect_eq(len(noisy), 1, f"[log] shadow_diffs has the mismatch as a JSON line: {lines[-3:]}")
+            expect_eq((noisy[0]["request"], noisy[0]["json"]), ("GET s.test/n/diff", d["json"]),
+                      "the same sample as /migrations/NAME/diffs")
+            expect_eq(len([l for l in lines if l["migration"] == "mirror"]), 10, "... and every other mismatch")
+            text = gw.metrics()
+            for result, want in (("sent", 5), ("matched", 4), ("body_mismatch", 1), ("noise", 5), ("not_json", 0)):
+                expect_eq(metric(text, f'banyan_migration_shadow_total{{migration="noisy",result="{result}"}}'),
+                          want, f"/metrics: the shadow's {result}")
+
         h.case("copies are compared; the client is answered by the old side", copies_are_compared_and_the_client_sees_the_old_side)
+        h.case("JSON bodies compare by structure with `json`", json_bodies_compare_by_structure)
+        h.case("`noise`: what two answers of the old side disagree on is left out", noise_of_the_old_side_is_left_out)
         h.case("headers named by `ignore` are left out of the comparison", headers_named_by_ignore_are_left_out)
         h.case("a body over the copy budget is counted, not copied", a_body_over_the_budget_is_not_copied)
         h.case("a copy that times out is counted as failed", a_copy_that_times_out_is_counted_as_failed)
@@ -175,7 +293,18 @@ def main():
             check("Sanitizer" not in gw.stderr(), f"no sanitizer report: {gw.stderr()[-2000:]}")
 
         h.case("the gateway stops cleanly with copies in flight", the_gateway_stops_cleanly_with_copies_in_flight)
+
+        def a_diffs_file_that_cannot_be_opened_stops_the_start():
+            g = h.gateway("listen http :80\nupstream a {\n  server \"127.0.0.1:9\"\n}\nsite \"x\" {\n  route / { to a }\n}\n",
+                          name="gw-bad", expect_start=False, log_extra='shadow_diffs = "no-such-dir/diffs.jsonl"')
+            expect_eq(g.wait_exit("an unwritable shadow_diffs"), 2, "exit status")
+            check("cannot open the shadow diffs file" in g.stderr() and "No such file or directory" in g.stderr(),
+                  f"the message: {g.stderr()[-600:]}")
+
+        h.case("a shadow diffs file that cannot be opened stops the start", a_diffs_file_that_cannot_be_opened_stops_the_start)
         listener.close()
+        for srv in (jold, jnew):
+            srv.shutdown()
         for c in held:
             c.close()
 

@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 
 #include "migrations/bucket.h"
+#include "migrations/compare.h"
 #include "migrations/schedule.h"
 #include "runtime/http/chunked.h"
 #include "runtime/http/fields.h"
@@ -31,14 +32,18 @@ namespace banyan::proxy {
 namespace asio = boost::asio;
 using asio::awaitable;
 
+static_assert(plan::kCompareStatus == migrations::kStatus && plan::kCompareHeaders == migrations::kHeaders &&
+              plan::kCompareBody == migrations::kBody && plan::kCompareJson == migrations::kJson &&
+              plan::kCompareNoise == migrations::kNoise);
+
 // One side's response, as the comparison needs it.
 struct ShadowSide {
   bool done = false, whole = false;  // whole: a complete response (else only the failure is counted)
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // compared fields: lower-case names, sorted
+  bool keep_json = false;            // keep the body (up to kJsonBodyBudget) to read it as JSON
+  migrations::Answer answer;         // status and headers from the head; the rest at finish()
   XXH3_state_t* digest = XXH3_createState();
-  uint64_t length = 0;
-  std::string excerpt, error;
+  std::string excerpt, kept, error;
+  bool kept_all = true;
 
   ShadowSide() { XXH3_64bits_reset(digest); }
   ~ShadowSide() { XXH3_freeState(digest); }
@@ -47,19 +52,34 @@ struct ShadowSide {
   void body(std::string_view data) {
     XXH3_64bits_update(digest, data.data(), data.size());
     if (excerpt.size() < kExcerptBytes) excerpt.append(data.substr(0, kExcerptBytes - excerpt.size()));
-    length += data.size();
+    answer.length += data.size();
+    if (!keep_json || !kept_all) return;
+    if (kept.size() + data.size() > kJsonBodyBudget) {
+      kept_all = false;
+      std::string().swap(kept);
+    } else {
+      kept.append(data);
+    }
+  }
+  // Once the body has ended: its digest, and its JSON leaves when it is JSON.
+  void finish() {
+    answer.digest = XXH3_64bits_digest(digest);
+    answer.is_json = keep_json && kept_all && migrations::json_leaves(kept, answer.leaves);
+    std::string().swap(kept);
   }
 };
 
 struct ShadowPair {
   MigrationRuntime* rt = nullptr;
   uint8_t compare = 0;  // plan::CompareBit
+  bool noise = false;   // `second` is asked too (kCompareNoise)
   // The `ignore` header names of the migration's plan, which each side's exchange
   // keeps alive while it reads its head.
   const plan::Plan* plan = nullptr;
   plan::Slice ignore{};
   std::string request_line;
   ShadowSide primary, copy;
+  ShadowSide second;  // the old side's second answer, with `noise`
 };
 
 namespace {
@@ -76,15 +96,15 @@ bool ignored_field(std::string_view n, const ShadowPair& p) {
 }
 
 void keep_head(ShadowSide& s, const http::ResponseHead& h, const ShadowPair& p) {
-  s.status = h.status;
-  s.headers.clear();
+  s.answer.status = h.status;
+  s.answer.headers.clear();
   for (const plan::HeaderField& f : h.fields) {
     if (ignored_field(f.name, p)) continue;
     std::string name(f.name);
     for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-    s.headers.emplace_back(std::move(name), std::string(f.value));
+    s.answer.headers.emplace_back(std::move(name), std::string(f.value));
   }
-  std::sort(s.headers.begin(), s.headers.end());
+  std::sort(s.answer.headers.begin(), s.answer.headers.end());
 }
 
 std::string json(std::string_view s) {
@@ -93,7 +113,49 @@ std::string json(std::string_view s) {
   return out + "\"";
 }
 
-// Both sides are in: count, and keep a sample of a mismatch.
+// A mismatch's sample: the request, both statuses, the differing headers, the JSON
+// fields or where the bytes part, and what was left out as noise.
+std::string sample(const ShadowPair& p, const std::vector<migrations::FieldDifference>& found,
+                   const std::vector<std::string>& noise) {
+  const migrations::Answer &a = p.primary.answer, &b = p.copy.answer;
+  std::string d = "{\"time\":" + json(migrations::format_timestamp(unix_ms_now())) + ",\"request\":" +
+                  json(p.request_line) + ",\"status\":[" + std::to_string(a.status) + "," + std::to_string(b.status) + "]";
+  std::string headers, fields;
+  bool body = false;
+  size_t shown = 0;
+  for (const migrations::FieldDifference& f : found) {
+    if (f.field.starts_with("header ")) {  // the fields one side has and the other has not (or with another value)
+      std::string name = f.field.substr(7);
+      if (!f.a.empty()) headers += std::string(headers.empty() ? "" : ",") + "{\"old\":" + json(name + ": " + f.a) + "}";
+      if (!f.b.empty()) headers += std::string(headers.empty() ? "" : ",") + "{\"new\":" + json(name + ": " + f.b) + "}";
+    } else if (f.field.starts_with("$") && shown++ < kSampleFields) {
+      fields += std::string(fields.empty() ? "" : ",") + "{\"path\":" + json(f.field) + ",\"old\":" +
+                json(f.a.substr(0, kSampleValue)) + ",\"new\":" + json(f.b.substr(0, kSampleValue)) + "}";
+    }
+    body = body || f.field == "body";
+  }
+  if (!headers.empty()) d += ",\"headers\":[" + headers + "]";
+  if (!fields.empty()) d += ",\"json\":[" + fields + "]";
+  if (body) {
+    const std::string &x = p.primary.excerpt, &y = p.copy.excerpt;
+    size_t at = 0;
+    while (at < x.size() && at < y.size() && x[at] == y[at]) ++at;
+    d += ",\"body\":{\"lengths\":[" + std::to_string(a.length) + "," + std::to_string(b.length) + "]";
+    d += at < x.size() || at < y.size() ? ",\"first_difference\":" + std::to_string(at)
+                                        : ",\"first_difference\":\"after the first " + std::to_string(kExcerptBytes) +
+                                              " bytes\"";
+    d += ",\"old\":" + json(x.substr(at > 16 ? at - 16 : 0, 64)) + ",\"new\":" + json(y.substr(at > 16 ? at - 16 : 0, 64));
+    d += "}";
+  }
+  if (!noise.empty()) {
+    d += ",\"noise\":[";
+    for (size_t i = 0; i < noise.size() && i < kSampleFields; ++i) d += (i ? "," : "") + json(noise[i]);
+    d += "]";
+  }
+  return d + "}";
+}
+
+// Every side is in: count, and keep a sample of a mismatch.
 void compare(ShadowPair& p) {
   ShadowCounters& c = p.rt->shadow;
   if (!p.primary.whole || !p.copy.whole) {
@@ -101,59 +163,54 @@ void compare(ShadowPair& p) {
     return;  // a failed copy, or a primary cut short: nothing to compare
   }
   c.compared.fetch_add(1, std::memory_order_relaxed);
-  const bool status = (p.compare & plan::kCompareStatus) && p.primary.status != p.copy.status;
-  const bool headers = (p.compare & plan::kCompareHeaders) && p.primary.headers != p.copy.headers;
-  const bool body = (p.compare & plan::kCompareBody) &&
-                    (p.primary.length != p.copy.length ||
-                     XXH3_64bits_digest(p.primary.digest) != XXH3_64bits_digest(p.copy.digest));
-  if (!status && !headers && !body) {
+  p.primary.finish();
+  p.copy.finish();
+  if ((p.compare & plan::kCompareJson) && !(p.primary.answer.is_json && p.copy.answer.is_json))
+    c.not_json.fetch_add(1, std::memory_order_relaxed);
+  std::vector<migrations::FieldDifference> found = migrations::differences(p.primary.answer, p.copy.answer, p.compare);
+  std::vector<std::string> noise;
+  if (p.noise && !found.empty()) {
+    if (p.second.whole) {
+      p.second.finish();
+      found = migrations::without_noise(std::move(found), migrations::differences(p.primary.answer, p.second.answer, p.compare),
+                                        noise);
+    } else {
+      c.noise_failed.fetch_add(1, std::memory_order_relaxed);  // compared without knowing the noise
+    }
+  }
+  if (!noise.empty()) {
+    c.noise.fetch_add(1, std::memory_order_relaxed);
+    p.rt->note_noise(noise);
+  }
+  if (found.empty()) {
     c.matched.fetch_add(1, std::memory_order_relaxed);
     return;
+  }
+  bool status = false, headers = false, body = false;
+  for (const migrations::FieldDifference& f : found) {
+    status = status || f.field == "status";
+    headers = headers || f.field.starts_with("header ");
+    body = body || f.field == "body" || f.field.starts_with("$");
   }
   if (status) c.status_mismatches.fetch_add(1, std::memory_order_relaxed);
   if (headers) c.header_mismatches.fetch_add(1, std::memory_order_relaxed);
   if (body) c.body_mismatches.fetch_add(1, std::memory_order_relaxed);
-  std::string d = "{\"time\":" + json(migrations::format_timestamp(unix_ms_now())) + ",\"request\":" +
-                  json(p.request_line) + ",\"status\":[" + std::to_string(p.primary.status) + "," +
-                  std::to_string(p.copy.status) + "]";
-  if (headers) {  // the fields one side has and the other has not (or with another value)
-    d += ",\"headers\":[";
-    bool first = true;
-    auto only_in = [&](const ShadowSide& a, const ShadowSide& b, const char* side) {
-      for (const auto& kv : a.headers) {
-        if (std::find(b.headers.begin(), b.headers.end(), kv) != b.headers.end()) continue;
-        d += std::string(first ? "" : ",") + "{\"" + side + "\":" + json(kv.first + ": " + kv.second) + "}";
-        first = false;
-      }
-    };
-    only_in(p.primary, p.copy, "old");
-    only_in(p.copy, p.primary, "new");
-    d += "]";
-  }
-  if (body) {
-    const std::string &a = p.primary.excerpt, &b = p.copy.excerpt;
-    size_t at = 0;
-    while (at < a.size() && at < b.size() && a[at] == b[at]) ++at;
-    d += ",\"body\":{\"lengths\":[" + std::to_string(p.primary.length) + "," + std::to_string(p.copy.length) + "]";
-    d += at < a.size() || at < b.size() ? ",\"first_difference\":" + std::to_string(at)
-                                        : ",\"first_difference\":\"after the first " + std::to_string(kExcerptBytes) +
-                                              " bytes\"";
-    d += ",\"old\":" + json(a.substr(at > 16 ? at - 16 : 0, 64)) + ",\"new\":" + json(b.substr(at > 16 ? at - 16 : 0, 64));
-    d += "}";
-  }
-  d += "}";
-  p.rt->keep_diff(std::move(d));
+  p.rt->keep_diff(sample(p, found, noise));
 }
 
 void side_done(const std::shared_ptr<ShadowPair>& p) {
-  if (p->primary.done && p->copy.done) compare(*p);
+  if (p->primary.done && p->copy.done && (!p->noise || p->second.done)) compare(*p);
 }
 
 // The copy's upstream: an endpoint of the new side by its round robin (a copy must not
 // disturb the primary's balancing state elsewhere), an idle connection or a new one.
+// With `after` (the primary's endpoint), the old side's second answer for `noise`: the
+// next usable endpoint after that one (itself when it is the only one), on a
+// connection of its own, closed after: the old side's balancer and pools are not touched.
 awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32_t upstream, std::string request,
-                          bool head_request, std::shared_ptr<ShadowPair> pair) {
-  ShadowSide& s = pair->copy;
+                          bool head_request, std::shared_ptr<ShadowPair> pair, uint32_t after = balance::kNoEndpoint) {
+  const bool second = after != balance::kNoEndpoint;
+  ShadowSide& s = second ? pair->second : pair->copy;
   const PreparedUpstream& pu = g->upstreams[upstream];
   std::shared_ptr<WorkerUpstream> wu = w.upstream(*g, upstream);
   const EndpointSet& set = *wu->set;
@@ -161,7 +218,15 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
   for (size_t i = 0; i < set.size(); ++i)
     wu->endpoints[i].usable = set.health[i].healthy(now_ms) &&
                               !(set.max_conns[i] >= 0 && wu->endpoints[i].active >= static_cast<uint32_t>(set.max_conns[i]));
-  const uint32_t ep = wu->round_robin->pick(wu->endpoints);
+  uint32_t ep = balance::kNoEndpoint;
+  if (!second) {
+    ep = wu->round_robin->pick(wu->endpoints);
+  } else {
+    for (size_t k = 1; k <= set.size() && ep == balance::kNoEndpoint; ++k) {
+      const uint32_t i = static_cast<uint32_t>((after + k) % set.size());
+      if (wu->endpoints[i].usable) ep = i;
+    }
+  }
   boost::system::error_code ec;
   // Shared with the deadline's handler, which may run after this coroutine has ended.
   auto sock_holder = std::make_shared<std::optional<asio::ip::tcp::socket>>();
@@ -169,7 +234,7 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
   if (ep != balance::kNoEndpoint) {
     wu->endpoints[ep].active++;
     auto& pool = wu->idle[ep];
-    while (!pool.empty() && !sock) {
+    while (!second && !pool.empty() && !sock) {
       IdleConnection c = std::move(pool.back());
       pool.pop_back();
       char probe;
@@ -249,7 +314,7 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
     }
     if (!s.whole) s.error = ec ? ec.message() : "no whole response";
     deadline.cancel();
-    if (clean && wu->idle[ep].size() < static_cast<size_t>(pu.keepalive) && !w.draining())
+    if (clean && !second && wu->idle[ep].size() < static_cast<size_t>(pu.keepalive) && !w.draining())
       wu->idle[ep].push_back({std::move(*sock), std::chrono::steady_clock::now()});
     buf.release(w.buffers());
     w.fields().put(std::move(fields));
@@ -283,13 +348,17 @@ void choose_shadow(Exchange& x) {
     c.skipped_body.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (x.worker.shadows_in_flight() >= kShadowsInFlight) {
+  const bool noise = m.compare & plan::kCompareNoise;
+  if (x.worker.shadows_in_flight() + (noise ? 2 : 1) > kShadowsInFlight) {
     c.dropped.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   x.shadow = std::make_shared<ShadowPair>();
   x.shadow->rt = pm.runtime;
   x.shadow->compare = m.compare;
+  x.shadow->noise = noise;
+  const bool json_bodies = m.compare & plan::kCompareJson;
+  x.shadow->primary.keep_json = x.shadow->copy.keep_json = x.shadow->second.keep_json = json_bodies;
   x.shadow->plan = x.gen->plan.get();
   x.shadow->ignore = m.compare_ignore;
   x.shadow->request_line = std::string(x.head->method) + " " + std::string(x.head->host) + std::string(x.head->target);
@@ -303,10 +372,14 @@ void start_shadow(Exchange& x) {
   std::string request = x.out;
   if (whole) request.append(body);
   x.shadow->rt->shadow.sent.fetch_add(1, std::memory_order_relaxed);
+  const bool head = x.head->method == "HEAD";
+  if (x.shadow->noise) {  // the old side again, on another endpoint when it has one
+    x.worker.shadows_in_flight()++;
+    const uint32_t after = x.up.endpoint == balance::kNoEndpoint ? 0 : x.up.endpoint;
+    asio::co_spawn(x.worker.io(), send_copy(x.worker, x.gen, m.from, request, head, x.shadow, after), asio::detached);
+  }
   x.worker.shadows_in_flight()++;
-  asio::co_spawn(x.worker.io(),
-                 send_copy(x.worker, x.gen, m.to, std::move(request), x.head->method == "HEAD", x.shadow),
-                 asio::detached);
+  asio::co_spawn(x.worker.io(), send_copy(x.worker, x.gen, m.to, std::move(request), head, x.shadow), asio::detached);
 }
 
 void shadow_primary_body(ShadowPair& pair, std::string_view data) { pair.primary.body(data); }

@@ -10,12 +10,17 @@
 //   - at most kShadowsInFlight copies per worker (over it: dropped, never queued);
 //   - the copy has the new upstream's own timeouts and its own connections (the old
 //     side's endpoints and pools are never touched).
-// Comparison (`compare status, headers, body`): statuses; headers but those that
-// differ between any two answers (Date, Age, Server, Set-Cookie values, request ids,
-// hop-by-hop fields, Content-Length when bodies are compared, and the framing); bodies
-// by XXH3 digest of the upstream's decoded bytes and their length, keeping the first
-// kExcerptBytes of each to show where they part. A mismatch keeps a sample
-// (migration_control.h: the last kDiffSamples at GET /migrations/NAME/diffs).
+// Comparison (`compare status, headers, body`), field by field (migrations/compare.h):
+// statuses; headers but those that differ between any two answers (Date, Age, Server,
+// Set-Cookie values, request ids, hop-by-hop fields, Content-Length when bodies are
+// compared, and the framing) and those `ignore` names; bodies by XXH3 digest of the
+// upstream's decoded bytes and their length, keeping the first kExcerptBytes of each
+// to show where they part. With `json`, a body of at most kJsonBodyBudget bytes that
+// is JSON on both sides is compared by its leaves (key order and whitespace aside);
+// otherwise by digest, counted as not_json. With `noise`, the old side is asked a
+// second time (another endpoint when it has one, a connection of its own), and the
+// fields its two answers disagree on are left out and counted. A mismatch keeps a
+// sample (migration_control.h: the last kDiffSamples at GET /migrations/NAME/diffs).
 #pragma once
 
 #include <memory>
@@ -28,8 +33,11 @@ namespace banyan::proxy {
 inline constexpr size_t kShadowBodyBudget = 64 << 10;
 inline constexpr uint32_t kShadowsInFlight = 64;
 inline constexpr size_t kExcerptBytes = 256;
+inline constexpr size_t kJsonBodyBudget = 64 << 10;  // per side, kept only with `json`
+inline constexpr size_t kSampleFields = 8;           // JSON fields and noise names per sample
+inline constexpr size_t kSampleValue = 64;           // bytes of each JSON value shown
 
-struct ShadowPair;  // shadow.cpp: the two sides' results, compared when both are in
+struct ShadowPair;  // shadow.cpp: the sides' results, compared when all are in
 
 // Phase 2's second decision: does this request get a copy? Sets Exchange::shadow.
 void choose_shadow(Exchange& x);

@@ -124,6 +124,15 @@ TEST_CASE("a log file and ipv6 and every-interface addresses are read", "[config
   CHECK(r.config->log_file == "conf/logs/gw.log");
 }
 
+TEST_CASE("log.shadow_diffs names a file beside the config, and not an empty one", "[config]") {
+  LoadedConfig r = parse_config("plan = \"g.plan\"\n[log]\nshadow_diffs = \"diffs.jsonl\"\n", "conf/gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->shadow_diffs_file == "conf/diffs.jsonl");
+  CHECK(parse_config("plan = \"g.plan\"\n", "gateway.toml").config->shadow_diffs_file.empty());
+  CHECK(errors_of("plan = \"g.plan\"\n[log]\nshadow_diffs = \"\"\n") ==
+        std::vector<std::string>{"gateway.toml:3:16: log.shadow_diffs: must name a file, not be empty"});
+}
+
 TEST_CASE("log.destination \"off\" turns the access log off, and a file named off is ./off", "[config]") {
   LoadedConfig r = parse_config("plan = \"g.plan\"\n[log]\ndestination = \"off\"\n", "conf/gateway.toml");
   REQUIRE(r.config);
@@ -270,7 +279,7 @@ TEST_CASE("an unknown key or table names the closest allowed key and lists them"
             "idle_timeout, drain_timeout or connections)"});
   CHECK(errors_of("plan = \"g.plan\"\n[log]\nzzz = 1\n") ==
         std::vector<std::string>{
-            "gateway.toml:3:1: log.zzz: unknown key 'zzz' (the keys in [log] are format or destination)"});
+            "gateway.toml:3:1: log.zzz: unknown key 'zzz' (the keys in [log] are format, destination or shadow_diffs)"});
 }
 
 TEST_CASE("a value of the wrong type says which type it must be", "[config]") {

@@ -113,7 +113,7 @@ TEST_CASE("a plan from an older compiler is refused with a message that says to 
   reseal(bytes);
   LoadResult r = load_plan(bytes);
   REQUIRE_FALSE(r.plan);
-  CHECK(r.error == "plan format version 4 is older than this build reads (5 to 5); recompile the routes");
+  CHECK(r.error == "plan format version 4 is older than this build reads (5 to 6); recompile the routes");
 }
 
 TEST_CASE("hostile plans with a valid checksum are refused by the record at fault", "[plan]") {
