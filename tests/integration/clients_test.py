@@ -12,7 +12,9 @@ address"), through the real gateway and a real origin on 127.0.0.1:
      the X-Forwarded-For sent on appends the peer, not the derived client;
   d. an untrusted peer's X-Forwarded-For (spoofed) is passed on but never believed;
   e. `balance hash client_ip` hashes the derived client: one forwarded address, one
-     replica; a spoofed list moves nobody.
+     replica; a spoofed list moves nobody;
+  f. a migration buckets a request without its cookie by the derived client too (the
+     access log's bucket, against the bucket function computed here from its definition).
 
 usage: clients_test.py BANYAN BANYAN_ORIGIN
 """
@@ -32,6 +34,9 @@ listen http :81
 upstream app {{
   server "{app}"
 }}
+upstream next {{
+  server "{app}"
+}}
 upstream pool {{
 {pool}
   balance hash client_ip
@@ -46,6 +51,14 @@ site "x.test" {{
     to app
     request_header X-Real-IP $remote_addr
   }}
+  route /moving/** {{
+    to app
+  }}
+}}
+migration "by session" {{
+  move /moving/** from app to next
+  shift 50% hold
+  bucket cookie "session"
 }}
 """
 
@@ -68,6 +81,20 @@ site "x.test" {{
 """
 
 V2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
+
+
+def bucket_of(name, key):
+    """migrations/bucket.h's definition: FNV-1a 64 of name, a 0 byte and key, then
+    murmur3's fmix64, modulo 10000."""
+    h = 0xcbf29ce484222325
+    for c in name.encode() + b"\0" + key.encode():
+        h = ((h ^ c) * 0x100000001b3) % 2**64
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) % 2**64
+    h ^= h >> 33
+    h = (h * 0xc4ceb9fe1a85ec53) % 2**64
+    h ^= h >> 33
+    return h % 10000
 
 
 def v2(command, family, body):
@@ -272,6 +299,23 @@ def main():
             spoofed = {replica_for(c, "127.0.0.1") for c in clients}
             expect_eq(len(spoofed), 1, "replicas an untrusted peer reaches by changing its X-Forwarded-For")
 
+        def migration_buckets_the_derived_client():
+            def bucket(tag, source, xff=None, cookie=None):
+                head = f"GET /moving/{tag} HTTP/1.1\r\nHost: x.test\r\nConnection: close\r\n"
+                head += f"X-Forwarded-For: {xff}\r\n" if xff else ""
+                head += f"Cookie: session={cookie}\r\n" if cookie else ""
+                answer, _ = send(plain, [(head + "\r\n").encode()], source)
+                check(answer.startswith(b"HTTP/1.1 200 "), f"{tag}: {answer[:200]!r}")
+                return gw.access_log(where=lambda l: l.get("path") == f"/moving/{tag}")[-1]["bucket"]
+
+            for i, client in enumerate(["192.0.2.7", "198.51.100.23", "203.0.113.99"]):
+                expect_eq(bucket(f"fwd{i}", "127.0.0.2", xff=f"{client}, 10.4.4.4"), bucket_of("by session", client),
+                          f"a cookie-less request forwarded for {client} by a trusted peer")
+            expect_eq(bucket("cookie", "127.0.0.2", xff="192.0.2.7", cookie="abc"), bucket_of("by session", "abc"),
+                      "a request with the cookie, by the cookie")
+            expect_eq(bucket("spoofed", "127.0.0.1", xff="192.0.2.7"), bucket_of("by session", "127.0.0.1"),
+                      "an untrusted peer's claim moves no bucket: its own address")
+
         h.case("a PROXY v1 TCP4 header names the client", v1_tcp4)
         h.case("a PROXY v1 TCP6 header sent a byte at a time names the client", v1_tcp6_in_pieces)
         h.case("a PROXY v2 TCP4 header with TLVs, in pieces, names the client", v2_tcp4_with_tlvs)
@@ -287,6 +331,8 @@ def main():
         h.case("an untrusted peer's X-Forwarded-For is passed on, never believed", untrusted_peer_spoofing)
         h.case("hash client_ip hashes the client a trusted peer names, and ignores a spoofed list",
                hashing_sees_the_client)
+        h.case("a migration buckets a cookie-less request by the client a trusted peer names",
+               migration_buckets_the_derived_client)
 
 
 if __name__ == "__main__":
