@@ -26,7 +26,7 @@ void for_each_interval(std::span<const Step> steps, int64_t begin_ms, Visit visi
     const int64_t d = s.duration_ms > 0 ? s.duration_ms : 0;
     const bool forever = s.hold || k + 1 == steps.size() || t > kMax - d;
     const int64_t end = forever ? kMax : t + d;
-    if ((forever || end > t) && visit(s.basis_points, t, end, forever)) return;
+    if ((forever || end > t) && visit(s.basis_points, t, end, forever, k)) return;
     if (forever) return;
     t = end;
   }
@@ -89,7 +89,7 @@ bool expect(std::string_view s, size_t& pos, char a, char b = '\0') {
 
 uint32_t weight_at(std::span<const Step> steps, int64_t begin_ms, int64_t now_ms) {
   uint32_t weight = 0;  // before the shift begins, and with no steps at all
-  for_each_interval(steps, begin_ms, [&](uint32_t bp, int64_t from, int64_t until, bool forever) {
+  for_each_interval(steps, begin_ms, [&](uint32_t bp, int64_t from, int64_t until, bool forever, size_t) {
     if (now_ms < from) return true;
     if (forever || now_ms < until) {
       weight = bp;
@@ -100,12 +100,25 @@ uint32_t weight_at(std::span<const Step> steps, int64_t begin_ms, int64_t now_ms
   return weight;
 }
 
+int step_at(std::span<const Step> steps, int64_t begin_ms, int64_t now_ms) {
+  int at = -1;
+  for_each_interval(steps, begin_ms, [&](uint32_t, int64_t from, int64_t until, bool forever, size_t k) {
+    if (now_ms < from) return true;
+    if (forever || now_ms < until) {
+      at = static_cast<int>(k);
+      return true;
+    }
+    return false;
+  });
+  return at;
+}
+
 std::optional<int64_t> moves_at(std::span<const Step> steps, int64_t begin_ms, int64_t now_ms, uint32_t bucket) {
   // The weight is constant on each interval and 0 before the first: the answer is the
   // start (or now, if later) of the first interval not over by now whose weight is
   // above the bucket.
   std::optional<int64_t> at;
-  for_each_interval(steps, begin_ms, [&](uint32_t bp, int64_t from, int64_t until, bool forever) {
+  for_each_interval(steps, begin_ms, [&](uint32_t bp, int64_t from, int64_t until, bool forever, size_t) {
     if ((forever || until > now_ms) && bp > bucket) {
       at = from > now_ms ? from : now_ms;
       return true;

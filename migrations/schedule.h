@@ -43,6 +43,10 @@ inline int64_t shift_begin(int64_t start_ms, uint32_t shadow_basis_points, int64
 // The weight of the new upstream at `now_ms` for a shift that begins at `begin_ms`.
 uint32_t weight_at(std::span<const Step> steps, int64_t begin_ms, int64_t now_ms);
 
+// The index of the step in force at `now_ms` (0-based), or -1 before the shift begins
+// (and with no steps).
+int step_at(std::span<const Step> steps, int64_t begin_ms, int64_t now_ms);
+
 // The first time at or after `now_ms` when a request in `bucket` (0..9999) lands on
 // the new upstream (weight_at > bucket); nullopt when it never does. Returns now_ms
 // itself when it already does.

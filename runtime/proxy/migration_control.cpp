@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "migrations/bucket.h"
 #include "migrations/schedule.h"
@@ -225,6 +226,30 @@ std::string MigrationControl::act(const Generation& g, std::string_view name, st
   return "no migration named \"" + std::string(name) + "\" in the serving plan";
 }
 
+namespace {
+
+// What a running migration is doing: waiting for its start, shadowing before its
+// shift, shifting (a step with a duration in force), holding (a `hold` step, or a last
+// step below 100%), or done (at 100% for good).
+std::string_view state_of(const PreparedMigration& pm, int step, uint32_t share, int64_t now_ms) {
+  if (now_ms < pm.begin_ms) return "waiting";
+  if (pm.steps.empty())  // shadow only: until its timed shadow ends, or for ever
+    return pm.shift_begin_ms > pm.begin_ms && now_ms >= pm.shift_begin_ms ? "done" : "shadowing";
+  if (step < 0) return "shadowing";  // a timed shadow before the shift
+  const migrations::Step& s = pm.steps[static_cast<size_t>(step)];
+  const bool last = static_cast<size_t>(step) + 1 == pm.steps.size();
+  if (last && share >= migrations::kBuckets) return "done";
+  return s.hold || last ? "holding" : "shifting";
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
 std::string MigrationControl::json(const Generation& g, int64_t now_ms) const {
   const plan::Plan& p = *g.plan;
   std::string out = "{\"migrations\":[";
@@ -238,8 +263,12 @@ std::string MigrationControl::json(const Generation& g, int64_t now_ms) const {
     out += "\"name\":" + json_string(rt.name);
     out += ",\"from\":" + json_string(p.str(p.upstreams()[m.from].name));
     out += ",\"to\":" + json_string(p.str(p.upstreams()[m.to].name));
-    out += ",\"mode\":" + json_string(mode_name(rt.mode.load(std::memory_order_relaxed)));
+    const MigrationMode mode = rt.mode.load(std::memory_order_relaxed);
+    const int step = migrations::step_at(pm.steps, pm.shift_begin_ms, now_ms);
+    out += ",\"mode\":" + json_string(mode_name(mode));
+    out += ",\"state\":" + json_string(mode != MigrationMode::Running ? mode_name(mode) : state_of(pm, step, share, now_ms));
     out += ",\"share_basis_points\":" + std::to_string(share);
+    out += ",\"step\":" + std::to_string(step + 1) + ",\"steps\":" + std::to_string(pm.steps.size());
     out += ",\"start\":" + json_string(migrations::format_timestamp(pm.begin_ms));
     out += ",\"shift_begins\":" + json_string(migrations::format_timestamp(pm.shift_begin_ms));
     if (next && rt.mode.load(std::memory_order_relaxed) == MigrationMode::Running && share < migrations::kBuckets)
@@ -248,6 +277,7 @@ std::string MigrationControl::json(const Generation& g, int64_t now_ms) const {
     if (m.has_rollback) {
       out += ",\"rollback\":{\"decided\":" + std::string(rt.last.decided ? "true" : "false");
       out += ",\"holds\":" + std::string(rt.last.rollback ? "true" : "false");
+      out += ",\"value\":" + number(rt.last.new_value) + ",\"limit\":" + number(rt.last.limit);
       out += ",\"last\":" + json_string(rt.last.why) + ",\"rollbacks\":" + std::to_string(rt.rollbacks.load()) + "}";
     }
     if (m.shadow_basis_points) {

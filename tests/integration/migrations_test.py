@@ -63,6 +63,15 @@ migration "reports" {{
   shift 10% for 1h, 100%
   start "2099-01-01T00:00:00Z"
 }}
+migration "ongoing" {{
+  move /ongoing/** from old to new
+  shift 10% for 1d, 100%
+  start "{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() - 60))}"
+}}
+migration "held" {{
+  move /held/** from old to new
+  shift 5% hold
+}}
 migration "preview" {{
   move /preview/** from old to new
   shift 10% for 1h, 100%
@@ -99,6 +108,11 @@ def main():
             check("with `rollback`" not in gw.stderr(), f"the gateway no longer says rollback is not built: {gw.stderr()}")
             m = migration(gw, "extract api")
             expect_eq((m["mode"], m["share_basis_points"]), ("running", 10000), "before: everything moved")
+            expect_eq((m["state"], m["step"], m["steps"]), ("done", 1, 1), "... at its one step, for good")
+            for name, want in (("reports", ("waiting", 0, 2)), ("ongoing", ("shifting", 1, 2)), ("held", ("holding", 1, 1))):
+                o = migration(gw, name)
+                expect_eq((o["state"], o["step"], o["steps"]), want, f"{name}: its state and step")
+            check("next_step" in migration(gw, "ongoing"), "a shifting migration says when its next step begins")
             sent = {"n": 0}
 
             def rolled_back():
@@ -113,7 +127,9 @@ def main():
             took = time.monotonic() - started
             check(sent["n"] >= 20, f"no decision below the minimum sample: rolled back after {sent['n']} requests")
             m = migration(gw, "extract api")
-            expect_eq((m["mode"], m["share_basis_points"]), ("rolled_back", 0), "after")
+            expect_eq((m["mode"], m["state"], m["share_basis_points"]), ("rolled_back", "rolled_back", 0), "after")
+            rule = m["rollback"]
+            check(rule["value"] > 0.05 and rule["limit"] == 0.05, f"the values the rule compared: {rule}")
             check("error_rate" in m["reason"] and "> 5.00%" in m["reason"], f"the reason names the rule: {m['reason']}")
             check("rolled back" in gw.stderr(), "the rollback is logged")
             text = gw.metrics()

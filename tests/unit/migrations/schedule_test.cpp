@@ -39,6 +39,21 @@ TEST_CASE("the weight is 0 before the shift and each step's share from its first
   CHECK(weight_at(kExample, kBegin, kMax) == 10000);
 }
 
+TEST_CASE("the step in force: -1 before the shift, then each step's index from its first millisecond", "[schedule]") {
+  CHECK(step_at(kExample, kBegin, kBegin - 1) == -1);
+  CHECK(step_at(kExample, kBegin, kBegin) == 0);
+  CHECK(step_at(kExample, kBegin, kBegin + 10 * kMinute - 1) == 0);
+  CHECK(step_at(kExample, kBegin, kBegin + 10 * kMinute) == 1);
+  CHECK(step_at(kExample, kBegin, kBegin + 70 * kMinute) == 2);
+  CHECK(step_at(kExample, kBegin, kBegin + 130 * kMinute) == 3);
+  CHECK(step_at(kExample, kBegin, kMax) == 3);
+  CHECK(step_at(kHold, kBegin, kMax) == 1);  // the hold step, never the one after it
+  // A zero-length step is never in force: `shift 10% for 0s, 100%` is at 100% at once.
+  const std::vector<Step> instant{{1000, 0, false}, {10000, 0, false}};
+  CHECK(step_at(instant, kBegin, kBegin) == 1);
+  CHECK(step_at({}, kBegin, kMax) == -1);
+}
+
 TEST_CASE("a hold step holds for ever and the steps after it are never reached", "[schedule]") {
   CHECK(weight_at(kHold, kBegin, kBegin + kHour - 1) == 500);
   CHECK(weight_at(kHold, kBegin, kBegin + kHour) == 2500);
