@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/certs_command.h"
 #include "runtime/check_command.h"
 #include "runtime/config/config.h"
 #include "runtime/migrations_command.h"
@@ -23,6 +24,7 @@ constexpr const char* kUsage =
     "                  [--upstream NAME=HOST:PORT[,HOST:PORT...]]...\n"
     "       banyan migrations [--admin ADDRESS | --config gateway.toml] [list | pause|resume|rollback|promote NAME]\n"
     "       banyan check --config gateway.toml [FILE.plan|FILE.routes]   check without serving (exit 0, 1, 2)\n"
+    "       banyan certs [--ca-dir DIR] [--new-ca] [--force] FILE.routes   development certificates from a local CA\n"
     "       banyan --version\n"
     "  --listen :80=127.0.0.1:8080   bind the plan's listener ':80' to 127.0.0.1:8080 (default: as the plan says)\n"
     "The configuration file's keys are described in docs/gateway-config.md.\n";
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (args[0] == "check") return banyan::check_command({args.begin() + 1, args.end()});
+  if (args[0] == "certs") return banyan::certs_command({args.begin() + 1, args.end()});
   if (args[0] == "migrations") return banyan::migrations_command({args.begin() + 1, args.end()});
   if (args[0] != "run") {
     std::cerr << "banyan: unknown command '" << args[0] << "'\n" << kUsage;

@@ -14,6 +14,12 @@ cmake --build build/release -j"${JOBS:-2}" --target banyanc banyan banyan-origin
 bin=build/release
 example=examples/image-gallery
 
+# The site's certificate, from a CA of this checkout's own (made once, then kept):
+# nothing private is shipped in git. curl trusts it with --cacert below.
+echo "== banyan certs $example/gallery.routes"
+"$bin/runtime/banyan" certs --ca-dir "$example/certs/ca" "$example/gallery.routes" | grep -v '^$'
+echo
+
 echo "== banyanc check $example/*.routes"
 "$bin/compiler/banyanc" check "$example"/*.routes && echo "clean: every route file checks"
 echo "== banyanc fmt --check $example/*.routes"
@@ -48,20 +54,22 @@ cat <<'TRY'
 
 The gateway serves the image-gallery tutorial on this machine. Try:
 
-  curl -ikL --resolve image-gallery.local:8080:127.0.0.1 --resolve image-gallery.local:8443:127.0.0.1 \
+  CA=examples/image-gallery/certs/ca/ca-cert.pem   # the demo's CA, made by `banyan certs` above
+
+  curl -iL --cacert $CA --resolve image-gallery.local:8080:127.0.0.1 --resolve image-gallery.local:8443:127.0.0.1 \
        http://image-gallery.local:8080/      # 301 to HTTPS, as in the tutorial, then the page; run it
                                              # twice: X-Cache: MISS, then HIT (the cache, below)
   curl -i http://localhost:8080/             # the redirect alone
-  curl -ik --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/api/image
+  curl -i --cacert $CA --resolve image-gallery.local:8443:127.0.0.1 https://image-gallery.local:8443/api/image
                                              # reaches iotd, the path rewritten to /image
-  curl -sk --compressed -D - -o /dev/null --resolve image-gallery.local:8443:127.0.0.1 \
+  curl -s --cacert $CA --compressed -D - -o /dev/null --resolve image-gallery.local:8443:127.0.0.1 \
        "https://image-gallery.local:8443/bytes/20000?type=text/html"
                                              # Content-Encoding: gzip, the route's `compress gzip`
   curl -s http://127.0.0.1:9901/metrics      # Prometheus metrics;  /plan  the loaded plan;  /healthz
 
 The migration (demo-migration.routes): /api/images/** moves from the monolith to iotd,
 shadowed for a minute (copies compared), then 10%, 50% and 100% a minute apart:
-  for i in $(seq 100); do curl -sk -o /dev/null --resolve image-gallery.local:8443:127.0.0.1 \
+  for i in $(seq 100); do curl -s --cacert $CA -o /dev/null --resolve image-gallery.local:8443:127.0.0.1 \
        https://image-gallery.local:8443/api/images/$i; done      # traffic for it
   curl -s http://127.0.0.1:9901/migrations                 # mode, share, next step, both sides' counts
   curl -s "http://127.0.0.1:9901/migrations/extract%20image%20api/diffs"   # what the shadow found

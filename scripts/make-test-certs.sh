@@ -7,17 +7,17 @@
 #                                  key, a DER copy; and two certificates with fixed
 #                                  dates (all of 2000, all of 2100) for the expiry
 #                                  checks, so those tests never depend on today
-#   examples/image-gallery/certs/  image-gallery.local, valid for 100 years
+# (The image-gallery example's certificate is not made here: `banyan certs` makes it
+# from a local CA, see examples/image-gallery/certs/README.md.)
 #
 # The tests read only the files' meaning (names, dates, which key matches), never
 # their bytes, so regenerating them changes no test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fixtures=tests/fixtures/certs
-demo=examples/image-gallery/certs
 work=$(mktemp -d "${TMPDIR:-/tmp}/banyan-certs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-mkdir -p "$fixtures" "$demo"
+mkdir -p "$fixtures"
 
 new_key() {  # new_key FILE
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1"
@@ -65,7 +65,5 @@ openssl pkey -in "$fixtures/example.key" -aes256 -passout pass:fixture -out "$fi
 dated "$fixtures/example.key" "$fixtures/year-2000.pem" 20000101000000Z 20001231235959Z "DNS:example.com"
 dated "$fixtures/example.key" "$fixtures/year-2100.pem" 21000101000000Z 21001231235959Z "DNS:example.com"
 
-new_key "$demo/server-key.pem"
-self_signed "$demo/server-key.pem" "$demo/server-cert.pem" image-gallery.local "DNS:image-gallery.local"
 
-echo "wrote $fixtures and $demo"
+echo "wrote $fixtures"
