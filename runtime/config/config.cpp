@@ -245,9 +245,21 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
   }
   if (auto n = root.get("tls")) {
     if (auto t = table(*n, "tls", "[tls] session_tickets = false")) {
-      only_keys(*t, "tls", {"session_tickets"});
+      only_keys(*t, "tls", {"session_tickets", "ticket_key_file", "ticket_key_rotation"});
       if (auto b = t->get("session_tickets"))
         if (auto v = boolean(*b, "tls.session_tickets")) c.tls_session_tickets = *v;
+      if (auto f = t->get("ticket_key_file"))
+        if (auto s = string(*f, "tls.ticket_key_file", "\"tickets.key\"")) {
+          if (s->empty())
+            error(f->source(), "tls.ticket_key_file", "must name a file, not be empty");
+          else
+            c.tls_ticket_key_file = resolve(*s);
+        }
+      if (auto r = t->get("ticket_key_rotation"))
+        if (auto d = duration(*r, "tls.ticket_key_rotation", 1000, "1s")) c.tls_ticket_key_rotation_ms = *d;
+      if (t->get("ticket_key_file") && t->get("ticket_key_rotation"))
+        error(t->get("ticket_key_rotation")->source(), "tls.ticket_key_rotation",
+              "a ticket_key_file's keys are rotated by rewriting the file and reloading, not by the gateway");
     }
   }
   if (auto n = root.get("limits"))

@@ -97,6 +97,8 @@ struct GatewayConfig {
   // ssl_session_tickets: on unless this environment turns them off (replicas that do
   // not share a ticket key gain little from them).
   bool tls_session_tickets = true;
+  std::string tls_ticket_key_file;                  // `[tls] ticket_key_file`: a fleet's keys; empty: random, rotated
+  int64_t tls_ticket_key_rotation_ms = 3600 * 1000;  // `[tls] ticket_key_rotation`
   // `[errors] show_details`: the listeners whose clients get the details of an error
   // the gateway answers itself (upstream name and address, the cause, the route and
   // its file:line), for development. Every other client gets a short phrase, the

@@ -69,6 +69,7 @@ Gateway::Gateway(config::GatewayConfig config, std::string config_path)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
       migrations_(std::make_unique<MigrationControl>(make_state_store(config_.state_dir))),
+      ticket_keys_(config_.tls_ticket_key_file, config_.tls_ticket_key_rotation_ms),
       hostname_(machine_hostname()) {}
 
 Gateway::~Gateway() {
@@ -166,7 +167,9 @@ std::string Gateway::reload(const std::string& why, ReloadReport* report, bool d
   prepared.generation->routes_source = std::move(source);
   std::shared_ptr<const Generation> next = std::move(prepared.generation);
   std::string tls_error;
-  std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, config_.tls_session_tickets, tls_error);
+  if (tickets() && ticket_keys_.from_file())  // the operator's rotation: the file is read again
+    if (std::string why = ticket_keys_.load(); !why.empty()) return fail(why);
+  std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, tickets(), tls_error);
   if (!tls_error.empty()) return fail(tls_error);
   if (https_port_ != 0 && !tls) return fail("the https listener needs a `tls` block");
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
@@ -431,6 +434,18 @@ awaitable<void> Gateway::watch_migrations() {
   }
 }
 
+// Once a second: a new session ticket key when the rotation is due (ticket_keys.h).
+awaitable<void> Gateway::rotate_ticket_keys() {
+  asio::steady_timer t(main_io_);
+  while (!stopping_) {
+    t.expires_after(std::chrono::seconds(1));
+    error_code ec;
+    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    if (stopping_) break;
+    ticket_keys_.tick(steady_ms());
+  }
+}
+
 // Polls the plan file once a second (robust to editors that replace the file and to
 // `banyanc compile`'s rename); a change is reloaded once it has been still for a poll.
 awaitable<void> Gateway::watch_plan_file() {
@@ -549,7 +564,12 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
   prepared.generation->routes_source = std::move(loaded.source);
   std::shared_ptr<const Generation> first = std::move(prepared.generation);
-  tls_.store(make_tls_contexts(first, config_.tls_session_tickets, error));
+  if (tickets())
+    if (std::string why = ticket_keys_.load(); !why.empty()) {
+      std::cerr << "banyan: " << why << "\n";
+      return 2;
+    }
+  tls_.store(make_tls_contexts(first, tickets(), error));
   if (!error.empty()) {
     std::cerr << "banyan: " << error << "\n";
     return 1;
@@ -622,6 +642,7 @@ int Gateway::run() {
   asio::co_spawn(main_io_, watch_plan_file(), asio::detached);
   asio::co_spawn(main_io_, re_resolve(), asio::detached);
   asio::co_spawn(main_io_, watch_migrations(), asio::detached);
+  if (tickets()) asio::co_spawn(main_io_, rotate_ticket_keys(), asio::detached);
   asio::co_spawn(main_io_, run_health_checks(*this, main_io_, stopping_), asio::detached);
 
   std::string where;

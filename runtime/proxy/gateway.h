@@ -18,6 +18,7 @@
 #include "runtime/proxy/generation.h"
 #include "runtime/proxy/metrics.h"
 #include "runtime/proxy/migration_control.h"
+#include "runtime/proxy/ticket_keys.h"
 #include "runtime/proxy/tls.h"
 #include "runtime/proxy/worker.h"
 
@@ -74,6 +75,8 @@ class Gateway {
   boost::asio::awaitable<void> watch_plan_file();
   boost::asio::awaitable<void> re_resolve();
   boost::asio::awaitable<void> watch_migrations();
+  boost::asio::awaitable<void> rotate_ticket_keys();
+  const TicketKeys* tickets() const { return config_.tls_session_tickets ? &ticket_keys_ : nullptr; }
   // The admin's /migrations: GET lists them; POST /migrations/NAME/ACTION acts.
   int migrations_request(const http::RequestHead& head, std::string& body, std::string& type);
   // The admin's POST /cache/purge.
@@ -88,6 +91,7 @@ class Gateway {
   std::unique_ptr<MigrationControl> migrations_;
   std::atomic<std::shared_ptr<const Generation>> current_;
   std::atomic<std::shared_ptr<const TlsContexts>> tls_;
+  TicketKeys ticket_keys_;
   std::atomic<uint64_t> seq_{0};
   std::atomic<uint32_t> open_connections_{0};
   std::string hostname_;

@@ -1,5 +1,7 @@
 #include "runtime/proxy/tls.h"
 
+#include "runtime/proxy/ticket_keys.h"
+
 #include <openssl/ssl.h>
 
 #include "runtime/plan/matcher.h"
@@ -62,8 +64,8 @@ int on_client_hello(SSL* ssl, int* /*alert*/, void* arg) {
 
 }  // namespace
 
-std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation, bool session_tickets,
-                                                     std::string& error) {
+std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation,
+                                                     const TicketKeys* tickets, std::string& error) {
   const plan::Plan& p = *generation->plan;
   if (p.tls().empty()) return nullptr;
   auto set = std::make_shared<TlsContexts>();
@@ -90,10 +92,13 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
       error = "tls " + name + ": OpenSSL refuses the groups '" + std::string(plan::kDefaultGroups) + "'";
       return nullptr;
     }
-    // No server-side session cache (it would be per worker and per process); resumption
-    // is by stateless tickets, when the configuration allows them.
+    // No server-side session cache (it would be per process); resumption is by
+    // stateless tickets under the gateway's one ring of keys, when the configuration
+    // allows them (ticket_keys.h).
     SSL_CTX_set_session_cache_mode(raw, SSL_SESS_CACHE_OFF);
-    if (!session_tickets) {
+    if (tickets) {
+      tickets->install(raw);
+    } else {
       SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
       SSL_CTX_set_num_tickets(raw, 0);
     }

@@ -18,6 +18,8 @@
 
 namespace banyan::proxy {
 
+class TicketKeys;
+
 struct TlsContexts {
   std::shared_ptr<const Generation> generation;  // whose plan the SNI callback reads
   std::vector<std::unique_ptr<boost::asio::ssl::context>> by_record;  // indexed like plan.tls()
@@ -27,7 +29,8 @@ struct TlsContexts {
 
 // Null when the plan has no `tls` block (no https listener can serve), or on error
 // (`error` says which block and file).
-std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation, bool session_tickets,
-                                                     std::string& error);
+// `tickets`: the gateway's session ticket keys (ticket_keys.h); null: no tickets.
+std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation,
+                                                     const TicketKeys* tickets, std::string& error);
 
 }  // namespace banyan::proxy

@@ -263,6 +263,22 @@ TEST_CASE("tls.session_tickets and resolver.hosts_file", "[config]") {
   CHECK(r.config->hosts_file == "conf/h");
 }
 
+TEST_CASE("tls.ticket_key_file and tls.ticket_key_rotation", "[config]") {
+  auto r = banyan::config::parse_config("plan = \"g.plan\"\n[tls]\nticket_key_file = \"keys/t.key\"\n", "conf/gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->tls_ticket_key_file == "conf/keys/t.key");
+  CHECK(r.config->tls_ticket_key_rotation_ms == 3600 * 1000);
+  r = banyan::config::parse_config("plan = \"g.plan\"\n[tls]\nticket_key_rotation = \"12h\"\n", "gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->tls_ticket_key_rotation_ms == 12 * 3600 * 1000);
+  CHECK(r.config->tls_ticket_key_file.empty());
+  CHECK(errors_of("plan = \"g.plan\"\n[tls]\nticket_key_rotation = \"10ms\"\n") ==
+        std::vector<std::string>{"gateway.toml:3:23: tls.ticket_key_rotation: must be at least 1s"});
+  CHECK(errors_of("plan = \"g.plan\"\n[tls]\nticket_key_file = \"t.key\"\nticket_key_rotation = \"1h\"\n") ==
+        std::vector<std::string>{"gateway.toml:4:23: tls.ticket_key_rotation: a ticket_key_file's keys are rotated by "
+                                 "rewriting the file and reloading, not by the gateway"});
+}
+
 TEST_CASE("an unknown key or table names the closest allowed key and lists them", "[config]") {
   CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
         std::vector<std::string>{
