@@ -10,11 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
 cmake --build build/fuzz -j"${JOBS:-2}" >/dev/null
+# The plan fuzzer's seeds compile the examples, whose certificate `banyan certs` makes.
+cmake --build build/asan -j"${JOBS:-2}" --target banyan >/dev/null
+build/asan/runtime/banyan certs --ca-dir examples/image-gallery/certs/ca examples/image-gallery/gallery.routes >/dev/null
 for f in build/fuzz/tests/fuzz/*_fuzzer; do
   case $(basename "$f") in
     load_plan_fuzzer) kind="plan=$PWD/build/asan/compiler/banyanc" ;;  # seeds: the examples, compiled
     parse_config_fuzzer) kind=config ;;
     http_fuzzer) kind=http ;;
+    json_leaves_fuzzer) kind=json ;;
     *) kind=routes ;;
   esac
   echo "== $(basename "$f") for ${seconds}s"

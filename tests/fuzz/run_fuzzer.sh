@@ -7,9 +7,10 @@
 # reproducer is kept in the work dir.
 set -euo pipefail
 #
-# usage: run_fuzzer.sh FUZZER ROOT routes|config|http|plan=BANYANC [libFuzzer args...]
+# usage: run_fuzzer.sh FUZZER ROOT routes|config|http|json|plan=BANYANC [libFuzzer args...]
 # `config` seeds with tests/fuzz/config-corpus (gateway TOML files and past findings),
-# `http` with tests/fuzz/http-corpus (raw requests, responses, chunked bodies).
+# `http` with tests/fuzz/http-corpus (raw requests, responses, chunked bodies), `json`
+# with tests/fuzz/json-corpus (shadow comparison bodies).
 # `plan=BANYANC` seeds with the examples compiled to plans by that banyanc (and
 # tests/fuzz/plan-corpus, seeds for the path and template parsers it also runs, and
 # its past findings).
@@ -41,6 +42,8 @@ elif [[ $kind == config ]]; then
   seed "$root"/tests/fuzz/config-corpus/*
 elif [[ $kind == http ]]; then
   seed "$root"/tests/fuzz/http-corpus/*
+elif [[ $kind == json ]]; then
+  seed "$root"/tests/fuzz/json-corpus/*
 else
   banyanc=${kind#plan=}
   examples=("$root"/examples/*/*.routes)
