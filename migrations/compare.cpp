@@ -7,20 +7,24 @@ namespace banyan::migrations {
 namespace {
 
 // Merges two lists sorted by key, each key's values joined by ", ", and reports each
-// key whose joined values differ, named prefix + key.
+// key whose joined values differ (or that one side has and the other has not, even
+// with an empty value), named prefix + key.
 template <typename List, typename Key, typename Value>
 void merge(const List& a, const List& b, Key key, Value value, const std::string& prefix,
            std::vector<FieldDifference>& out) {
   size_t i = 0, j = 0;
-  auto take = [&](const List& l, size_t& at, const std::string& k) {
+  auto take = [&](const List& l, size_t& at, const std::string& k, bool& present) {
     std::string joined;
-    for (; at < l.size() && key(l[at]) == k; ++at) joined += (joined.empty() ? "" : ", ") + value(l[at]);
+    present = at < l.size() && key(l[at]) == k;
+    for (bool first = true; at < l.size() && key(l[at]) == k; ++at, first = false)
+      joined += (first ? "" : ", ") + value(l[at]);
     return joined;
   };
   while (i < a.size() || j < b.size()) {
     std::string k = j == b.size() || (i < a.size() && key(a[i]) < key(b[j])) ? key(a[i]) : key(b[j]);
-    std::string va = take(a, i, k), vb = take(b, j, k);
-    if (va != vb) out.push_back({prefix + k, std::move(va), std::move(vb)});
+    bool in_a = false, in_b = false;
+    std::string va = take(a, i, k, in_a), vb = take(b, j, k, in_b);
+    if (va != vb || in_a != in_b) out.push_back({prefix + k, std::move(va), std::move(vb)});
   }
 }
 

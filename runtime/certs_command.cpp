@@ -165,14 +165,14 @@ std::set<std::string> dns_names(X509* cert) {
   return out;
 }
 
-enum class Existing { None, Current, Stale, Foreign };
+enum class Existing { None, Current, Stale, Foreign, LoneKey };
 
 // What is at `cert_path` already: nothing, a current certificate of this CA for
 // exactly `hosts` (with its key), one of this CA (or of the CA it replaced, `old`) to
 // issue again, or someone else's.
 Existing existing(const std::string& cert_path, const std::string& key_path, X509* ca, X509* old,
                   const std::set<std::string>& hosts) {
-  if (!std::filesystem::exists(cert_path)) return Existing::None;
+  if (!std::filesystem::exists(cert_path)) return std::filesystem::exists(key_path) ? Existing::LoneKey : Existing::None;
   Cert c = read_cert(cert_path);
   auto signed_by = [&](X509* issuer) {
     EVP_PKEY* pub = issuer ? X509_get0_pubkey(issuer) : nullptr;
@@ -270,6 +270,12 @@ int certs_command(const std::vector<std::string>& args) {
     }
     if (was == Existing::Foreign && !force) {
       std::cerr << "banyan certs: " << cert_path << " exists and was not issued by the CA in " << ca_dir
+                << "; replace it with --force\n";
+      ++failures;
+      continue;
+    }
+    if (was == Existing::LoneKey && !force) {  // someone's key, perhaps: never overwritten unasked
+      std::cerr << "banyan certs: " << key_path << " exists without its certificate " << cert_path
                 << "; replace it with --force\n";
       ++failures;
       continue;

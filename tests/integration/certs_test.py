@@ -7,8 +7,9 @@ CA alone (verification on):
      serves, a key (0600) and a certificate for that site's hosts, signed by the CA,
      CA:FALSE, server auth, valid 825 days at most;
   b. a second run keeps everything (same bytes); a changed host list is issued again;
-  c. a certificate the CA did not issue is replaced only with --force; the CA is never
-     replaced without --new-ca (and then the leaf is issued again);
+  c. a certificate the CA did not issue, or a key without a certificate, is replaced
+     only with --force; the CA is never replaced without --new-ca (and then the leaf
+     is issued again);
   d. the gateway serves the certificate: curl --cacert CA reaches each host, and a host
      the certificate does not name fails verification;
   e. usage errors exit 2, a routes file with errors exits 1 with its diagnostics.
@@ -129,6 +130,15 @@ def main():
             rc, out = openssl("verify", "-CAfile", ca_cert, cert)
             expect_eq(rc, 0, f"the leaf is issued again by the new CA: {out}")
 
+        def a_lone_key_is_not_overwritten():
+            os.remove(cert)
+            before = read(key)
+            rc, out = certs(routes)
+            check(rc == 1 and "exists without its certificate" in out, f"refused: {rc} {out}")
+            expect_eq(read(key), before, "the key is untouched")
+            rc, out = certs("--force", routes)
+            check(rc == 0 and "wrote" in out, f"--force: {out}")
+
         def bad_input():
             rc, out = certs()
             check(rc == 2 and "usage" in out, f"no file: {rc} {out}")
@@ -145,6 +155,7 @@ def main():
         h.case("the gateway serves it, and curl trusts it through the CA alone", the_gateway_serves_it_and_curl_trusts_the_ca)
         h.case("a foreign certificate and the CA are replaced only when asked",
                foreign_files_and_the_ca_are_replaced_only_when_asked)
+        h.case("a key without its certificate is replaced only when asked", a_lone_key_is_not_overwritten)
         h.case("usage errors exit 2, a routes file with errors 1", bad_input)
 
 

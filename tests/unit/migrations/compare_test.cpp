@@ -167,6 +167,15 @@ TEST_CASE("differences name each field, and noise leaves out what the old side d
   CHECK(left_out.empty());
 }
 
+TEST_CASE("a header with an empty value differs from no header at all", "[compare]") {
+  Answer a = answer(200, {{"x-empty", ""}}, "1");
+  Answer b = answer(200, {}, "1");
+  auto d = differences(a, b, kHeaders);
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].field == "header x-empty");
+  CHECK(differences(a, a, kHeaders).empty());
+}
+
 TEST_CASE("a header sent twice is compared with its values joined", "[compare]") {
   Answer a = answer(200, {{"vary", "accept"}, {"vary", "cookie"}}, "1");
   Answer b = answer(200, {{"vary", "accept"}}, "1");
