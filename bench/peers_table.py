@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""peers_table.py - the README's table of the shared peer benchmark's proxy families, from
+the log of a run of ../shared/bench/peers.sh (its per-repetition lines):
+
+  REPS=3 DUR=8s SKIP='cache|varnish' OURS_MODES="proxy tls routes" OURS_ACCESS_LOG=off \\
+    OURS_CMD="exec $PWD/bench/ours_peers.sh" bash ../shared/bench/peers.sh > peers.log
+  python3 bench/peers_table.py peers.log
+
+Each cell is the median over the repetitions of the same-repetition ratio Banyan/peer
+(req/s, CPU per request, p99); a CPU ratio above 1 (Banyan spends more per request than
+nginx) is in bold. Prints a markdown table and the repetitions it used.
+"""
+import re
+import statistics
+import sys
+
+LINE = re.compile(r"^\s+r(\d+) (\S+)\s+(\d+) rps\s+p50\s+([\d.]+) ms\s+p99\s+([\d.]+) ms\s+cpu\s+([\d.]+) us/req")
+ROWS = [("100 B, keep-alive", "small", "small"), ("10 KiB, keep-alive", "10k", "10k"),
+        ("new connection per request", "newconn", "newconn"), ("paced latency (10 connections)", "lat-small", "lat-small"),
+        ("TLS 1.3, 100 B", "tls-small", "tls-small"), ("TLS 1.3, 10 KiB", "tls-10k", "tls-10k"),
+        ("TLS 1.3, new connection", "tls-newconn", "tls-newconn"), ("routes, 1", "routes-1", None),
+        ("routes, 1,000", "routes-1000", None), ("routes, 10,000", "routes-10000", None)]
+
+
+def name(peer, scenario):
+    return f"lat-{peer}-small" if scenario == "lat-small" else f"{peer}-{scenario}"
+
+
+def main():
+    runs = {}  # (rep, name) -> (rps, p99, cpu)
+    with open(sys.argv[1]) as f:
+        for line in f:
+            m = LINE.match(line)
+            if m:
+                runs[(int(m[1]), m[2])] = (float(m[3]), float(m[5]), float(m[6]))
+    reps = sorted({r for r, _ in runs})
+    print("| scenario | req/s vs nginx | CPU/req vs nginx | p99 vs nginx | req/s vs HAProxy |")
+    print("|---|---:|---:|---:|---:|")
+    for label, scenario, haproxy in ROWS:
+        ratios = {"rps": [], "cpu": [], "p99": [], "ha": []}
+        for r in reps:
+            ours, nginx = runs.get((r, name("ours", scenario))), runs.get((r, name("nginx", scenario)))
+            if not ours or not nginx:
+                continue
+            ratios["rps"].append(ours[0] / nginx[0])
+            ratios["p99"].append(ours[1] / nginx[1])
+            ratios["cpu"].append(ours[2] / nginx[2])
+            ha = runs.get((r, name("haproxy", haproxy))) if haproxy else None
+            if ha:
+                ratios["ha"].append(ours[0] / ha[0])
+        if not ratios["rps"]:
+            continue
+        med = {k: statistics.median(v) if v else None for k, v in ratios.items()}
+        cpu = f"{med['cpu']:.2f}"
+        print(f"| {label} | {med['rps']:.2f} | {'**' + cpu + '**' if med['cpu'] > 1 else cpu} | {med['p99']:.2f} | "
+              f"{'-' if med['ha'] is None else format(med['ha'], '.2f')} |")
+    print(f"\n({len(reps)} repetition(s): {', '.join(f'r{r}' for r in reps)})")
+
+
+if __name__ == "__main__":
+    main()
