@@ -3,6 +3,7 @@
 // yet, which is why this command runs).
 #include "runtime/certs_command.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -152,14 +153,21 @@ bool load_or_make_ca(const std::string& dir, bool renew, Cert& ca, Key& ca_key, 
   return true;
 }
 
-// The DNS names of a certificate's subjectAltName.
+// The names of a certificate's subjectAltName: DNS names as they are, addresses as
+// the site writes them ("127.0.0.1", "[::1]").
 std::set<std::string> dns_names(X509* cert) {
   std::set<std::string> out;
   auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
-    if (n->type == GEN_DNS)
+    if (n->type == GEN_DNS) {
       out.emplace(reinterpret_cast<const char*>(ASN1_STRING_get0_data(n->d.dNSName)), ASN1_STRING_length(n->d.dNSName));
+    } else if (n->type == GEN_IPADD) {
+      const int len = ASN1_STRING_length(n->d.iPAddress);
+      char text[INET6_ADDRSTRLEN] = "";
+      if (inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(n->d.iPAddress), text, sizeof text))
+        out.insert(len == 4 ? std::string(text) : "[" + std::string(text) + "]");
+    }
   }
   GENERAL_NAMES_free(names);
   return out;
@@ -281,7 +289,12 @@ int certs_command(const std::vector<std::string>& args) {
       continue;
     }
     std::string san;
-    for (const std::string& h : hosts) san += (san.empty() ? "DNS:" : ",DNS:") + h;
+    for (const std::string& h : hosts) {  // an address is named as one (IP:), a name as DNS:
+      unsigned char addr[16];
+      std::string bare = h.size() > 2 && h.front() == '[' && h.back() == ']' ? h.substr(1, h.size() - 2) : h;
+      const bool ip = inet_pton(AF_INET, bare.c_str(), addr) == 1 || inet_pton(AF_INET6, bare.c_str(), addr) == 1;
+      san += (san.empty() ? "" : ",") + std::string(ip ? "IP:" : "DNS:") + (ip ? bare : h);
+    }
     Key key(EVP_EC_gen("P-256"));
     Cert cert = key ? make_cert(key.get(), *hosts.begin(), kLeafDays, ca.get(), ca_key.get(),
                                 {{NID_basic_constraints, "critical,CA:FALSE"},

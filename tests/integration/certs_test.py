@@ -139,6 +139,18 @@ def main():
             rc, out = certs("--force", routes)
             check(rc == 0 and "wrote" in out, f"--force: {out}")
 
+        def an_address_is_named_as_an_address():
+            ip_routes = os.path.join(d, "ip.routes")
+            with open(ip_routes, "w") as f:
+                f.write(ROUTES.format(hosts='"127.0.0.1", "local.test"').replace("certs/dev", "certs/ip").replace(
+                    "keys/dev", "keys/ip"))
+            rc, out = certs(ip_routes)
+            expect_eq(rc, 0, out)
+            rc, text = openssl("x509", "-in", os.path.join(d, "certs/ip.pem"), "-noout", "-ext", "subjectAltName")
+            check("IP Address:127.0.0.1" in text and "DNS:local.test" in text, f"the names: {text}")
+            rc, out = certs(ip_routes)
+            check(rc == 0 and "up to date" in out, f"and a second run keeps it: {out}")
+
         def bad_input():
             rc, out = certs()
             check(rc == 2 and "usage" in out, f"no file: {rc} {out}")
@@ -156,6 +168,7 @@ def main():
         h.case("a foreign certificate and the CA are replaced only when asked",
                foreign_files_and_the_ca_are_replaced_only_when_asked)
         h.case("a key without its certificate is replaced only when asked", a_lone_key_is_not_overwritten)
+        h.case("an address is named as an address (IP), a name as a DNS name", an_address_is_named_as_an_address)
         h.case("usage errors exit 2, a routes file with errors 1", bad_input)
 
 
