@@ -2,6 +2,8 @@
 // is segments of pchar; percent-encodings must be complete.
 #include "compiler/parse/patterns.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -132,6 +134,13 @@ std::string check_host(std::string& host) {
   if (name.rfind("*.", 0) == 0) name.remove_prefix(2);
   if (name.find('*') != std::string_view::npos)
     return "a wildcard host must start with '*.' (like \"*.example.com\") and have no other '*'";
+  if (!name.empty() && name.front() == '[') {  // an IPv6 address, as clients send it in Host: "[::1]"
+    unsigned char addr[16];
+    std::string inner(name.substr(1, name.size() >= 2 ? name.size() - 2 : 0));
+    if (name.back() != ']' || name.size() < 3 || host.starts_with("*.") || inet_pton(AF_INET6, inner.c_str(), addr) != 1)
+      return "'" + host + "' is not an IPv6 address in brackets, like \"[::1]\" (a site host has no port)";
+    return {};
+  }
   if (name.find(':') != std::string_view::npos) return "a site host has no port; ports belong to `listen`";
   size_t label_start = 0;
   for (size_t i = 0; i <= name.size(); ++i) {
