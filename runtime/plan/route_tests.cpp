@@ -182,10 +182,6 @@ bool find_query(std::string_view query, std::string_view name, std::string_view&
   });
 }
 
-}  // namespace banyan::plan
-
-namespace banyan::plan {
-
 bool is_tester(const Plan& p, const Migration& m, std::span<const HeaderField> headers) {
   std::string_view v;
   switch (m.testers) {
