@@ -155,7 +155,7 @@ bool load_or_make_ca(const std::string& dir, bool renew, Cert& ca, Key& ca_key, 
 
 // The names of a certificate's subjectAltName: DNS names as they are, addresses as
 // the site writes them ("127.0.0.1", "[::1]").
-std::set<std::string> dns_names(X509* cert) {
+std::set<std::string> san_names(X509* cert) {
   std::set<std::string> out;
   auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
@@ -193,7 +193,7 @@ Existing existing(const std::string& cert_path, const std::string& key_path, X50
   }
   Key k = read_key(key_path);
   time_t renew_at = std::time(nullptr) + kRenewDays * 86400;
-  bool current = k && X509_check_private_key(c.get(), k.get()) == 1 && dns_names(c.get()) == hosts &&
+  bool current = k && X509_check_private_key(c.get(), k.get()) == 1 && san_names(c.get()) == hosts &&
                  X509_cmp_time(X509_get0_notAfter(c.get()), &renew_at) > 0;
   ERR_clear_error();
   return current ? Existing::Current : Existing::Stale;

@@ -93,6 +93,18 @@ class Reader {
     return nullptr;
   }
 
+  // A path (a file or a directory, `what`), not empty, relative to the config file.
+  std::optional<std::string> path(const toml::node& n, const std::string& key, std::string_view like,
+                                  std::string_view what) {
+    auto s = string(n, key, like);
+    if (!s) return std::nullopt;
+    if (s->empty()) {
+      error(n.source(), key, "must name " + std::string(what) + ", not be empty");
+      return std::nullopt;
+    }
+    return resolve(*s);
+  }
+
   std::optional<std::string> string(const toml::node& n, const std::string& key, std::string_view like) {
     if (auto s = n.as_string()) return s->get();
     error(n.source(), key, "must be a string like " + std::string(like) + ", not " + type_name(n));
@@ -228,12 +240,7 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
     if (auto t = table(*n, "state", "[state] dir = \"/var/lib/banyan\"")) {
       only_keys(*t, "state", {"dir"});
       if (auto d = t->get("dir"))
-        if (auto s = string(*d, "state.dir", "\"/var/lib/banyan\"")) {
-          if (s->empty())
-            error(d->source(), "state.dir", "must name a directory, not be empty");
-          else
-            c.state_dir = resolve(*s);
-        }
+        if (auto p = path(*d, "state.dir", "\"/var/lib/banyan\"", "a directory")) c.state_dir = *p;
     }
   }
   if (auto n = root.get("resolver")) {
@@ -249,12 +256,7 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
       if (auto b = t->get("session_tickets"))
         if (auto v = boolean(*b, "tls.session_tickets")) c.tls_session_tickets = *v;
       if (auto f = t->get("ticket_key_file"))
-        if (auto s = string(*f, "tls.ticket_key_file", "\"tickets.key\"")) {
-          if (s->empty())
-            error(f->source(), "tls.ticket_key_file", "must name a file, not be empty");
-          else
-            c.tls_ticket_key_file = resolve(*s);
-        }
+        if (auto p = path(*f, "tls.ticket_key_file", "\"tickets.key\"", "a file")) c.tls_ticket_key_file = *p;
       if (auto r = t->get("ticket_key_rotation"))
         if (auto d = duration(*r, "tls.ticket_key_rotation", 1000, "1s")) c.tls_ticket_key_rotation_ms = *d;
       if (t->get("ticket_key_file") && t->get("ticket_key_rotation"))
@@ -291,14 +293,8 @@ void Reader::read_listen(const toml::table& t, GatewayConfig& c) {
 
 void Reader::read_log(const toml::table& t, GatewayConfig& c) {
   only_keys(t, "log", {"format", "destination", "shadow_diffs"});
-  if (auto n = t.get("shadow_diffs")) {
-    if (auto s = string(*n, "log.shadow_diffs", "\"shadow-diffs.jsonl\"")) {
-      if (s->empty())
-        error(n->source(), "log.shadow_diffs", "must name a file, not be empty");
-      else
-        c.shadow_diffs_file = resolve(*s);
-    }
-  }
+  if (auto n = t.get("shadow_diffs"))
+    if (auto p = path(*n, "log.shadow_diffs", "\"shadow-diffs.jsonl\"", "a file")) c.shadow_diffs_file = *p;
   if (auto n = t.get("format")) {
     if (auto s = string(*n, "log.format", "\"json\"")) {
       if (*s == "json")

@@ -39,7 +39,6 @@ static_assert(plan::kCompareStatus == migrations::kStatus && plan::kCompareHeade
 // One side's response, as the comparison needs it.
 struct ShadowSide {
   bool done = false, whole = false;  // whole: a complete response (else only the failure is counted)
-  bool keep_json = false;            // keep the body (up to kJsonBodyBudget) to read it as JSON
   migrations::Answer answer;         // status and headers from the head; the rest at finish()
   XXH3_state_t* digest = XXH3_createState();
   std::string excerpt, kept, error;
@@ -49,11 +48,12 @@ struct ShadowSide {
   ~ShadowSide() { XXH3_freeState(digest); }
   ShadowSide(const ShadowSide&) = delete;
   ShadowSide& operator=(const ShadowSide&) = delete;
-  void body(std::string_view data) {
+  // `json`: the pair compares bodies as JSON, so the body is kept (up to kJsonBodyBudget).
+  void body(std::string_view data, bool json) {
     XXH3_64bits_update(digest, data.data(), data.size());
     if (excerpt.size() < kExcerptBytes) excerpt.append(data.substr(0, kExcerptBytes - excerpt.size()));
     answer.length += data.size();
-    if (!keep_json || !kept_all) return;
+    if (!json || !kept_all) return;
     if (kept.size() + data.size() > kJsonBodyBudget) {
       kept_all = false;
       std::string().swap(kept);
@@ -62,9 +62,9 @@ struct ShadowSide {
     }
   }
   // Once the body has ended: its digest, and its JSON leaves when it is JSON.
-  void finish() {
+  void finish(bool json) {
     answer.digest = XXH3_64bits_digest(digest);
-    answer.is_json = keep_json && kept_all && migrations::json_leaves(kept, answer.leaves);
+    answer.is_json = json && kept_all && migrations::json_leaves(kept, answer.leaves);
     std::string().swap(kept);
   }
 };
@@ -72,14 +72,13 @@ struct ShadowSide {
 struct ShadowPair {
   MigrationRuntime* rt = nullptr;
   uint8_t compare = 0;  // plan::CompareBit
-  bool noise = false;   // `second` is asked too (kCompareNoise)
   // The `ignore` header names of the migration's plan, which each side's exchange
   // keeps alive while it reads its head.
   const plan::Plan* plan = nullptr;
   plan::Slice ignore{};
   std::string request_line;
   ShadowSide primary, copy;
-  ShadowSide second;  // the old side's second answer, with `noise`
+  ShadowSide second;  // the old side's second answer, with `noise` (kCompareNoise)
 };
 
 namespace {
@@ -163,15 +162,16 @@ void compare(ShadowPair& p) {
     return;  // a failed copy, or a primary cut short: nothing to compare
   }
   c.compared.fetch_add(1, std::memory_order_relaxed);
-  p.primary.finish();
-  p.copy.finish();
+  const bool json_bodies = p.compare & plan::kCompareJson;
+  p.primary.finish(json_bodies);
+  p.copy.finish(json_bodies);
   if ((p.compare & plan::kCompareJson) && !(p.primary.answer.is_json && p.copy.answer.is_json))
     c.not_json.fetch_add(1, std::memory_order_relaxed);
   std::vector<migrations::FieldDifference> found = migrations::differences(p.primary.answer, p.copy.answer, p.compare);
   std::vector<std::string> noise;
-  if (p.noise && !found.empty()) {
+  if ((p.compare & plan::kCompareNoise) && !found.empty()) {
     if (p.second.whole) {
-      p.second.finish();
+      p.second.finish(json_bodies);
       found = migrations::without_noise(std::move(found), migrations::differences(p.primary.answer, p.second.answer, p.compare),
                                         noise);
     } else {
@@ -199,7 +199,7 @@ void compare(ShadowPair& p) {
 }
 
 void side_done(const std::shared_ptr<ShadowPair>& p) {
-  if (p->primary.done && p->copy.done && (!p->noise || p->second.done)) compare(*p);
+  if (p->primary.done && p->copy.done && (!(p->compare & plan::kCompareNoise) || p->second.done)) compare(*p);
 }
 
 // The copy's upstream: an endpoint of the new side by its round robin (a copy must not
@@ -297,7 +297,7 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
           left -= head.framing == http::Framing::Length ? used : 0;
           done = head.framing == http::Framing::Length && left == 0;
         }
-        s.body(data);
+        s.body(data, pair->compare & plan::kCompareJson);
         buf.consume(used);
         if (done || (used > 0 && buf.size() > 0)) continue;
         if (buf.full()) buf.grow(buf.cap * 2);
@@ -356,9 +356,6 @@ void choose_shadow(Exchange& x) {
   x.shadow = std::make_shared<ShadowPair>();
   x.shadow->rt = pm.runtime;
   x.shadow->compare = m.compare;
-  x.shadow->noise = noise;
-  const bool json_bodies = m.compare & plan::kCompareJson;
-  x.shadow->primary.keep_json = x.shadow->copy.keep_json = x.shadow->second.keep_json = json_bodies;
   x.shadow->plan = x.gen->plan.get();
   x.shadow->ignore = m.compare_ignore;
   x.shadow->request_line = std::string(x.head->method) + " " + std::string(x.head->host) + std::string(x.head->target);
@@ -373,7 +370,7 @@ void start_shadow(Exchange& x) {
   if (whole) request.append(body);
   x.shadow->rt->shadow.sent.fetch_add(1, std::memory_order_relaxed);
   const bool head = x.head->method == "HEAD";
-  if (x.shadow->noise) {  // the old side again, on another endpoint when it has one
+  if (x.shadow->compare & plan::kCompareNoise) {  // the old side again, on another endpoint when it has one
     x.worker.shadows_in_flight()++;
     const uint32_t after = x.up.endpoint == balance::kNoEndpoint ? 0 : x.up.endpoint;
     asio::co_spawn(x.worker.io(), send_copy(x.worker, x.gen, m.from, request, head, x.shadow, after), asio::detached);
@@ -382,7 +379,9 @@ void start_shadow(Exchange& x) {
   asio::co_spawn(x.worker.io(), send_copy(x.worker, x.gen, m.to, std::move(request), head, x.shadow), asio::detached);
 }
 
-void shadow_primary_body(ShadowPair& pair, std::string_view data) { pair.primary.body(data); }
+void shadow_primary_body(ShadowPair& pair, std::string_view data) {
+  pair.primary.body(data, pair.compare & plan::kCompareJson);
+}
 
 void shadow_primary_head(Exchange& x) {
   if (x.shadow) keep_head(x.shadow->primary, x.up.head, *x.shadow);

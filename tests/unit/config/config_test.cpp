@@ -124,7 +124,7 @@ TEST_CASE("a log file and ipv6 and every-interface addresses are read", "[config
   CHECK(r.config->log_file == "conf/logs/gw.log");
 }
 
-TEST_CASE("log.shadow_diffs names a file beside the config, and not an empty one", "[config]") {
+TEST_CASE("log.shadow_diffs names a file beside the config and never an empty one", "[config]") {
   LoadedConfig r = parse_config("plan = \"g.plan\"\n[log]\nshadow_diffs = \"diffs.jsonl\"\n", "conf/gateway.toml");
   REQUIRE(r.config);
   CHECK(r.config->shadow_diffs_file == "conf/diffs.jsonl");

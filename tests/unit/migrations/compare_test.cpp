@@ -114,7 +114,7 @@ bool mutate(Doc& d, std::mt19937& rng) {
   return false;
 }
 
-TEST_CASE("two spellings of one document have the same leaves, a changed one does not", "[compare]") {
+TEST_CASE("two spellings of one document have the same leaves and a changed one does not", "[compare]") {
   std::mt19937 rng(20261203);
   for (int i = 0; i < 2000; ++i) {
     Doc d = random_doc(rng, 0);
@@ -141,7 +141,7 @@ std::vector<std::string> fields(const std::vector<FieldDifference>& d) {
   return out;
 }
 
-TEST_CASE("differences name each field, and noise leaves out what the old side disagrees with itself on", "[compare]") {
+TEST_CASE("differences name each field and noise leaves out what the old side disagrees with itself on", "[compare]") {
   Answer old1 = answer(200, {{"etag", "\"1\""}, {"x-a", "1"}}, R"({"id":7,"at":"10:00:01","tags":["a","b"]})");
   Answer old2 = answer(200, {{"etag", "\"2\""}, {"x-a", "1"}}, R"({"at":"10:00:02","id":7,"tags":["a","b"]})");
   Answer next = answer(201, {{"etag", "\"3\""}, {"x-b", "2"}}, R"({ "tags":["a","c"], "at":"10:00:03", "id":7 })");

@@ -39,7 +39,7 @@ TEST_CASE("the weight is 0 before the shift and each step's share from its first
   CHECK(weight_at(kExample, kBegin, kMax) == 10000);
 }
 
-TEST_CASE("the step in force: -1 before the shift, then each step's index from its first millisecond", "[schedule]") {
+TEST_CASE("the step in force is -1 before the shift and then each step's index from its first millisecond", "[schedule]") {
   CHECK(step_at(kExample, kBegin, kBegin - 1) == -1);
   CHECK(step_at(kExample, kBegin, kBegin) == 0);
   CHECK(step_at(kExample, kBegin, kBegin + 10 * kMinute - 1) == 0);

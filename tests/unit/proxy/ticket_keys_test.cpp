@@ -50,7 +50,7 @@ TEST_CASE("random ticket keys rotate on schedule and keep the newest few", "[tls
   CHECK(keys.rotations() == 5);
 }
 
-TEST_CASE("a ticket key file is read as nginx writes it, and refused when malformed", "[tls]") {
+TEST_CASE("a ticket key file is read as nginx writes it and refused when malformed", "[tls]") {
   std::string two(160, '\0');
   for (size_t i = 0; i < two.size(); ++i) two[i] = static_cast<char>(i);
   std::string path = temp_file(two);
