@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # setup.sh - installs what the benchmarks need and the tests do not (Debian 12):
-#   nginx-light, wrk, haproxy, varnish (the peers and the origin), util-linux (taskset, setsid), curl, openssl.
+#   nginx-light, wrk, haproxy, varnish (the peers and the origin), util-linux (taskset, setsid), curl, openssl,
+#   nghttp2-client (h2load, for h2_bench.sh).
 # Idempotent and quiet when everything is present. Debian's packages start their services on
 # install; a policy-rc.d that denies every start is put in place for the install (and removed
 # afterwards if this script created it), so nothing is started, now or later.
 set -euo pipefail
 
-PACKAGES=(nginx-light wrk haproxy varnish util-linux curl openssl)
+PACKAGES=(nginx-light wrk haproxy varnish util-linux curl openssl nghttp2-client)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -15,12 +15,17 @@ packages=(
   libboost1.74-dev libssl-dev libtomlplusplus-dev libre2-dev libxxhash-dev catch2 zlib1g-dev libbrotli-dev
   # a shadow comparison reads JSON bodies (SAX only)
   nlohmann-json3-dev
+  # HTTP/2 framing and HPACK (runtime/proxy/http2_session.cpp)
+  libnghttp2-dev
   # fuzzing: clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests and demo: real clients, and tools the tests call
   curl openssl python3 diffutils
   # the TLS audit test (tests/integration/testssl_test.py)
   testssl.sh
+  # HTTP/2 clients for the tests and the benchmark (nghttp, h2load), and a client that
+  # can send frames no polite client would (tests/integration/http2_test.py)
+  nghttp2-client python3-h2
 )
 
 missing=()

@@ -54,6 +54,18 @@ std::vector<ConfigError> check_against_plan(const GatewayConfig& config, const p
       errors.push_back(
           {file, r.line, r.column, "clients.proxy_protocol", not_in_plan("listener", r.plan_address, listeners)});
   }
+  for (const auto& r : config.http2_prior_knowledge) {
+    auto l = std::find_if(plan.listeners().begin(), plan.listeners().end(),
+                          [&](const plan::Listener& x) { return plan.str(x.address) == r.plan_address; });
+    if (l == plan.listeners().end())
+      errors.push_back(
+          {file, r.line, r.column, "http2.prior_knowledge", not_in_plan("listener", r.plan_address, listeners)});
+    else if (l->scheme == plan::Scheme::Https)
+      errors.push_back({file, r.line, r.column, "http2.prior_knowledge",
+                        "listener " + quoted(r.plan_address) +
+                            " is https: its clients get HTTP/2 by ALPN ([http2] tls); prior knowledge is for plain "
+                            "listeners"});
+  }
   for (const auto& u : config.upstreams) {
     if (std::find(upstreams.begin(), upstreams.end(), u.name) == upstreams.end())
       errors.push_back({file, u.line, u.column, "upstreams." + u.name, not_in_plan("upstream", u.name, upstreams)});

@@ -191,7 +191,7 @@ bool overlaps(const HostPort& a, const HostPort& b) {
 
 void Reader::read(const toml::table& root, GatewayConfig& c) {
   only_keys(root, "",
-            {"plan", "workers", "listen", "admin", "log", "errors", "clients", "upstreams", "resolver", "state", "tls",
+            {"plan", "workers", "listen", "admin", "log", "errors", "clients", "upstreams", "resolver", "state", "tls", "http2",
              "limits"});
 
   if (auto n = root.get("plan")) {
@@ -262,6 +262,19 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
       if (t->get("ticket_key_file") && t->get("ticket_key_rotation"))
         error(t->get("ticket_key_rotation")->source(), "tls.ticket_key_rotation",
               "a ticket_key_file's keys are rotated by rewriting the file and reloading, not by the gateway");
+    }
+  }
+  if (auto n = root.get("http2")) {
+    if (auto t = table(*n, "http2", "[http2] prior_knowledge = [\":80\"]")) {
+      only_keys(*t, "http2", {"tls", "prior_knowledge", "max_concurrent_streams"});
+      if (auto b = t->get("tls"))
+        if (auto v = boolean(*b, "http2.tls")) c.http2_tls = *v;
+      if (auto l = t->get("prior_knowledge"))
+        read_listener_list(*l, "http2.prior_knowledge", "an array of the plan's plain listeners",
+                           c.http2_prior_knowledge);
+      if (auto m = t->get("max_concurrent_streams"))
+        if (auto v = integer(*m, "http2.max_concurrent_streams", 1, kMaxHttp2Streams))
+          c.http2_max_streams = static_cast<uint32_t>(*v);
     }
   }
   if (auto n = root.get("limits"))
@@ -470,6 +483,11 @@ std::string syntax_message(std::string_view description) {
 
 bool GatewayConfig::shows_error_details(std::string_view plan_address) const {
   return std::any_of(show_error_details.begin(), show_error_details.end(),
+                     [&](const ListenerRef& r) { return r.plan_address == plan_address; });
+}
+
+bool GatewayConfig::takes_h2c(std::string_view plan_address) const {
+  return std::any_of(http2_prior_knowledge.begin(), http2_prior_knowledge.end(),
                      [&](const ListenerRef& r) { return r.plan_address == plan_address; });
 }
 

@@ -76,6 +76,9 @@ struct Limits {
 };
 
 inline constexpr uint32_t kMaxWorkers = 256;
+// More concurrent streams per HTTP/2 connection than this is a configuration mistake
+// (each is an exchange with its buffers); nginx's default is 128.
+inline constexpr uint32_t kMaxHttp2Streams = 1024;
 
 struct GatewayConfig {
   std::string plan_path;              // resolved against the config file's directory
@@ -110,10 +113,18 @@ struct GatewayConfig {
   std::vector<Cidr> trusted_proxies;    // in file order, each once
   bool proxy_protocol_everywhere = false;     // proxy_protocol = true
   std::vector<ListenerRef> proxy_protocol;    // proxy_protocol = [":80"]: these listeners only
+  // `[http2]`: https listeners offer HTTP/2 by ALPN unless `tls = false`; a plain
+  // listener speaks it only to clients with prior knowledge, and only when listed in
+  // `prior_knowledge` (h2c; there is no Upgrade: h2c). Each stream is an exchange.
+  bool http2_tls = true;
+  std::vector<ListenerRef> http2_prior_knowledge;
+  uint32_t http2_max_streams = 128;  // SETTINGS_MAX_CONCURRENT_STREAMS (nginx http2_max_concurrent_streams)
   Limits limits;
 
   // Whether the plan listener `plan_address` reads a PROXY protocol header first.
   bool uses_proxy_protocol(std::string_view plan_address) const;
+  // Whether the plain listener `plan_address` takes HTTP/2 with prior knowledge.
+  bool takes_h2c(std::string_view plan_address) const;
   // Whether clients of the plan listener `plan_address` (":80") get error details.
   bool shows_error_details(std::string_view plan_address) const;
 };
@@ -139,7 +150,8 @@ LoadedConfig parse_config(std::string_view text, const std::string& name);
 
 // What parsing alone cannot know: every `[listen]` key is a listener of the plan and
 // every listener of the plan is bound; every `[upstreams.X]` names an upstream of it;
-// every `[errors] show_details` and `[clients] proxy_protocol` entry is a listener of it.
+// every `[errors] show_details`, `[clients] proxy_protocol` and `[http2] prior_knowledge`
+// entry is a listener of it.
 std::vector<ConfigError> check_against_plan(const GatewayConfig& config, const plan::Plan& plan,
                                             const std::string& file);
 

@@ -75,6 +75,7 @@ struct RequestHead {
   std::string_view host;            // the validated host, may include :port (empty: HTTP/1.0 without Host);
                                     // the target's authority, as written, when it has one
   TargetScheme scheme = TargetScheme::None;
+  uint8_t version_major = 1;  // 2: a stream of an HTTP/2 connection (never set by this parser)
   uint8_t version_minor = 1;
   std::span<plan::HeaderField> fields;  // every field in order, names as received, values OWS-trimmed
   Framing framing = Framing::None;      // None = no body; Length includes "Content-Length: 0"

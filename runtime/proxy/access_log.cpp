@@ -71,6 +71,7 @@ void AccessLog::add(const AccessRecord& r) {
     field("method", r.method);
     field("host", r.host);
     field("path", r.path);
+    if (!r.protocol.empty()) field("protocol", r.protocol);
     number("status", static_cast<uint64_t>(r.status));
     number("bytes_in", r.bytes_in);
     number("bytes_out", r.bytes_out);

@@ -12,6 +12,7 @@ namespace banyan::proxy {
 struct AccessRecord {
   int64_t unix_ms = 0;
   std::string_view request_id, method, host, path, route, upstream, upstream_addr, client;
+  std::string_view protocol;   // "HTTP/1.1", "HTTP/1.0", "HTTP/2.0" (nginx's $server_protocol); empty: no head
   std::string_view migration;  // the migration that decided this request's side, if any
   std::string_view side;       // "old" or "new"
   int64_t bucket = -1;         // the request's bucket, 0..9999 (-1: none, or drawn per request)

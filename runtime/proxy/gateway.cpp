@@ -101,7 +101,8 @@ std::vector<ListenerInfo> Gateway::listeners_for(const plan::Plan& p, std::strin
     for (const plan::Listener& l : p.listeners()) {
       if (p.str(l.address) != b.plan_address) continue;
       ListenerInfo info{b.plan_address, b.bind, l.scheme == plan::Scheme::Https, i,
-                        config_.shows_error_details(b.plan_address), config_.uses_proxy_protocol(b.plan_address)};
+                        config_.shows_error_details(b.plan_address), config_.uses_proxy_protocol(b.plan_address),
+                        config_.takes_h2c(b.plan_address)};
       if (info.https) {
         if (p.tls().empty()) {
           error = "listener " + b.plan_address + " is https but the plan has no `tls` block";
@@ -169,7 +170,7 @@ std::string Gateway::reload(const std::string& why, ReloadReport* report, bool d
   std::string tls_error;
   if (tickets() && ticket_keys_.from_file())  // the operator's rotation: the file is read again
     if (std::string why = ticket_keys_.load(); !why.empty()) return fail(why);
-  std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, tickets(), tls_error);
+  std::shared_ptr<const TlsContexts> tls = make_tls_contexts(next, tickets(), config_.http2_tls, tls_error);
   if (!tls_error.empty()) return fail(tls_error);
   if (https_port_ != 0 && !tls) return fail("the https listener needs a `tls` block");
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
@@ -569,7 +570,7 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
       std::cerr << "banyan: " << why << "\n";
       return 2;
     }
-  tls_.store(make_tls_contexts(first, tickets(), error));
+  tls_.store(make_tls_contexts(first, tickets(), config_.http2_tls, error));
   if (!error.empty()) {
     std::cerr << "banyan: " << error << "\n";
     return 1;

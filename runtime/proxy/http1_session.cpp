@@ -23,6 +23,8 @@
 #include "runtime/proxy/exchange/exchange.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/http1_framing.h"
+#include "runtime/proxy/http2_session.h"
+#include "runtime/proxy/tls.h"
 #include "runtime/proxy/tls_stream.h"
 #include "runtime/proxy/watchdog.h"
 
@@ -70,7 +72,8 @@ class Http1Session final : public SessionBase, public Downstream {
         exchange_(worker, *this, clock_),
         server_port_(std::to_string(listener.bind.port)),
         listener_name_(listener.plan_address),
-        proxy_protocol_(listener.proxy_protocol) {
+        proxy_protocol_(listener.proxy_protocol),
+        h2c_(listener.h2c) {
     facts_ = {{}, {}, server_port_, listener.https, listener.binding, listener.show_error_details, {}};
     set_peer(ip_of(peer.address()), peer.port());
     hl_ = {limits_.request_line, limits_.header_bytes, limits_.header_count};
@@ -82,7 +85,8 @@ class Http1Session final : public SessionBase, public Downstream {
   void keep(std::shared_ptr<const TlsContexts> tls) { tls_ = std::move(tls); }  // for the handshake's SNI callback
   void drain() override {
     closing_ = true;
-    if (clock_.phase() == Phase::Idle) clock_.cancel_all();
+    if (h2_) h2_->drain();
+    else if (clock_.phase() == Phase::Idle) clock_.cancel_all();
   }
 
   // --- Downstream --------------------------------------------------------------
@@ -140,6 +144,14 @@ class Http1Session final : public SessionBase, public Downstream {
     facts_.port = peer_port_;
   }
   awaitable<bool> read_proxy_header();
+  bool speaks_h2c();
+  // HTTP/2 until it ends; then a lingering close, so that a GOAWAY we sent is read
+  // before unread bytes of the client's turn our close into a reset.
+  awaitable<void> serve_h2(std::string_view first) {
+    co_await serve_http2(worker_, stream_, clock_, {facts_, peer_addr_, first, &h2_});
+    if (!in_.data) in_.acquire(worker_.buffers());
+    co_await linger();
+  }
   void find_client();
   void begin_request();
   void took_first_bytes(size_t n);
@@ -160,6 +172,8 @@ class Http1Session final : public SessionBase, public Downstream {
   Exchange exchange_;
   std::string peer_port_, server_port_, listener_name_;
   const bool proxy_protocol_;
+  const bool h2c_;                // the listener takes HTTP/2 with prior knowledge
+  Http2Control* h2_ = nullptr;  // while the connection speaks HTTP/2
   // Who connected (the socket's peer, or the PROXY header's source), and the client
   // X-Forwarded-For names when that peer is trusted; `facts_` views these texts.
   config::IpAddress peer_addr_;
@@ -204,6 +218,10 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
       clock_.set(Phase::Head, limits_.header_timeout_ms);
       co_await stream_.async_handshake(asio::redirect_error(use_awaitable, ec));
       if (ec) closing_ = true;  // a failed handshake: nothing to answer
+      if (!closing_ && negotiated_h2(stream_.native_handle())) {
+        co_await serve_h2({});
+        closing_ = true;
+      }
     }
   }
   // One request and its response a turn. The common steps are awaited here, not in
@@ -221,6 +239,12 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
       size_t n = co_await stream_.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
       if (ec || n == 0 || closing_) break;  // closed, reset or idle too long: nothing to answer
       took_first_bytes(n);
+    }
+    if (h2c_ && speaks_h2c()) {  // a client with prior knowledge opens with the HTTP/2 preface
+      std::string first(in_.view());
+      in_.consume(in_.size());
+      co_await serve_h2(first);
+      break;
     }
     // The header timeout is one deadline for the whole head, from its first byte.
     head_deadline_ = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
@@ -302,6 +326,15 @@ awaitable<bool> Http1Session<Stream>::read_proxy_header() {
   gw_.note("listener " + listener_name_ + ": a PROXY protocol header from " + std::string(facts_.peer) +
            " refused, connection closed: " + std::string(why));
   co_return false;
+}
+
+// Whether the client opens with the HTTP/2 preface: what has arrived is the start of
+// it, "PRI " at least (PRI is no HTTP/1.1 method: RFC 9113 3.4 reserves it).
+template <class Stream>
+bool Http1Session<Stream>::speaks_h2c() {
+  if (in_.size() < 4 || in_.view()[0] != 'P') return false;
+  std::string_view got = in_.view().substr(0, kHttp2Preface.size());
+  return kHttp2Preface.substr(0, got.size()) == got;
 }
 
 // The client, when the peer is a trusted proxy: what its X-Forwarded-For says

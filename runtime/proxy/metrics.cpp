@@ -225,6 +225,13 @@ std::string Metrics::render(const Generation& current) const {
   gauge("banyan_bad_proxy_headers_total",
         "Connections closed on a PROXY protocol header that was malformed or late (listeners with proxy_protocol).",
         "counter", bad_proxy_headers.load());
+  gauge("banyan_http2_connections_total", "Client connections that spoke HTTP/2 (ALPN h2, or prior knowledge).",
+        "counter", http2_connections.load());
+  gauge("banyan_http2_streams_total", "HTTP/2 request streams (each also counts in banyan_requests_total).",
+        "counter", http2_streams.load());
+  gauge("banyan_http2_floods_total",
+        "HTTP/2 connections ended for a flood: control frames over budget, unread acknowledgements.", "counter",
+        http2_floods.load());
   gauge("banyan_no_route_total", "Requests no route matched (404).", "counter", no_route.load());
   o += "# HELP banyan_reloads_total Plan reloads by outcome.\n# TYPE banyan_reloads_total counter\n";
   o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";

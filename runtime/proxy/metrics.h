@@ -56,6 +56,8 @@ class Metrics {
   std::atomic<uint64_t> connections_open{0}, connections_accepted{0}, connections_refused{0};
   std::atomic<uint64_t> requests{0}, bad_requests{0}, no_route{0};
   std::atomic<uint64_t> bad_proxy_headers{0};  // connections closed on a malformed PROXY protocol header
+  // HTTP/2: connections, streams (each also a request), connections ended for a flood
+  std::atomic<uint64_t> http2_connections{0}, http2_streams{0}, http2_floods{0};
   std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
   // `compress`: responses encoded ([0] gzip, [1] br), and the body bytes before and after.
   std::array<std::atomic<uint64_t>, 2> compressed{};

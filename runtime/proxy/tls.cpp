@@ -62,10 +62,34 @@ int on_client_hello(SSL* ssl, int* /*alert*/, void* arg) {
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
+// ALPN (RFC 7301): the server's preference among what the client offers. A client
+// that offers neither protocol is refused with no_application_protocol, as nginx does.
+constexpr unsigned char kAlpnH2[] = "\x02h2\x08http/1.1";
+constexpr unsigned char kAlpnH1[] = "\x08http/1.1";
+
+int on_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+            void* arg) {
+  const bool h2 = arg != nullptr;
+  const unsigned char* ours = h2 ? kAlpnH2 : kAlpnH1;
+  const unsigned int ours_len = (h2 ? sizeof kAlpnH2 : sizeof kAlpnH1) - 1;
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, outlen, ours, ours_len, in, inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
 }  // namespace
 
+bool negotiated_h2(const SSL* ssl) {
+  const unsigned char* p = nullptr;
+  unsigned int n = 0;
+  SSL_get0_alpn_selected(ssl, &p, &n);
+  return n == 2 && p[0] == 'h' && p[1] == '2';
+}
+
 std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation,
-                                                     const TicketKeys* tickets, std::string& error) {
+                                                     const TicketKeys* tickets, bool h2, std::string& error) {
   const plan::Plan& p = *generation->plan;
   if (p.tls().empty()) return nullptr;
   auto set = std::make_shared<TlsContexts>();
@@ -119,6 +143,7 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
       return nullptr;
     }
     SSL_CTX_set_client_hello_cb(raw, on_client_hello, set.get());
+    SSL_CTX_set_alpn_select_cb(raw, on_alpn, h2 ? raw : nullptr);
     set->by_record.push_back(std::move(ctx));
     set->ciphers.push_back(std::move(ciphers));
   }

@@ -16,6 +16,8 @@
 
 #include "runtime/proxy/generation.h"
 
+typedef struct ssl_st SSL;
+
 namespace banyan::proxy {
 
 class TicketKeys;
@@ -30,7 +32,11 @@ struct TlsContexts {
 // Null when the plan has no `tls` block (no https listener can serve), or on error
 // (`error` says which block and file).
 // `tickets`: the gateway's session ticket keys (ticket_keys.h); null: no tickets.
+// `h2`: ALPN offers "h2" before "http/1.1" (`[http2] tls`); otherwise only "http/1.1".
 std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Generation> generation,
-                                                     const TicketKeys* tickets, std::string& error);
+                                                     const TicketKeys* tickets, bool h2, std::string& error);
+
+// Whether the handshake on `ssl` chose HTTP/2 by ALPN.
+bool negotiated_h2(const SSL* ssl);
 
 }  // namespace banyan::proxy

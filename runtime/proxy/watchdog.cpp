@@ -4,7 +4,8 @@ namespace banyan::proxy {
 
 void Watchdog::cancel_all() {
   boost::system::error_code ec;
-  client_.cancel(ec);
+  if (client_) client_->cancel(ec);
+  if (wake_) wake_->cancel();
   if (upstream_) upstream_->cancel(ec);
 }
 

@@ -24,7 +24,11 @@ class Watchdog {
 
   using ClientSocket = boost::asio::ip::tcp::socket::lowest_layer_type;  // of a plain or a TLS stream
 
-  Watchdog(boost::asio::io_context& io, ClientSocket& client) : timer_(io), client_(client), deadline_(Clock::now()) {}
+  Watchdog(boost::asio::io_context& io, ClientSocket& client) : timer_(io), client_(&client), deadline_(Clock::now()) {}
+  // An HTTP/2 stream's: the client's connection is not the stream's to cancel; an
+  // expiry wakes the stream's waits (`wake`, a timer its waits sleep on) instead.
+  Watchdog(boost::asio::io_context& io, boost::asio::steady_timer& wake)
+      : timer_(io), wake_(&wake), deadline_(Clock::now()) {}
 
   // The next step may take `ms`; a passed deadline is forgotten.
   void set(Phase phase, int64_t ms) {
@@ -54,7 +58,8 @@ class Watchdog {
 
  private:
   boost::asio::steady_timer timer_;
-  ClientSocket& client_;
+  ClientSocket* client_ = nullptr;
+  boost::asio::steady_timer* wake_ = nullptr;
   boost::asio::ip::tcp::socket* upstream_ = nullptr;
   Clock::time_point deadline_, armed_ = Clock::time_point::max();
   Phase phase_ = Phase::Head;

@@ -116,6 +116,7 @@ struct ListenerInfo {
   uint32_t binding = 0;  // its index in the configuration's `listen` (Generation::listeners)
   bool show_error_details = false;  // `[errors] show_details` names it: clients see why (development)
   bool proxy_protocol = false;      // `[clients] proxy_protocol`: a PROXY protocol header comes first
+  bool h2c = false;                 // `[http2] prior_knowledge`: a plain listener that takes HTTP/2 too
 };
 
 // A session the worker can ask to finish (graceful shutdown).

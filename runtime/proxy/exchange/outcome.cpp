@@ -57,6 +57,8 @@ void record_outcome(Exchange& x) {
     r.method = x.head->method;
     r.host = x.head->host;
     r.path = x.head->target;
+    if (!x.head->method.empty())
+      r.protocol = x.head->version_major == 2 ? "HTTP/2.0" : x.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
   }
   r.route = x.prepared ? std::string_view(x.prepared->label) : std::string_view();
   r.upstream = up.pu ? up.pu->name : std::string_view();

@@ -76,7 +76,7 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
   if (!h.host.empty()) append_field(out, "X-Forwarded-Host", h.host);
   x.text.assign(via_prior);
   if (!x.text.empty()) x.text += ", ";
-  x.text += h.version_minor == 0 ? "1.0 banyan" : "1.1 banyan";
+  x.text += h.version_major == 2 ? "2 banyan" : h.version_minor == 0 ? "1.0 banyan" : "1.1 banyan";
   append_field(out, "Via", x.text);
   append_set_ops(x, ops, out, "host");
 

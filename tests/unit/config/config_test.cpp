@@ -102,6 +102,9 @@ TEST_CASE("a file with only the plan takes every default", "[config]") {
   CHECK_FALSE(c.shows_error_details(":80"));
   CHECK(c.trusted_proxies.empty());
   CHECK_FALSE(c.uses_proxy_protocol(":80"));
+  CHECK(c.http2_tls);
+  CHECK_FALSE(c.takes_h2c(":80"));
+  CHECK(c.http2_max_streams == 128);
   const Limits defaults;
   CHECK(c.limits.request_line == defaults.request_line);
   CHECK(c.limits.body == 1 << 20);
@@ -253,6 +256,36 @@ TEST_CASE("clients.proxy_protocol may name only listeners of the plan", "[config
                   });
 }
 
+TEST_CASE("[http2]: ALPN on or off, prior knowledge on plain listeners of the plan, a stream cap", "[config]") {
+  auto plan = gallery_plan();
+  const std::string bound = "plan = \"g.plan\"\n[listen]\n\":80\" = \":8080\"\n\":443\" = \":8443\"\n[http2]\n";
+  LoadedConfig good = parse_config(bound + "tls = false\nprior_knowledge = [\":80\"]\nmax_concurrent_streams = 10\n",
+                                   "gateway.toml");
+  REQUIRE(good.config);
+  CHECK_FALSE(good.config->http2_tls);
+  CHECK(good.config->takes_h2c(":80"));
+  CHECK_FALSE(good.config->takes_h2c(":443"));
+  CHECK(good.config->http2_max_streams == 10);
+  CHECK(check_against_plan(*good.config, *plan, "gateway.toml").empty());
+  LoadedConfig bad = parse_config(bound + "prior_knowledge = [\":443\", \":8080\"]\n", "gateway.toml");
+  REQUIRE(bad.config);
+  std::vector<std::string> errors;
+  for (const auto& e : check_against_plan(*bad.config, *plan, "gateway.toml")) errors.push_back(render(e));
+  CHECK(errors == std::vector<std::string>{
+                      "gateway.toml:6:20: http2.prior_knowledge: listener \":443\" is https: its clients get HTTP/2 by "
+                      "ALPN ([http2] tls); prior knowledge is for plain listeners",
+                      "gateway.toml:6:28: http2.prior_knowledge: the plan has no listener \":8080\"; its listeners are "
+                      "\":80\" or \":443\"",
+                  });
+  CHECK(errors_of("plan = \"g.plan\"\n[http2]\nmax_concurrent_streams = 0\ntls = \"yes\"\nh2c = true\n") ==
+        std::vector<std::string>{
+            "gateway.toml:3:26: http2.max_concurrent_streams: must be an integer from 1 to 1024, not 0",
+            "gateway.toml:4:7: http2.tls: must be true or false, not a string",
+            "gateway.toml:5:1: http2.h2c: unknown key 'h2c' (the keys in [http2] are tls, prior_knowledge or "
+            "max_concurrent_streams)",
+        });
+}
+
 TEST_CASE("tls.session_tickets and resolver.hosts_file", "[config]") {
   CHECK(errors_of("plan = \"g.plan\"\n[tls]\nsession_tickets = \"no\"\n") ==
         std::vector<std::string>{"gateway.toml:3:19: tls.session_tickets: must be true or false, not a string"});
@@ -283,11 +316,11 @@ TEST_CASE("an unknown key or table names the closest allowed key and lists them"
   CHECK(errors_of("plan = \"g.plan\"\nworker = 2\n") ==
         std::vector<std::string>{
             "gateway.toml:2:1: worker: unknown key 'worker'; did you mean 'workers'? (the keys at "
-            "the top are plan, workers, listen, admin, log, errors, clients, upstreams, resolver, state, tls or limits)"});
+            "the top are plan, workers, listen, admin, log, errors, clients, upstreams, resolver, state, tls, http2 or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limit]\nbody = \"1MiB\"\n") ==
         std::vector<std::string>{
             "gateway.toml:2:2: limit: unknown key 'limit'; did you mean 'limits'? (the keys at "
-            "the top are plan, workers, listen, admin, log, errors, clients, upstreams, resolver, state, tls or limits)"});
+            "the top are plan, workers, listen, admin, log, errors, clients, upstreams, resolver, state, tls, http2 or limits)"});
   CHECK(errors_of("plan = \"g.plan\"\n[limits]\n  header_timout = \"1s\"\n") ==
         std::vector<std::string>{
             "gateway.toml:3:3: limits.header_timout: unknown key 'header_timout'; did you mean 'header_timeout'? (the "
