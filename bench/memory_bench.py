@@ -16,6 +16,9 @@ a large body through it stays flat.
 (c) Idle TLS keep-alive connections: the same as (a) over TLS 1.3 (the test certificate), N_TLS
     (default 1000) connections each fetching one 10 KiB response, for banyan and for nginx (one
     worker, `ssl_protocols TLSv1.2 TLSv1.3`, proxying to the same origin), fresh processes each.
+(d) Idle HTTP/2 connections over TLS: the same as (c) with ALPN h2 (nginx: `listen ... ssl http2`),
+    each connection one stream of a 10 KiB response, sent as raw frames (preface, SETTINGS, one
+    HEADERS), then idle.
 Targets (issue 5): under 10 KiB per idle connection; under 16 MiB growth while streaming 1 GiB;
 (issue 17) an idle TLS connection at most what nginx's costs.
 Env: N (2000), N_TLS (1000), STREAM_BYTES (1073741824), BANYAN_BIN, ORIGIN_BIN. Loopback only; a temp dir; every
@@ -95,6 +98,38 @@ def start_gateway(tmp, tag):
     return p
 
 
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+
+
+def h2_frame(kind, flags, stream, payload):
+    return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+
+def h2_get(sock, path, authority):
+    """The preface, SETTINGS, its ACK in advance, one GET on stream 1 (HPACK: static indices and
+    literals without indexing); reads frames until stream 1 ends. Returns the status (200 or 0)."""
+    block = b"\x82\x87" + b"\x04" + bytes([len(path)]) + path.encode() + b"\x01" + bytes([len(authority)]) + authority.encode()
+    sock.sendall(H2_PREFACE + h2_frame(4, 0, 0, b"") + h2_frame(4, 1, 0, b"") + h2_frame(1, 0x5, 1, block))
+    buf, status = b"", 0
+    while True:
+        while len(buf) >= 9 and len(buf) >= 9 + int.from_bytes(buf[:3], "big"):
+            n = int.from_bytes(buf[:3], "big")
+            kind, flags, sid = buf[3], buf[4], int.from_bytes(buf[5:9], "big") & 0x7FFFFFFF
+            payload, buf = buf[9:9 + n], buf[9 + n:]
+            if kind == 1 and sid == 1:
+                while payload and payload[0] & 0xE0 == 0x20:  # a dynamic table size update (one byte here)
+                    payload = payload[1:]
+                status = 200 if payload[:1] == b"\x88" else status  # :status 200, static index 8
+            if sid == 1 and kind in (0, 1) and flags & 1:
+                return status
+            if kind in (3, 7):
+                return 0
+        d = sock.recv(65536)
+        if not d:
+            return 0
+        buf += d
+
+
 def start_tls_gateway(tmp):
     with open(f"{tmp}/tls.routes", "w") as f:
         f.write(f'listen https :443\ntls main {{\n  certificate "{CERTS}/example.pem"\n  key "{CERTS}/example.key"\n}}\n'
@@ -108,7 +143,7 @@ def start_tls_gateway(tmp):
     return p
 
 
-def start_tls_nginx(tmp):
+def start_tls_nginx(tmp, http2=False):
     os.makedirs(f"{tmp}/nginx", exist_ok=True)
     with open(f"{tmp}/nginx/nginx.conf", "w") as f:
         f.write(f"""daemon off; master_process off; worker_processes 1; pid {tmp}/nginx/nginx.pid;
@@ -121,7 +156,7 @@ http {{
   keepalive_timeout 300s; keepalive_requests 100000;
   upstream origin {{ server 127.0.0.1:{ORIGIN_PORT}; keepalive 64; }}
   server {{
-    listen 127.0.0.1:{GATEWAY_PORT} ssl;
+    listen 127.0.0.1:{GATEWAY_PORT} ssl{" http2" if http2 else ""};
     server_name example.com;
     ssl_certificate {CERTS}/example.pem; ssl_certificate_key {CERTS}/example.key;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -134,25 +169,32 @@ http {{
     return p
 
 
-def idle_tls(tmp, starter):
-    """N_TLS TLS 1.3 keep-alive connections, one 10 KiB response each, then idle: RSS per connection."""
+def idle_tls(tmp, starter, http2=False):
+    """N_TLS TLS 1.3 keep-alive connections, one 10 KiB response each (HTTP/1.1, or one HTTP/2
+    stream), then idle: RSS per connection."""
     ctx = ssl.create_default_context(cafile=f"{CERTS}/example.pem")
+    if http2:
+        ctx.set_alpn_protocols(["h2"])
     g = starter(tmp)
 
     def connect():
         raw = socket.create_connection(("127.0.0.1", GATEWAY_PORT))
         return ctx.wrap_socket(raw, server_hostname="example.com")
 
-    warm = connect()
-    for _ in range(200):
-        get(warm, "/bytes/10240", host="example.com")
-    warm.close()
+    def fetch(s):
+        return h2_get(s, "/bytes/10240", "example.com") if http2 else get(s, "/bytes/10240", host="example.com")
+
+    for _ in range(50 if http2 else 1):
+        warm = connect()
+        for _ in range(1 if http2 else 200):
+            fetch(warm)
+        warm.close()
     time.sleep(1.0)
     before = rss(g.pid)
     socks, bad = [], 0
     for _ in range(N_TLS):
         s = connect()
-        if get(s, "/bytes/10240", host="example.com") != 200:
+        if fetch(s) != 200:
             bad += 1
         socks.append(s)
     time.sleep(1.0)
@@ -284,6 +326,12 @@ def main():
         tls_rows = [("banyan", idle_tls(tmp, start_tls_gateway))]
         if shutil.which("nginx"):
             tls_rows.append(("nginx", idle_tls(tmp, start_tls_nginx)))
+        h2_rows = [("banyan", idle_tls(tmp, start_tls_gateway, http2=True))]
+        if shutil.which("nginx"):
+            h2_rows.append(("nginx", idle_tls(tmp, lambda t: start_tls_nginx(t, http2=True), http2=True)))
+        for who, t in h2_rows:
+            print(f"idle HTTP/2 over TLS ({who}): {N_TLS} connections: RSS {mib(t['before'])} -> {mib(t['after'])} = "
+                  f"{t['per'] / 1024:.1f} KiB per connection ({t['bad']} non-200)", file=sys.stderr)
         for who, t in tls_rows:
             print(f"idle TLS ({who}): {N_TLS} connections: RSS {mib(t['before'])} -> {mib(t['after'])} = "
                   f"{t['per'] / 1024:.1f} KiB per connection ({t['bad']} non-200)", file=sys.stderr)
@@ -313,6 +361,12 @@ def main():
     lines.append(f"| idle TLS 1.3 keep-alive connection ({N_TLS} open, one 10 KiB response each) | "
                  f"{tls['banyan']['per'] / 1024:.1f} KiB each"
                  + (f" (nginx: {tls['nginx']['per'] / 1024:.1f} KiB)" if "nginx" in tls else "") + f" | {target} |")
+    h2 = dict(h2_rows)
+    target = (f"at most nginx's: {verdict(h2['banyan']['per'], h2['nginx']['per'] + 1)}" if "nginx" in h2
+              else "at most nginx's: not measured (no nginx)")
+    lines.append(f"| idle HTTP/2 connection over TLS 1.3 ({N_TLS} open, one 10 KiB stream each) | "
+                 f"{h2['banyan']['per'] / 1024:.1f} KiB each"
+                 + (f" (nginx: {h2['nginx']['per'] / 1024:.1f} KiB)" if "nginx" in h2 else "") + f" | {target} |")
     for name, s in streams:
         ok = s["alive"] and s["result"] in (f"200 {STREAM}", f"body-bytes: {STREAM} 200")
         peak = max(s["growth"], s["hwm_growth"])

@@ -148,7 +148,7 @@ class Http1Session final : public SessionBase, public Downstream {
   // HTTP/2 until it ends; then a lingering close, so that a GOAWAY we sent is read
   // before unread bytes of the client's turn our close into a reset.
   awaitable<void> serve_h2(std::string_view first) {
-    co_await serve_http2(worker_, stream_, clock_, {facts_, peer_addr_, first, &h2_});
+    co_await serve_http2(worker_, stream_, clock_, {facts_, peer_addr_, first, &h2_, first_bytes_});
     if (!in_.data) in_.acquire(worker_.buffers());
     co_await linger();
   }
@@ -242,7 +242,7 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
     }
     if (h2c_ && speaks_h2c()) {  // a client with prior knowledge opens with the HTTP/2 preface
       std::string first(in_.view());
-      in_.consume(in_.size());
+      in_.release(worker_.buffers());  // HTTP/2 reads into its own buffers
       co_await serve_h2(first);
       break;
     }

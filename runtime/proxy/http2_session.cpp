@@ -50,8 +50,6 @@ using Clock = std::chrono::steady_clock;
 // connection's bounds them all together.
 inline constexpr int32_t kStreamWindow = 64 << 10;
 inline constexpr int32_t kConnectionWindow = 1 << 20;
-// A write gathers frames up to this much (a few records): one syscall, not one a frame.
-inline constexpr size_t kWriteGather = 64 << 10;
 // Control frames a client may send (PING, SETTINGS, PRIORITY, empty DATA, invalid
 // frames) as a token bucket: a burst, then so many a second. A browser sends a handful
 // a connection; a flood is told ENHANCE_YOUR_CALM.
@@ -648,6 +646,9 @@ bool H2Connection::open() {
   nghttp2_option_set_stream_reset_rate_limit(opt, kResetBurst, kResetPerSecond);
   nghttp2_option_set_max_outbound_ack(opt, 1000);
   nghttp2_option_set_max_settings(opt, 32);
+  // Response heads are encoded with the static table and literals, no dynamic table
+  // (nginx does the same): none of its 4 KiB per connection.
+  nghttp2_option_set_max_deflate_dynamic_table_size(opt, 0);
   int rv = nghttp2_session_server_new2(&ng, cb, this, opt);
   nghttp2_session_callbacks_del(cb);
   nghttp2_option_del(opt);
@@ -699,22 +700,40 @@ void H2Connection::rearm() {
 // The writer: frames nghttp2 has ready, gathered, written under the write deadline.
 template <class Stream>
 awaitable<void> write_loop(H2Connection& c, Stream& stream) {
-  std::string out;
-  out.reserve(kWriteGather + (16 << 10));
+  // Frames are gathered into one of the worker's buffers, held only while there is
+  // something to write: an idle connection holds none. A frame larger than what is
+  // left is written after the gathered ones; one larger than a buffer (a HEADERS of
+  // many fields) is written from nghttp2's own memory, which stays put until the next
+  // mem_send.
+  Buffer out;
+  std::string_view held;  // a frame nghttp2 gave that did not fit yet
   error_code ec;
   while (!c.gone) {
-    out.clear();
     if (c.owed) {
       nghttp2_session_consume_connection(c.ng, c.owed);
       c.owed = 0;
     }
-    while (out.size() < kWriteGather) {
-      const uint8_t* p = nullptr;
-      ssize_t n = nghttp2_session_mem_send(c.ng, &p);
-      if (n <= 0) break;  // nothing more now, or a fatal error (the read loop sees the session end)
-      out.append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+    out.acquire(c.worker.buffers());
+    out.begin = out.end = 0;
+    std::string_view direct;
+    for (;;) {
+      if (held.empty()) {
+        const uint8_t* p = nullptr;
+        ssize_t n = nghttp2_session_mem_send(c.ng, &p);
+        if (n <= 0) break;  // nothing more now, or a fatal error (the read loop sees the session end)
+        held = {reinterpret_cast<const char*>(p), static_cast<size_t>(n)};
+      }
+      if (held.size() > out.cap - out.end) {
+        if (out.end == 0) direct = std::exchange(held, {});
+        break;
+      }
+      std::memcpy(out.data.get() + out.end, held.data(), held.size());
+      out.end += held.size();
+      held = {};
     }
-    if (out.empty()) {
+    std::string_view bytes = out.end ? out.view() : direct;
+    if (bytes.empty()) {
+      out.release(c.worker.buffers());
       if (c.closing) break;  // the read side ended: what was queued is written
       if (!nghttp2_session_want_read(c.ng) && !nghttp2_session_want_write(c.ng)) break;  // GOAWAY done
       c.write_wanted = false;
@@ -723,11 +742,13 @@ awaitable<void> write_loop(H2Connection& c, Stream& stream) {
     }
     c.writing = true;
     c.clock.set(Phase::ClientWrite, c.limits.body_timeout_ms);
-    co_await asio::async_write(stream, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(stream, asio::buffer(bytes.data(), bytes.size()),
+                               asio::redirect_error(use_awaitable, ec));
     c.writing = false;
     if (ec) break;
     c.rearm();
   }
+  out.release(c.worker.buffers());
   c.writer_done = true;
   c.gone = true;
   c.clock.cancel_all();  // the read loop stops too
@@ -746,18 +767,27 @@ awaitable<void> serve_http2(Worker& worker, Stream& stream, Watchdog& clock, Htt
   asio::co_spawn(worker.io(), write_loop(c, stream), asio::detached);
   error_code ec;
   std::string_view first = start.first;
+  // Reads land in the connection's small buffer; after one that filled it (more is on
+  // its way: a body, many requests) in one of the worker's buffers, given back after
+  // the read. A read that waits (an idle connection) holds no more than the small one.
   Buffer in;
-  in.acquire(worker.buffers());
+  bool filled = false;
   for (;;) {
     std::string_view got = first;
     if (got.empty()) {
-      size_t n = co_await stream.async_read_some(asio::buffer(in.data.get(), in.cap),
-                                                 asio::redirect_error(use_awaitable, ec));
+      asio::mutable_buffer into = asio::buffer(start.idle_buffer.data(), start.idle_buffer.size());
+      if (filled) {
+        in.acquire(worker.buffers());
+        into = asio::buffer(in.data.get(), in.cap);
+      }
+      size_t n = co_await stream.async_read_some(into, asio::redirect_error(use_awaitable, ec));
       if (ec || n == 0 || c.gone) break;
-      got = {in.data.get(), n};
+      got = {static_cast<const char*>(into.data()), n};
+      filled = n == into.size();
     }
     first = {};
     ssize_t rv = nghttp2_session_mem_recv(c.ng, reinterpret_cast<const uint8_t*>(got.data()), got.size());
+    in.release(worker.buffers());
     if (rv < 0) {
       // A connection error nghttp2 could not answer itself (a bad preface, a flood of
       // unread acknowledgements): GOAWAY if it still can, then the end.

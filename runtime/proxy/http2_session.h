@@ -20,6 +20,7 @@
 // has gone or the connection was drained and every stream's exchange has finished.
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include <utility>
@@ -48,6 +49,7 @@ struct Http2Start {
   config::IpAddress peer;        // the peer's address, for trusted_proxies
   std::string_view first;        // bytes already read (a prior-knowledge preface, at least)
   Http2Control** control = nullptr;  // set while serving, cleared before returning
+  std::span<char> idle_buffer;       // the connection's own small buffer, for reads while no stream is open
 };
 
 // `clock` is the connection's watchdog (idle, and the deadline of a write to the client).
