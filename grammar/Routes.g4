@@ -51,6 +51,7 @@ upstreamStmt
   | 'retries' INT                                   # upRetries
   | 'resolve' 'every' QUANTITY                      # upResolve
   | 'keepalive' INT                                 # upKeepalive
+  | 'protocol' IDENT                                # upProtocol
   | 'fail' INT 'within' QUANTITY 'cooldown' QUANTITY  # upPassiveHealth
   ;
 serverOption : 'weight' INT | 'backup' | 'max_conns' INT ;

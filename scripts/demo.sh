@@ -2,7 +2,7 @@
 # The README's first command: the main job. Builds banyan, banyanc and the demo
 # services; checks and compiles the image-gallery routes the way a team's CI would;
 # then starts the demo services (three "monolith" replicas and "iotd", from
-# demo/origin.cpp) and the gateway on examples/image-gallery/gallery.routes with
+# demo/origin.cpp, and a gRPC service, demo/greeter.py) and the gateway on examples/image-gallery/gallery.routes with
 # examples/image-gallery/demo.toml, prints the curl lines to try, and serves until
 # Ctrl-C, which stops everything it started.
 #   DEMO_SECONDS=N  serve for N seconds instead of until Ctrl-C (for scripted checks)
@@ -39,6 +39,8 @@ trap stop INT TERM EXIT
 pids+=($!)
 "$bin/demo/banyan-origin" --name iotd --listen 127.0.0.1:9011 &
 pids+=($!)
+python3 demo/greeter.py serve 127.0.0.1:9021 &
+pids+=($!)
 rm -rf build/demo-state && mkdir -p build/demo-state  # the migration begins afresh
 "$bin/runtime/banyan" run --config "$example/demo.toml" &
 gateway=$!
@@ -65,6 +67,11 @@ The gateway serves the image-gallery tutorial on this machine. Try:
   curl -s --cacert $CA --compressed -D - -o /dev/null --resolve image-gallery.local:8443:127.0.0.1 \
        "https://image-gallery.local:8443/bytes/20000?type=text/html"
                                              # Content-Encoding: gzip, the route's `compress gzip`
+  curl -s --http2 --cacert $CA -o /dev/null -w '%{http_version}\n' --resolve image-gallery.local:8443:127.0.0.1 \
+       https://image-gallery.local:8443/   # 2: HTTP/2 by ALPN (any https client that offers h2)
+  python3 demo/greeter.py call image-gallery.local:8443 you --ca $CA --connect 127.0.0.1:8443
+                                             # a gRPC client through the gateway: TLS and HTTP/2 to
+                                             # it, h2c to demo/greeter.py (`protocol h2c`)
   curl -s http://127.0.0.1:9901/metrics      # Prometheus metrics;  /plan  the loaded plan;  /healthz
 
 The migration (demo-migration.routes): /api/images/** moves from the monolith to iotd,

@@ -23,9 +23,10 @@ packages=(
   curl openssl python3 diffutils
   # the TLS audit test (tests/integration/testssl_test.py)
   testssl.sh
-  # HTTP/2 clients for the tests and the benchmark (nghttp, h2load), and a client that
-  # can send frames no polite client would (tests/integration/http2_test.py)
-  nghttp2-client python3-h2
+  # HTTP/2 clients for the tests and the benchmark (nghttp, h2load), a client that can
+  # send frames no polite client would (tests/integration/http2_test.py), and gRPC's
+  # client and server (tests/integration/grpc_test.py)
+  nghttp2-client python3-h2 python3-grpcio
 )
 
 missing=()

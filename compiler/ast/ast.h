@@ -129,6 +129,13 @@ struct PassiveHealth {
   SourceRange range;
 };
 
+// `protocol http1 | h2c`: how the gateway speaks to the servers (h2c: HTTP/2 with prior
+// knowledge, as gRPC servers take it).
+struct UpstreamProtocol {
+  enum class Kind { Http1, H2c } kind = Kind::Http1;
+  SourceRange range;
+};
+
 struct Upstream {
   Name name;
   std::vector<Server> servers;
@@ -140,6 +147,7 @@ struct Upstream {
   std::optional<Int> retries;
   std::optional<Duration> resolve_every;
   std::optional<Int> keepalive;
+  std::optional<UpstreamProtocol> protocol;  // absent: HTTP/1.1
   std::optional<PassiveHealth> passive_health;
   SourceRange range;
 };

@@ -122,6 +122,7 @@ class Dumper {
     if (u.retries) line(2, "retries " + std::to_string(u.retries->value));
     if (u.resolve_every) line(2, "resolve every " + ms(*u.resolve_every));
     if (u.keepalive) line(2, "keepalive " + std::to_string(u.keepalive->value));
+    if (u.protocol) line(2, u.protocol->kind == ast::UpstreamProtocol::Kind::H2c ? "protocol h2c" : "protocol http1");
     if (u.passive_health)
       line(2, "fail " + std::to_string(u.passive_health->failures.value) + " within " + ms(u.passive_health->window) +
                   " cooldown " + ms(u.passive_health->cooldown));

@@ -146,6 +146,7 @@ class Emitter {
       r.read_timeout_ms = ms(u.read_timeout);
       r.retries = u.retries ? static_cast<int32_t>(u.retries->value) : -1;
       r.keepalive = u.keepalive ? static_cast<int32_t>(u.keepalive->value) : -1;
+      r.protocol = u.protocol && u.protocol->kind == ast::UpstreamProtocol::Kind::H2c ? Protocol::H2c : Protocol::Http1;
       r.resolve_every_ms = ms(u.resolve_every, 0);
       if (u.health) {
         r.has_health = 1;

@@ -261,6 +261,7 @@ std::string explain_text(const Plan& p) {
              duration(u.passive_cooldown_ms) + "\n";
     if (u.sticky_cookie.length) out += "  sticky cookie " + quote(p.str(u.sticky_cookie)) + " ttl " + duration(u.sticky_ttl_ms) + "\n";
     if (u.resolve_every_ms > 0) out += "  resolve every " + duration(u.resolve_every_ms) + "\n";
+    if (u.protocol == Protocol::H2c) out += "  protocol h2c (HTTP/2 with prior knowledge)\n";
     out += "  timeouts connect " + duration(u.connect_timeout_ms) + ", read " + duration(u.read_timeout_ms) + "; retries " +
            (u.retries < 0 ? std::string("default") : std::to_string(u.retries)) + "; keepalive " +
            (u.keepalive < 0 ? std::string("default") : std::to_string(u.keepalive)) + "\n";

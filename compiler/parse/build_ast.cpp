@@ -165,6 +165,11 @@ class Builder {
         v_.set_once(u.resolve_every, v_.duration(x->QUANTITY()), "resolve");
       } else if (auto* x = dynamic_cast<P::UpKeepaliveContext*>(s)) {
         v_.set_once(u.keepalive, v_.integer(x->INT(), 0, 100'000, "keepalive"), "keepalive");
+      } else if (auto* x = dynamic_cast<P::UpProtocolContext*>(s)) {
+        std::optional<ast::UpstreamProtocol> p;
+        if (auto k = v_.choice(x->IDENT(), {"http1", "h2c"}, "upstream protocol"))
+          p = ast::UpstreamProtocol{static_cast<ast::UpstreamProtocol::Kind>(*k), v_.range(x)};
+        v_.set_once(u.protocol, p, "protocol");
       } else if (auto* x = dynamic_cast<P::UpPassiveHealthContext*>(s)) {
         auto fails = v_.integer(x->INT(), 1, 1000, "failure count");
         auto window = v_.duration(x->QUANTITY(0));

@@ -1,6 +1,7 @@
 // Values that parse but cannot mean what was meant: zero timeouts and intervals, a
 // cache zone with no room or entries larger than the zone, a health check that times
-// out after its next run would start. (Ranges a value can be checked against alone,
+// out after its next run would start; an upstream `protocol` its health checks or a
+// shadow cannot speak (B0215). (Ranges a value can be checked against alone,
 // like ports and percentages, are the reader's: compiler/parse/build_common.cpp.)
 #include <string>
 
@@ -44,6 +45,25 @@ void check_values(const Context& cx, diag::DiagnosticSink& sink) {
       nonzero(u.passive_health->cooldown, "cool-down", sink);
     }
     if (u.sticky) nonzero(u.sticky->ttl, "sticky cookie lifetime", sink);
+    if (u.protocol && u.protocol->kind == ast::UpstreamProtocol::Kind::H2c && u.health)
+      sink.report(diag::Code::ProtocolMismatch, u.health->range,
+                  "active health checks speak HTTP/1.1, which an h2c server (HTTP/2 with prior knowledge) does not "
+                  "answer; remove `health` (passive health still applies)");
+  }
+  // A shadow's copy and its comparison speak HTTP/1.1 (runtime/proxy/exchange/shadow.cpp):
+  // neither side of a shadowed migration may be an h2c upstream.
+  auto h2c = [&](const std::string& name) {
+    for (const auto& u : cx.file.upstreams)
+      if (u.name.text == name) return u.protocol && u.protocol->kind == ast::UpstreamProtocol::Kind::H2c;
+    return false;
+  };
+  for (const auto& m : cx.file.migrations) {
+    if (!m.shadow_percent) continue;
+    for (const ast::Name* side : {&m.from, &m.to})
+      if (h2c(side->text))
+        sink.report(diag::Code::ProtocolMismatch, m.shadow_range,
+                    "shadow copies are sent and compared over HTTP/1.1, and upstream '" + side->text +
+                        "' speaks h2c; shift this migration without `shadow`");
   }
   for (const auto& z : cx.file.caches) {
     auto empty = [&](const std::optional<ast::Size>& s, const char* what) {

@@ -32,9 +32,10 @@ inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
 // reads a plan as it reads a routes file. Version 4: a migration's `testers`. Version
 // 5: the header names a shadow's comparison ignores. Version 6: a shadow may compare
 // bodies as JSON and leave out the old side's noise (two more CompareBits; a version 5
-// plan has neither, so it is still read). Older plans are refused with "recompile the
-// routes".
-inline constexpr uint32_t kFormatVersion = 6;
+// plan has neither, so it is still read). Version 7: an upstream's `protocol` (h2c) in
+// what was padding (a version 5 or 6 plan has zero there: HTTP/1.1). Older plans are
+// refused with "recompile the routes".
+inline constexpr uint32_t kFormatVersion = 7;
 inline constexpr uint32_t kMinVersion = 5;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
@@ -132,6 +133,7 @@ struct Tls {
 
 enum class Balance : uint8_t { RoundRobin, LeastConn, PowerOfTwo, Random, Hash };
 enum class HashSource : uint8_t { None, Header, Cookie, ClientIp };
+enum class Protocol : uint8_t { Http1, H2c };  // how the gateway speaks to an upstream's servers
 
 struct Upstream {
   StrRef name;
@@ -140,7 +142,8 @@ struct Upstream {
   HashSource hash_source;
   uint8_t has_health;
   uint8_t has_passive_health;
-  uint32_t pad;
+  Protocol protocol;  // format 7; 0 (Http1) in older plans
+  uint8_t pad[3];
   StrRef hash_key;       // header or cookie name
   StrRef sticky_cookie;  // empty: no sticky sessions
   int64_t sticky_ttl_ms;     // -1: a session cookie

@@ -213,7 +213,7 @@ class PlanLoader {
       const Upstream& u = p_.upstreams_[i];
       Where w{"upstream", i};
       if (!str(u.name, w) || !slice(u.servers, p_.servers_.size(), w) || !enum_ok(u.balance, Balance::Hash, w) ||
-          !enum_ok(u.hash_source, HashSource::ClientIp, w) || !str(u.hash_key, w) || !str(u.sticky_cookie, w) ||
+          !enum_ok(u.hash_source, HashSource::ClientIp, w) || !enum_ok(u.protocol, Protocol::H2c, w) || !str(u.hash_key, w) || !str(u.sticky_cookie, w) ||
           !str(u.health_method, w) || !str(u.health_path, w) || !slice(u.health_expect, p_.u32_lists_.size(), w))
         return false;
       if (u.servers.count == 0) return fail(w.str() + ": no servers");

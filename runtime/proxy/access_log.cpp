@@ -86,6 +86,7 @@ void AccessLog::add(const AccessRecord& r) {
       if (r.bucket >= 0) number("bucket", static_cast<uint64_t>(r.bucket));
     }
     if (!r.cache.empty()) field("cache", r.cache);
+    if (r.grpc_status >= 0) number("grpc_status", static_cast<uint64_t>(r.grpc_status));
     if (!r.error.empty()) field("error", r.error);
     o += "}\n";
   } else {
@@ -116,6 +117,10 @@ void AccessLog::add(const AccessRecord& r) {
     if (!r.cache.empty()) {
       o += " cache=";
       o += r.cache;
+    }
+    if (r.grpc_status >= 0) {
+      o += " grpc=";
+      append_number(o, static_cast<uint64_t>(r.grpc_status));
     }
     o += " id=";
     o += r.request_id;

@@ -77,6 +77,10 @@ class Downstream {
   // False when the client is gone.
   virtual boost::asio::awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool last) = 0;
   virtual boost::asio::awaitable<bool> send_body(std::string_view data, bool last) = 0;
+  // Trailer fields ("name: value\r\n" each, names lower-case) to follow the body the
+  // next send with `last` ends; called before it. HTTP/2 sends them (gRPC's status is
+  // there); HTTP/1.1 leaves them out (its chunked trailers are rarely read).
+  virtual void set_trailers(std::string_view fields) { (void)fields; }
   // After a 101 (sent with send_head) the connection is a tunnel to `upstream` until
   // either side closes or it idles for `limits.idle_timeout`.
   virtual boost::asio::awaitable<void> tunnel(boost::asio::ip::tcp::socket& upstream) = 0;

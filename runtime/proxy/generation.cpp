@@ -140,6 +140,7 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
     if (u.read_timeout_ms >= 0) pu.read_timeout_ms = u.read_timeout_ms;
     if (u.retries >= 0) pu.retries = u.retries;
     if (u.keepalive >= 0) pu.keepalive = u.keepalive;
+    pu.h2c = u.protocol == plan::Protocol::H2c;
     if (u.has_passive_health) {
       pu.passive_failures = u.passive_failures;
       pu.passive_window_ms = u.passive_window_ms;

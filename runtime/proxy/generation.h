@@ -65,6 +65,7 @@ struct PreparedUpstream {
   int64_t read_timeout_ms = kDefaultReadTimeoutMs;
   int32_t retries = kDefaultRetries;
   int32_t keepalive = kDefaultKeepalive;
+  bool h2c = false;  // `protocol h2c`: HTTP/2 with prior knowledge (exchange/h2_upstream.cpp)
   int32_t passive_failures = kDefaultPassiveFailures;
   int64_t passive_window_ms = kDefaultPassiveWindowMs;
   int64_t passive_cooldown_ms = kDefaultCooldownMs;

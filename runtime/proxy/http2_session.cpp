@@ -89,6 +89,7 @@ class H2Stream final : public Downstream {
   bool body_unread() const override { return !body_ended_ && !closed_; }
   awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool last) override;
   awaitable<bool> send_body(std::string_view data, bool last) override;
+  void set_trailers(std::string_view fields) override { trailers_.assign(fields); }
   awaitable<void> tunnel(tcp::socket&) override { co_return; }  // no Upgrade in HTTP/2
   uint64_t bytes_in() const override { return bytes_in_; }
   uint64_t bytes_out() const override { return bytes_out_; }
@@ -112,6 +113,7 @@ class H2Stream final : public Downstream {
   }
   // The data provider: the next bytes of the response body.
   ssize_t provide(uint8_t* buf, size_t length, uint32_t* flags);
+  bool submit_trailers();  // from the provider, at the body's end (nghttp2's rule)
 
   awaitable<void> run(std::shared_ptr<H2Stream> self);
   int32_t id() const { return id_; }
@@ -157,6 +159,7 @@ class H2Stream final : public Downstream {
   // exchange passed; the exchange waits until it is taken.
   std::string_view pending_;
   bool pending_last_ = false, eof_taken_ = false, response_started_ = false;
+  std::string trailers_;  // sent after the last DATA (set_trailers)
 
   bool closed_ = false, reset_ = false, gone_ = false;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
@@ -550,7 +553,7 @@ awaitable<bool> H2Stream::send_head(const ResponseStart& r, std::string_view bod
   response_started_ = true;
   pending_ = body;
   pending_last_ = last;
-  const bool has_data = !(last && body.empty());
+  const bool has_data = !(last && body.empty() && trailers_.empty());
   nghttp2_data_provider provider{};
   provider.source.ptr = this;
   provider.read_callback = proxy::provide;
@@ -611,17 +614,35 @@ awaitable<bool> H2Stream::wait_sent() {
 ssize_t H2Stream::provide(uint8_t* buf, size_t length, uint32_t* flags) {
   if (pending_.empty() && !pending_last_) return NGHTTP2_ERR_DEFERRED;
   size_t n = std::min(length, pending_.size());
-  std::memcpy(buf, pending_.data(), n);
+  if (n > 0) std::memcpy(buf, pending_.data(), n);  // (an empty last piece may have no address)
   pending_.remove_prefix(n);
   bytes_out_ += n;
   if (pending_.empty()) {
     if (pending_last_) {
       *flags |= NGHTTP2_DATA_FLAG_EOF;
       eof_taken_ = true;
+      if (!trailers_.empty() && submit_trailers()) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
     }
     wake();
   }
   return static_cast<ssize_t>(n);
+}
+
+// The trailers as HEADERS with END_STREAM after the last DATA; false if nghttp2 refused
+// them (the body then ends the stream itself).
+bool H2Stream::submit_trailers() {
+  std::vector<nghttp2_nv> nv;
+  for (std::string_view rest = trailers_; !rest.empty();) {
+    size_t eol = rest.find("\r\n");
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 2);
+    size_t colon = line.find(": ");
+    if (colon == std::string_view::npos) continue;
+    std::string_view n = line.substr(0, colon), v = line.substr(colon + 2);
+    nv.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
+                  reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  return nghttp2_submit_trailer(conn_.ng, id_, nv.data(), nv.size()) == 0;
 }
 
 // --- the connection -----------------------------------------------------------------

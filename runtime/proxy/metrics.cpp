@@ -232,6 +232,11 @@ std::string Metrics::render(const Generation& current) const {
   gauge("banyan_http2_floods_total",
         "HTTP/2 connections ended for a flood: control frames over budget, unread acknowledgements.", "counter",
         http2_floods.load());
+  o += "# HELP banyan_grpc_calls_total gRPC calls by grpc-status (the upstream's, or the gateway's own answer).\n"
+       "# TYPE banyan_grpc_calls_total counter\n";
+  for (size_t i = 0; i < grpc_status.size(); ++i)
+    if (uint64_t n = grpc_status[i].load(); n > 0)
+      o += "banyan_grpc_calls_total{code=\"" + std::to_string(i) + "\"} " + std::to_string(n) + "\n";
   gauge("banyan_no_route_total", "Requests no route matched (404).", "counter", no_route.load());
   o += "# HELP banyan_reloads_total Plan reloads by outcome.\n# TYPE banyan_reloads_total counter\n";
   o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";

@@ -21,6 +21,8 @@ namespace banyan::proxy {
 
 class Generation;
 
+inline constexpr size_t kGrpcCodes = 17;
+
 // Latency buckets, in seconds (Prometheus' defaults).
 inline constexpr std::array<double, 11> kLatencyBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                           0.5,   1,    2.5,   5,    10};
@@ -58,6 +60,7 @@ class Metrics {
   std::atomic<uint64_t> bad_proxy_headers{0};  // connections closed on a malformed PROXY protocol header
   // HTTP/2: connections, streams (each also a request), connections ended for a flood
   std::atomic<uint64_t> http2_connections{0}, http2_streams{0}, http2_floods{0};
+  std::array<std::atomic<uint64_t>, 17> grpc_status{};  // gRPC calls by status (0 OK .. 16 UNAUTHENTICATED)
   std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
   // `compress`: responses encoded ([0] gzip, [1] br), and the body bytes before and after.
   std::array<std::atomic<uint64_t>, 2> compressed{};

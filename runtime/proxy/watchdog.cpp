@@ -6,6 +6,7 @@ void Watchdog::cancel_all() {
   boost::system::error_code ec;
   if (client_) client_->cancel(ec);
   if (wake_) wake_->cancel();
+  if (upstream_wake_) upstream_wake_->cancel();
   if (upstream_) upstream_->cancel(ec);
 }
 

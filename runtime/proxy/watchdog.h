@@ -43,6 +43,8 @@ class Watchdog {
 
   // The exchange's upstream socket, cancelled with the client's (null: none now).
   void watch_upstream(boost::asio::ip::tcp::socket* s) { upstream_ = s; }
+  // A timer an exchange's wait on an HTTP/2 upstream stream sleeps on, woken with the rest.
+  void watch_timer(boost::asio::steady_timer* t) { upstream_wake_ = t; }
   void cancel_all();
 
   // Arms the timer at the deadline set() gave (call it first: the constructor's
@@ -60,6 +62,7 @@ class Watchdog {
   boost::asio::steady_timer timer_;
   ClientSocket* client_ = nullptr;
   boost::asio::steady_timer* wake_ = nullptr;
+  boost::asio::steady_timer* upstream_wake_ = nullptr;
   boost::asio::ip::tcp::socket* upstream_ = nullptr;
   Clock::time_point deadline_, armed_ = Clock::time_point::max();
   Phase phase_ = Phase::Head;

@@ -36,6 +36,7 @@
 namespace banyan::proxy {
 
 class Gateway;
+class H2UpstreamConnection;
 
 // An idle upstream connection, kept for the next request to the same endpoint.
 struct IdleConnection {
@@ -50,6 +51,7 @@ struct WorkerUpstream {
   uint64_t version = 0;
   std::vector<balance::Endpoint> endpoints;
   std::vector<std::vector<IdleConnection>> idle;  // per endpoint
+  std::vector<std::shared_ptr<H2UpstreamConnection>> h2;  // per endpoint: `protocol h2c` (h2_upstream.cpp)
   std::optional<balance::SmoothWeighted> round_robin;
   std::optional<balance::LeastConn> least_conn;
 };

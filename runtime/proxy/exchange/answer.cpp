@@ -12,11 +12,66 @@ namespace {
 
 using K = ExchangeError::Kind;
 
+// gRPC's code for an answer the gateway makes itself (the gRPC spec's HTTP mapping;
+// a timeout is the call's deadline, DEADLINE_EXCEEDED).
+int grpc_code(int status) {
+  switch (status) {
+    case 400: return 13;  // INTERNAL
+    case 401: return 16;  // UNAUTHENTICATED
+    case 403: return 7;   // PERMISSION_DENIED
+    case 404: return 12;  // UNIMPLEMENTED
+    case 413:
+    case 431: return 8;   // RESOURCE_EXHAUSTED
+    case 429:
+    case 502:
+    case 503: return 14;  // UNAVAILABLE
+    case 504: return 4;   // DEADLINE_EXCEEDED
+    case 500: return 13;  // INTERNAL
+    default: return 2;    // UNKNOWN
+  }
+}
+
+// A gRPC call's error, as gRPC clients read one: HTTP 200 with only a head carrying
+// grpc-status and grpc-message (trailers-only), the message percent-encoded.
+void grpc_answer(Exchange& x, int status, std::string_view phrase, bool close) {
+  x.grpc_status = grpc_code(status);
+  x.out.clear();
+  append_date(x.out);
+  x.out += "Content-Type: application/grpc\r\ngrpc-status: ";
+  append_number(x.out, static_cast<uint64_t>(x.grpc_status));
+  x.out += "\r\ngrpc-message: ";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char ch : phrase) {
+    if (ch >= 0x20 && ch < 0x7f && ch != '%') {
+      x.out += static_cast<char>(ch);
+    } else if (ch != '\n') {
+      x.out += '%';
+      x.out += kHex[ch >> 4];
+      x.out += kHex[ch & 15];
+    }
+  }
+  x.out += " (request id ";
+  x.out += x.request_id;
+  x.out += ")\r\n";
+  x.start = {200, {}, x.out, ResponseStart::Body::None, 0, close};
+}
+
 // The answer's head and body. A gateway-made error (`error`) names the request on the
-// body's second line; `details` follow it.
+// body's second line; `details` follow it. On a gRPC call an error is gRPC's own.
 boost::asio::awaitable<void> send_answer(Exchange& x, int status, std::string_view fields, std::string_view body,
                                          bool error, bool close, std::string_view details = {}) {
   if (status == 0) co_return;  // nothing to answer
+  if (error && is_grpc(*x.head)) {
+    bool whole = false;
+    (void)x.down.buffered_body(whole);
+    if (whole) x.down.consume_buffered_body();
+    grpc_answer(x, status, body, close || x.down.body_unread());
+    x.status = 200;
+    x.responded = true;
+    const std::string_view nothing;
+    if (!co_await x.down.send_head(x.start, nothing, true) || x.start.close) x.keep = false;
+    co_return;
+  }
   x.status = status;
   x.out.assign(fields);
   append_date(x.out);

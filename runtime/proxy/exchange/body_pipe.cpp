@@ -277,6 +277,7 @@ awaitable<Step> pipe_nothing(Exchange& x) {
 awaitable<Step> pipe_body(Exchange& x) {
   if (x.cache.streaming) return pipe_filling(x);
   if (x.cache.serve) return pipe_stored(x);
+  if (x.up.call) return pipe_h2_body(x);
   shadow_primary_head(x);  // while the head's views still point at it
   if (x.up.head.status == 101) return pipe_tunnel(x);
   if (x.up.head.framing == http::Framing::None) return pipe_nothing(x);

@@ -62,6 +62,7 @@ void Exchange::reset() {
   up.endpoint = balance::kNoEndpoint;
   up.addr = {};
   up.socket.reset();
+  up.call.reset();
   up.reused = false;
   up.tried_count = 0;
   up.sticky_matched = false;
@@ -74,6 +75,7 @@ void Exchange::reset() {
   may_compress = false;
   status = 0;
   upstream_status[0] = 0;
+  grpc_status = -1;
   retries = 0;
   error = {};
   error_text.clear();
@@ -98,13 +100,14 @@ awaitable<bool> Exchange::run(std::shared_ptr<const Generation> g, const char* i
   const bool caches = s == Step::Next && prepared->cache_zone;
   if (caches) s = co_await look_up_cache(*this);  // 3. cache lookup
   if (caches) cache.request_ms = unix_ms_now();
-  if (s == Step::Next) s = co_await call_upstream(*this);  // 4. upstream call
+  if (s == Step::Next) s = up.pu->h2c ? co_await call_h2_upstream(*this) : co_await call_upstream(*this);  // 4.
   if (caches) s = use_upstream_answer(*this, s);  //    what the answer does to the cache
   if (s == Step::Cached) stored_head(*this);
   if (s == Step::Next || s == Step::Cached) s = build_response_head(*this);  // 5. response head
   if (s == Step::Next) s = co_await pipe_body(*this);                          // 6. body pipe
   if (s == Step::Local) co_await send_local(*this);
   if (s == Step::Failed) co_await answer_failure(*this);
+  if (up.call) co_await finish_h2_call(*this);
   record_outcome(*this);  // 7. outcome
   gen.reset();
   co_return keep;

@@ -49,6 +49,7 @@ class Watchdog;
 class Worker;
 struct ShadowPair;
 struct WorkerUpstream;
+struct H2Call;
 
 struct ExchangeError {
   enum class Kind : uint8_t {
@@ -105,6 +106,7 @@ struct UpstreamLeg {
   uint32_t endpoint = balance::kNoEndpoint;
   std::string_view addr;  // the endpoint's identity, "127.0.0.1:9001" (kept by `wu`)
   std::optional<boost::asio::ip::tcp::socket> socket;
+  std::shared_ptr<H2Call> call;  // an h2c upstream: the stream of its connection (h2_upstream.cpp)
   bool reused = false;  // the connection came from the idle pool
   Buffer buf;
   std::unique_ptr<plan::HeaderField[]> fields;
@@ -201,6 +203,7 @@ class Exchange {
   // The outcome, for phase 7.
   int status = 0;
   char upstream_status[4] = {0, 0, 0, 0};
+  int grpc_status = -1;  // a gRPC call's status (the upstream's trailers, or the gateway's own); -1: none
   uint32_t retries = 0;
   ExchangeError error;
   std::string error_text;  // the access log's `error`

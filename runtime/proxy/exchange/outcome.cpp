@@ -23,6 +23,8 @@ void record_outcome(Exchange& x) {
   if (up.pu) {
     if (head_received && x.error.source == ExchangeError::Source::Upstream && x.error.kind != ExchangeError::Kind::None)
       record_failure(x, up.endpoint, x.error.detail);
+    else if (head_received && grpc_server_failure(x.grpc_status))
+      record_failure(x, up.endpoint, "grpc-status " + std::to_string(x.grpc_status));
     if (head_received && x.error.kind == ExchangeError::Kind::None) {
       up.pu->counters->latency.observe(
           static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(now - up.started).count()));
@@ -37,7 +39,7 @@ void record_outcome(Exchange& x) {
   const CacheLeg& c = x.cache;
   const bool asked = !c.serve || c.stood_in || c.status == cache::Status::Revalidated;
   if (x.side.migration != plan::kNone && !x.side.tester && up.pu && asked) {
-    const bool failed = x.status >= 500 || c.stood_in ||
+    const bool failed = x.status >= 500 || c.stood_in || grpc_server_failure(x.grpc_status) ||
                         (x.error.source == ExchangeError::Source::Upstream && x.error.kind != ExchangeError::Kind::None);
     x.gen->migrations[x.side.migration].runtime->sides[x.side.moved ? 1 : 0].record(failed, x.upstream_status[0] == '5',
                                                                                      us);
@@ -73,6 +75,8 @@ void record_outcome(Exchange& x) {
   r.bytes_out = x.down.bytes_out();
   r.duration_us = us;
   r.retries = x.retries;
+  r.grpc_status = x.grpc_status;
+  if (x.grpc_status >= 0 && x.grpc_status < static_cast<int>(kGrpcCodes)) bump(x.gw.metrics().grpc_status[x.grpc_status]);
   r.error = x.error_text;
   if (x.cache.has_status) r.cache = cache::status_name(x.cache.status);
   x.worker.log().add(r);

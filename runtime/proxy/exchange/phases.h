@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/http/fields.h"
 #include "runtime/proxy/exchange/exchange.h"
 
 namespace banyan::proxy {
@@ -32,6 +33,13 @@ void cache_body(Exchange& x, std::string_view data);
 void finish_cache(Exchange& x);
 // The URI of the request as the cache names it: host and normalised target.
 void cache_uri(Exchange& x);
+// h2_upstream.cpp: phases 4 and 6 for an upstream with `protocol h2c` (HTTP/2 with
+// prior knowledge): one stream of the worker's connection to the endpoint, the
+// client's body pumped up while the response comes down, trailers passed on; and the
+// stream's end (cancelled if unfinished, the body pump awaited) before phase 7.
+boost::asio::awaitable<Step> call_h2_upstream(Exchange& x);
+boost::asio::awaitable<Step> pipe_h2_body(Exchange& x);
+boost::asio::awaitable<void> finish_h2_call(Exchange& x);
 // 5. response_head.cpp: the client's response head (fields in Exchange::fields).
 Step build_response_head(Exchange& x);
 // 6. body_pipe.cpp: the upstream's body to the client (and a tunnel after a 101).
@@ -67,6 +75,17 @@ void record_failure(Exchange& x, uint32_t endpoint, std::string_view why);
 void finish_connection(Exchange& x, bool reuse);
 // Closes the idle connections this worker keeps to `endpoint`: one of them failed.
 void drop_idle_connections(Exchange& x, uint32_t endpoint);
+
+// A gRPC call: Content-Type application/grpc (or application/grpc+proto, ...).
+inline bool is_grpc(const http::RequestHead& h) {
+  std::string_view ct;
+  return plan::find_header(h.fields, "content-type", ct) && ct.size() >= 16 &&
+         http::iequals(ct.substr(0, 16), "application/grpc");
+}
+// A gRPC status that says the server failed (UNKNOWN, DEADLINE_EXCEEDED, INTERNAL,
+// UNAVAILABLE, DATA_LOSS), not the request: it counts against the endpoint's passive
+// health and a migration's error rate, whatever the HTTP status.
+inline bool grpc_server_failure(int code) { return code == 2 || code == 4 || code == 13 || code == 14 || code == 15; }
 
 // Field helpers shared by the writers.
 void append_field(std::string& out, std::string_view name, std::string_view value);

@@ -73,7 +73,7 @@ Step build_response_head(Exchange& x) {
   // `compress`: an eligible response says it varies by Accept-Encoding, and is encoded
   // (whatever the upstream's framing) when this client accepts one of the route's codings.
   x.may_compress =
-      x.route->compress != 0 && !no_body && (h.version_minor == 1 || h.version_major == 2) &&
+      x.route->compress != 0 && !no_body && !x.up.call && (h.version_minor == 1 || h.version_major == 2) &&
       compress::eligible_response(r.status, r.fields, r.framing == http::Framing::Length, r.content_length);
   if (x.may_compress) {
     x.coding = compress::choose_coding(x.route->compress, h.fields);

@@ -476,7 +476,7 @@ TEST_CASE("the configuration must bind every listener of the plan and name only 
                       "gateway.toml:5:12: upstreams.monolit: the plan has no upstream \"monolit\"; did you mean "
                       "\"monolith\"?",
                       "gateway.toml:7:12: upstreams.zzzzzz: the plan has no upstream \"zzzzzz\"; its upstreams are "
-                      "\"monolith\" or \"iotd\"",
+                      "\"monolith\", \"iotd\" or \"greeter\"",
                   });
 }
 
