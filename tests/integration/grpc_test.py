@@ -34,8 +34,9 @@ from harness import WAIT, Harness, check, expect_eq, free_port, metric
 SERVICE = "test.Echo"
 
 
-def serve():
-    """A grpcio server on a free port with the test service (bytes in, bytes out)."""
+def serve(healthy=True):
+    """A grpcio server on a free port with the test service (bytes in, bytes out); an
+    unhealthy one fails Flaky with UNAVAILABLE."""
     def unary(req, ctx):
         ctx.set_trailing_metadata((("x-trailer", "t1"),))
         md = dict(ctx.invocation_metadata())
@@ -52,6 +53,11 @@ def serve():
         for m in it:
             yield b"re:" + m
 
+    def flaky(req, ctx):
+        if not healthy:
+            ctx.abort(grpc.StatusCode.UNAVAILABLE, "this replica is failing")
+        return b"fine"
+
     def fail_mid(req, ctx):
         yield b"one"
         yield b"two"
@@ -63,6 +69,7 @@ def serve():
         "ClientStream": grpc.stream_unary_rpc_method_handler(client_stream),
         "Bidi": grpc.stream_stream_rpc_method_handler(bidi),
         "FailMid": grpc.unary_stream_rpc_method_handler(fail_mid),
+        "Flaky": grpc.unary_unary_rpc_method_handler(flaky),
     })
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     server.add_generic_rpc_handlers((handler,))
@@ -74,6 +81,7 @@ def serve():
 def main():
     with Harness(sys.argv) as h:
         server, grpc_port = serve()
+        sick, sick_port = serve(healthy=False)
         down_port = free_port()  # nothing listens there
         # An upstream that takes connections and never answers: the call's deadline is
         # then the gateway's alone (a gRPC server would enforce grpc-timeout itself).
@@ -101,6 +109,12 @@ upstream gone {{
   server "127.0.0.1:{down_port}"
   protocol h2c
 }}
+upstream pair {{
+  server "127.0.0.1:{sick_port}"
+  server "127.0.0.1:{grpc_port}"
+  protocol h2c
+  fail 2 within 10s cooldown 60s
+}}
 upstream silent {{
   server "127.0.0.1:{silent.getsockname()[1]}"
   protocol h2c
@@ -108,6 +122,7 @@ upstream silent {{
 site "grpc.test" {{
   route /test.Down/** {{ to gone }}
   route /test.Silent/** {{ to silent }}
+  route = /test.Echo/Flaky {{ to pair }}
   route / {{ to greeter }}
 }}
 """, listen={":80": port}, extra="[http2]\nprior_knowledge = [\":80\"]\n")
@@ -198,6 +213,19 @@ site "grpc.test" {{
                 check("request id" in e.details() and "127.0.0.1" not in e.details(),
                       f"the gateway's message, no address: {e.details()}")
 
+        def grpc_errors_count_for_passive_health():
+            # HTTP 200 with grpc-status 14 from one replica: a failure all the same. After
+            # two, round robin skips it for the cool-down and every call succeeds.
+            results = []
+            for _ in range(8):
+                try:
+                    results.append(call("unary_unary", "Flaky")(b"x", timeout=WAIT))
+                except grpc.RpcError as e:
+                    results.append(e.code())
+            expect_eq(results.count(grpc.StatusCode.UNAVAILABLE), 2, f"two failures before the skip: {results}")
+            check(results[-4:] == [b"fine"] * 4, f"then only the healthy replica: {results}")
+            gw.wait_stderr("failure(s); last: grpc-status 14")
+
         def logged_and_counted():
             lines = gw.access_log(where=lambda l: l.get("path") == f"/{SERVICE}/FailMid")
             expect_eq((lines[0]["status"], lines[0].get("grpc_status"), lines[0]["protocol"]), (200, 15, "HTTP/2.0"),
@@ -205,7 +233,7 @@ site "grpc.test" {{
             text = gw.metrics()
             check((metric(text, 'banyan_grpc_calls_total{code="0"}') or 0) >= 4, "OK calls counted")
             expect_eq(metric(text, 'banyan_grpc_calls_total{code="15"}'), 1, "DATA_LOSS counted")
-            expect_eq(metric(text, 'banyan_grpc_calls_total{code="14"}'), 1, "UNAVAILABLE counted")
+            expect_eq(metric(text, 'banyan_grpc_calls_total{code="14"}'), 3, "UNAVAILABLE counted (one down, two flaky)")
 
         h.case("unary, with metadata and trailers", unary)
         h.case("server streaming", server_streaming)
@@ -214,9 +242,11 @@ site "grpc.test" {{
         h.case("an upstream that fails mid-stream", failure_mid_stream)
         h.case("grpc-timeout enforced by the gateway", deadline_enforced_by_the_gateway)
         h.case("an upstream that is down: UNAVAILABLE", upstream_down)
+        h.case("gRPC errors count for passive health", grpc_errors_count_for_passive_health)
         h.case("access log and metrics", logged_and_counted)
         channel.close()
         server.stop(0)
+        sick.stop(0)
         silent.close()
 
 

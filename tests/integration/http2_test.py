@@ -347,6 +347,31 @@ def main():
             got = read_all(s)
             check(b"\x00\x00\x00\x00" in got and frame_types(got).count(7) == 1, f"a GOAWAY: {got[-40:]!r}")
 
+        def settings_and_priority_floods():
+            for kind, payload in ((4, b""), (2, b"\x00\x00\x00\x00\x10")):  # SETTINGS, PRIORITY (on stream 1)
+                s = socket.create_connection(("127.0.0.1", p80), timeout=WAIT)
+                flood = b"".join(frame(kind, 0, 0 if kind == 4 else 1, payload) for _ in range(3000))
+                try:
+                    s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + frame(4, 0, 0, b"") + flood)
+                except OSError:
+                    pass
+                got = read_all(s)
+                codes = goaway_codes(got)
+                check(codes == [11], f"{'SETTINGS' if kind == 4 else 'PRIORITY'} flood: GOAWAY ENHANCE_YOUR_CALM: {codes}")
+                s.close()
+
+        def hpack_bomb_refused():
+            # One 4,000-byte field into the HPACK table, then named 20 times by its index:
+            # about 4 KiB on the wire, 80 KiB decoded; limits.header_bytes (32 KiB) applies
+            # to what is decoded. The stream gets 431; the connection goes on.
+            c = Client(p80)
+            sid = c.request("/bomb", headers=[("x-bomb", "b" * 4000)] * 20)
+            status, _, _ = c.response(sid)
+            expect_eq(status, 431, "an HPACK decompression bomb")
+            sid = c.request("/local")
+            expect_eq(c.response(sid)[0], 200, "the connection survives it")
+            c.close()
+
         def zero_window_stall_is_reset():
             c = Client(p80, settings={h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
             c.pump(lambda c: any(isinstance(e, h2.events.SettingsAcknowledged) for e in c.events))
@@ -512,6 +537,8 @@ upstream app {{
         h.case("rapid reset: GOAWAY", rapid_reset_ends_the_connection)
         h.case("PING flood: GOAWAY", ping_flood_ends_the_connection)
         h.case("CONTINUATION flood: GOAWAY", continuation_flood_ends_the_connection)
+        h.case("SETTINGS and PRIORITY floods: GOAWAY", settings_and_priority_floods)
+        h.case("HPACK decompression bomb: 431", hpack_bomb_refused)
         h.case("zero window: the stream is reset after body_timeout", zero_window_stall_is_reset)
         h.case("slow body: the stream is reset after body_timeout", slow_body_is_reset)
         h.case("bodies both ways under flow control", bodies_both_ways_with_flow_control)
@@ -557,6 +584,17 @@ def rst_frames(data):
         if data[i + 3] == 3:
             out.append((3, int.from_bytes(data[i + 5:i + 9], "big") & 0x7FFFFFFF,
                         int.from_bytes(data[i + 9:i + 13], "big")))
+        i += 9 + n
+    return out
+
+
+def goaway_codes(data):
+    """The error code of each GOAWAY frame in `data`."""
+    out, i = [], 0
+    while i + 9 <= len(data):
+        n = int.from_bytes(data[i:i + 3], "big")
+        if data[i + 3] == 7 and i + 17 <= len(data):
+            out.append(int.from_bytes(data[i + 13:i + 17], "big"))
         i += 9 + n
     return out
 
