@@ -50,13 +50,29 @@ void check_values(const Context& cx, diag::DiagnosticSink& sink) {
                   "active health checks speak HTTP/1.1, which an h2c server (HTTP/2 with prior knowledge) does not "
                   "answer; remove `health` (passive health still applies)");
   }
-  // A shadow's copy and its comparison speak HTTP/1.1 (runtime/proxy/exchange/shadow.cpp):
-  // neither side of a shadowed migration may be an h2c upstream.
   auto h2c = [&](const std::string& name) {
     for (const auto& u : cx.file.upstreams)
       if (u.name.text == name) return u.protocol && u.protocol->kind == ast::UpstreamProtocol::Kind::H2c;
     return false;
   };
+  // What the h2c path does not do (runtime/proxy/exchange/h2_upstream.cpp): encode a
+  // response, or tunnel an Upgrade (WebSocket is HTTP/1.1).
+  for (const auto& site : cx.file.sites) {
+    for (const auto& r : site.routes) {
+      if (r.action.kind != ast::ActionKind::Proxy || !h2c(r.action.upstream.text)) continue;
+      if (!r.compress.empty())
+        sink.report(diag::Code::ProtocolMismatch, r.range,
+                    "`compress` is not applied to the responses of h2c upstream '" + r.action.upstream.text +
+                        "' (gRPC compresses its own messages); remove it");
+      for (const auto& a : r.allow)
+        if (a.text == "upgrade")
+          sink.report(diag::Code::ProtocolMismatch, a.range,
+                      "an Upgrade (WebSocket) is HTTP/1.1, which h2c upstream '" + r.action.upstream.text +
+                          "' does not speak; remove `allow upgrade`");
+    }
+  }
+  // A shadow's copy and its comparison speak HTTP/1.1 (runtime/proxy/exchange/shadow.cpp):
+  // neither side of a shadowed migration may be an h2c upstream.
   for (const auto& m : cx.file.migrations) {
     if (!m.shadow_percent) continue;
     for (const ast::Name* side : {&m.from, &m.to})
