@@ -576,36 +576,29 @@ def read_all(s, timeout=5, until=None):
     return got
 
 
-def rst_frames(data):
-    """(type, stream, error code) of each RST_STREAM frame in `data`."""
+def frames(data):
+    """(type, flags, stream, payload) of each whole frame in `data`."""
     out, i = [], 0
     while i + 9 <= len(data):
         n = int.from_bytes(data[i:i + 3], "big")
-        if data[i + 3] == 3:
-            out.append((3, int.from_bytes(data[i + 5:i + 9], "big") & 0x7FFFFFFF,
-                        int.from_bytes(data[i + 9:i + 13], "big")))
+        out.append((data[i + 3], data[i + 4], int.from_bytes(data[i + 5:i + 9], "big") & 0x7FFFFFFF,
+                    data[i + 9:i + 9 + n]))
         i += 9 + n
     return out
+
+
+def rst_frames(data):
+    """(type, stream, error code) of each RST_STREAM frame in `data`."""
+    return [(3, sid, int.from_bytes(p[:4], "big")) for kind, _, sid, p in frames(data) if kind == 3]
 
 
 def goaway_codes(data):
     """The error code of each GOAWAY frame in `data`."""
-    out, i = [], 0
-    while i + 9 <= len(data):
-        n = int.from_bytes(data[i:i + 3], "big")
-        if data[i + 3] == 7 and i + 17 <= len(data):
-            out.append(int.from_bytes(data[i + 13:i + 17], "big"))
-        i += 9 + n
-    return out
+    return [int.from_bytes(p[4:8], "big") for kind, _, _, p in frames(data) if kind == 7 and len(p) >= 8]
 
 
 def frame_types(data):
-    types, i = [], 0
-    while i + 9 <= len(data):
-        n = int.from_bytes(data[i:i + 3], "big")
-        types.append(data[i + 3])
-        i += 9 + n
-    return types
+    return [kind for kind, _, _, _ in frames(data)]
 
 
 if __name__ == "__main__":

@@ -170,16 +170,23 @@ awaitable<bool> round_trip(Exchange& x, std::string_view body, bool replayable, 
 
 }  // namespace
 
+int32_t begin_upstream_leg(Exchange& x) {
+  UpstreamLeg& up = x.up;
+  const plan::Route& route = *x.route;
+  const PreparedUpstream& pu = *up.pu;
+  up.connect_ms = route.connect_timeout_ms >= 0 ? route.connect_timeout_ms : pu.connect_timeout_ms;
+  up.read_ms = route.read_timeout_ms >= 0 ? route.read_timeout_ms : pu.read_timeout_ms;
+  up.wu = x.worker.upstream(*x.gen, up.index);
+  up.started = std::chrono::steady_clock::now();
+  return route.retries >= 0 ? route.retries : pu.retries;
+}
+
 awaitable<Step> call_upstream(Exchange& x) {
   UpstreamLeg& up = x.up;
   const plan::Route& route = *x.route;
   const PreparedUpstream& pu = *up.pu;
   const http::RequestHead& h = *x.head;
-  up.connect_ms = route.connect_timeout_ms >= 0 ? route.connect_timeout_ms : pu.connect_timeout_ms;
-  up.read_ms = route.read_timeout_ms >= 0 ? route.read_timeout_ms : pu.read_timeout_ms;
-  const int32_t retries = route.retries >= 0 ? route.retries : pu.retries;
-  up.wu = x.worker.upstream(*x.gen, up.index);
-  up.started = std::chrono::steady_clock::now();
+  const int32_t retries = begin_upstream_leg(x);
 
   const bool has_body =
       h.framing == http::Framing::Chunked || (h.framing == http::Framing::Length && h.content_length > 0);

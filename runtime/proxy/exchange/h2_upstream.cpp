@@ -426,16 +426,11 @@ void request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& names
 
 awaitable<Step> call_h2_upstream(Exchange& x) {
   UpstreamLeg& up = x.up;
-  const plan::Route& route = *x.route;
   const PreparedUpstream& pu = *up.pu;
   const http::RequestHead& h = *x.head;
-  up.connect_ms = route.connect_timeout_ms >= 0 ? route.connect_timeout_ms : pu.connect_timeout_ms;
-  up.read_ms = route.read_timeout_ms >= 0 ? route.read_timeout_ms : pu.read_timeout_ms;
-  const int32_t retries = route.retries >= 0 ? route.retries : pu.retries;
+  const int32_t retries = begin_upstream_leg(x);
   // A gRPC deadline bounds every wait of the call (the rest of it is the client's).
   if (int64_t t = grpc_timeout_ms(h); t >= 0) up.read_ms = std::min(up.read_ms, std::max<int64_t>(t, 1));
-  up.wu = x.worker.upstream(*x.gen, up.index);
-  up.started = std::chrono::steady_clock::now();
   if (up.wu->h2.size() < up.wu->endpoints.size()) up.wu->h2.resize(up.wu->endpoints.size());
 
   // An endpoint and its connection: the one this worker has, or a new one. A failed

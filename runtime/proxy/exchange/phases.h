@@ -63,6 +63,10 @@ void expand(Exchange& x, const std::vector<plan::TemplatePart>& parts, std::stri
 // cannot be applied.
 bool write_request_head(Exchange& x, std::string_view upgrade_to);
 
+// call_upstream.cpp: the leg's timeouts (the route's, else the upstream's), this
+// worker's state of the upstream, the start time; returns the retry budget.
+int32_t begin_upstream_leg(Exchange& x);
+
 // upstream_connection.cpp: the chosen endpoint and its connection.
 uint32_t pick_endpoint(Exchange& x);
 // An idle pooled connection to up.endpoint that is still open; true when taken.
