@@ -362,6 +362,10 @@ void H2Stream::head_complete(bool end_stream) {
   uint32_t cookies = 0;
   for (const Span& s : spans_) cookies += text(s, false) == "cookie";
   if (cookies > 1) {
+    size_t need = 6 + 2 * (cookies - 1);
+    for (const Span& s : spans_)
+      if (text(s, false) == "cookie") need += s.value_len;
+    arena_.reserve(arena_.size() + need);  // the crumbs are copied from the arena itself: no reallocation
     Span joined{static_cast<uint32_t>(arena_.size()), 6, 0, 0};
     arena_ += "cookie";
     joined.value_at = static_cast<uint32_t>(arena_.size());
@@ -369,7 +373,7 @@ void H2Stream::head_complete(bool end_stream) {
     for (const Span& s : spans_) {
       if (text(s, false) != "cookie") continue;
       if (!first) arena_ += "; ";
-      arena_.append(arena_.data() + s.value_at, s.value_len);  // reserve-safe: append copies first
+      arena_.append(arena_.data() + s.value_at, s.value_len);
       first = false;
     }
     joined.value_len = static_cast<uint32_t>(arena_.size() - joined.value_at);
