@@ -433,6 +433,9 @@ class Builder {
           if (!which) continue;
           t.cookie = *which == 1;
         } else {
+          // After a syntax error, recovery may leave the statement without its words
+          // (the error is reported already; found by the parse_routes fuzzer).
+          if (x->children.size() < 2) continue;
           t.cookie = x->children[1]->getText() == "cookie";
         }
         auto name = v_.string(x->STRING(0));
