@@ -214,14 +214,7 @@ awaitable<Step> call_upstream(Exchange& x) {
     if (ep == balance::kNoEndpoint) ep = stale;  // none untried left: a new connection to it
     stale = balance::kNoEndpoint;
     if (ep == balance::kNoEndpoint) break;
-    if (n > 0) {
-      ++x.retries;
-      bump(pu.counters->retries);
-    }
-    if (up.tried_count < up.tried.size()) up.tried[up.tried_count++] = ep;
-    up.endpoint = ep;
-    up.addr = up.wu->set->identities[ep];
-    up.hold(&up.wu->endpoints[ep]);
+    begin_attempt(x, ep, n > 0);
     x.error = {};
     AttemptFacts f;  // one attempt: a connection, the request, the response head (siblings: one frame deep)
     bool ok = take_pooled(x) || co_await connect_new(x);

@@ -422,36 +422,21 @@ void request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& names
   }
 }
 
-}  // namespace
-
-awaitable<Step> call_h2_upstream(Exchange& x) {
+// An endpoint and its connection: the one this worker has, or a new one. A failed
+// connect is tried again on another endpoint, as over HTTP/1.1. Null with `error` set
+// when none could be had.
+awaitable<std::shared_ptr<H2UpstreamConnection>> h2_connection(Exchange& x, int32_t retries) {
   UpstreamLeg& up = x.up;
   const PreparedUpstream& pu = *up.pu;
-  const http::RequestHead& h = *x.head;
-  const int32_t retries = begin_upstream_leg(x);
-  // A gRPC deadline bounds every wait of the call (the rest of it is the client's).
-  if (int64_t t = grpc_timeout_ms(h); t >= 0) up.read_ms = std::min(up.read_ms, std::max<int64_t>(t, 1));
   if (up.wu->h2.size() < up.wu->endpoints.size()) up.wu->h2.resize(up.wu->endpoints.size());
-
-  // An endpoint and its connection: the one this worker has, or a new one. A failed
-  // connect is tried again on another endpoint, as over HTTP/1.1.
-  std::shared_ptr<H2UpstreamConnection> conn;
-  for (int attempt = 0; attempt <= std::clamp(retries, 0, 14) && !conn; ++attempt) {
+  for (int attempt = 0; attempt <= std::clamp(retries, 0, 14); ++attempt) {
     uint32_t ep = pick_endpoint(x);
     if (ep == balance::kNoEndpoint) break;
-    if (attempt > 0) {
-      ++x.retries;
-      bump(pu.counters->retries);
-    }
-    if (up.tried_count < up.tried.size()) up.tried[up.tried_count++] = ep;
-    up.endpoint = ep;
-    up.addr = up.wu->set->identities[ep];
-    up.hold(&up.wu->endpoints[ep]);
+    begin_attempt(x, ep, attempt > 0);
     std::shared_ptr<H2UpstreamConnection>& slot = up.wu->h2[ep];
     if (slot && slot->usable()) {
-      conn = slot;
       bump(pu.counters->connections_reused);
-      break;
+      co_return slot;
     }
     x.error = {};
     if (!co_await connect_new(x)) {
@@ -467,12 +452,26 @@ awaitable<Step> call_h2_upstream(Exchange& x) {
     up.socket.reset();
     if (!fresh->open()) {
       fail_call(x, K::Connect, "the HTTP/2 session could not be set up");
-      co_return Step::Failed;
+      co_return nullptr;
     }
     fresh->start();
     slot = fresh;
-    conn = std::move(fresh);
+    co_return fresh;
   }
+  co_return nullptr;
+}
+
+}  // namespace
+
+awaitable<Step> call_h2_upstream(Exchange& x) {
+  UpstreamLeg& up = x.up;
+  const PreparedUpstream& pu = *up.pu;
+  const http::RequestHead& h = *x.head;
+  const int32_t retries = begin_upstream_leg(x);
+  // A gRPC deadline bounds every wait of the call (the rest of it is the client's).
+  if (int64_t t = grpc_timeout_ms(h); t >= 0) up.read_ms = std::min(up.read_ms, std::max<int64_t>(t, 1));
+
+  std::shared_ptr<H2UpstreamConnection> conn = co_await h2_connection(x, retries);
   if (!conn) {
     if (x.error.kind == K::None) fail_call(x, K::NoEndpoint, "no endpoint is available");
     co_return Step::Failed;

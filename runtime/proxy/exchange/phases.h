@@ -69,6 +69,9 @@ int32_t begin_upstream_leg(Exchange& x);
 
 // upstream_connection.cpp: the chosen endpoint and its connection.
 uint32_t pick_endpoint(Exchange& x);
+// An attempt on endpoint `ep`: counted as a retry unless it is the first, noted as
+// tried, its in-flight count held.
+void begin_attempt(Exchange& x, uint32_t ep, bool retry);
 // An idle pooled connection to up.endpoint that is still open; true when taken.
 bool take_pooled(Exchange& x);
 // A new connection to up.endpoint; false with `error` set.

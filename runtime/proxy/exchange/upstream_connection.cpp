@@ -83,6 +83,18 @@ uint32_t pick_endpoint(Exchange& x) {
   return balance::kNoEndpoint;
 }
 
+void begin_attempt(Exchange& x, uint32_t ep, bool retry) {
+  UpstreamLeg& up = x.up;
+  if (retry) {
+    ++x.retries;
+    bump(up.pu->counters->retries);
+  }
+  if (up.tried_count < up.tried.size()) up.tried[up.tried_count++] = ep;
+  up.endpoint = ep;
+  up.addr = up.wu->set->identities[ep];
+  up.hold(&up.wu->endpoints[ep]);
+}
+
 void record_failure(Exchange& x, uint32_t i, std::string_view why) {
   const PreparedUpstream& pu = *x.up.pu;
   const EndpointSet& set = *x.up.wu->set;
