@@ -256,7 +256,7 @@ TEST_CASE("clients.proxy_protocol may name only listeners of the plan", "[config
                   });
 }
 
-TEST_CASE("[http2]: ALPN on or off, prior knowledge on plain listeners of the plan, a stream cap", "[config]") {
+TEST_CASE("http2 settings: ALPN on or off and prior knowledge on plain listeners of the plan and a stream cap", "[config]") {
   auto plan = gallery_plan();
   const std::string bound = "plan = \"g.plan\"\n[listen]\n\":80\" = \":8080\"\n\":443\" = \":8443\"\n[http2]\n";
   LoadedConfig good = parse_config(bound + "tls = false\nprior_knowledge = [\":80\"]\nmax_concurrent_streams = 10\n",
