@@ -3,10 +3,23 @@
 // close, and the Upgrade tunnel, and who the client is (a PROXY protocol header first on
 // a listener that wants one; X-Forwarded-For from a trusted proxy). The exchange
 // (exchange/) does the rest.
+//
+// A connection is two objects. Http1Connection is what lasts: the stream, the
+// watchdog, who connected. Http1Session is the working part: the exchange, the
+// request head, the buffers and a coroutine, taken from the worker's spares when a
+// connection begins and given back when it ends, or when it parks: a connection
+// still waiting for a request at two ticks of kParkTick in a row (20 to 40 ms) stops
+// its read and waits for readiness with its session back in the spares, as nginx's
+// idle keep-alive connections hold their socket and little else. The next request
+// takes a session again (and a coroutine: a few allocations). A busy connection keeps
+// its session (no allocation per request); an idle one costs its stream and watchdog.
 #include "runtime/proxy/http1_session.h"
 
 #include <array>
+#include <memory>
 #include <string>
+#include <tuple>
+#include <type_traits>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -58,35 +71,114 @@ config::IpAddress ip_of(const asio::ip::address& a) {
   return out;
 }
 
+// The data plane does not throw; if something below does anyway (a bug, or
+// std::bad_alloc), the connection ends and the reason is logged, never the process.
+auto on_exit(Worker& worker) {
+  return [&worker](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      worker.gateway().note(std::string("a connection ended on an exception: ") + x.what());
+    } catch (...) {
+      worker.gateway().note("a connection ended on an unknown exception");
+    }
+  };
+}
+
 template <class Stream>
-class Http1Session final : public SessionBase, public Downstream {
+class Http1Session;
+
+// What a connection keeps for its life (see the top of this file).
+template <class Stream>
+class Http1Connection final : public SessionBase {
  public:
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
   // `stream` is what the Stream is made of (a socket; a socket and a TLS context).
   template <class... StreamArgs>
-  Http1Session(Worker& worker, const ListenerInfo& listener, const tcp::endpoint& peer, StreamArgs&&... stream)
-      : worker_(worker),
-        gw_(worker.gateway()),
+  Http1Connection(Worker& w, const ListenerInfo& l, const tcp::endpoint& peer, StreamArgs&&... args)
+      : worker(w),
+        listener(l),
+        stream(std::forward<StreamArgs>(args)...),
+        peer_addr(ip_of(peer.address())),
+        peer_port(peer.port()) {}
+  // A session still attached here was left by a coroutine that ended on an exception:
+  // its watchdog must not outlive the socket it watches.
+  ~Http1Connection();
+
+  // Takes a session from the worker's spares and runs it.
+  void serve(std::shared_ptr<Http1Connection> self);
+  // Gives the session back and waits for the next request's bytes, on the worker's
+  // list of parked connections until its idle deadline.
+  void park(std::shared_ptr<Http1Connection> self, Clock::time_point idle_deadline);
+  // Closes the connection and takes it off the counts, once.
+  void finish();
+  void give_back_session();
+  void drain() override;
+  void expire() override;
+
+  Worker& worker;
+  const ListenerInfo& listener;
+  Stream stream;
+  std::shared_ptr<const TlsContexts> tls;  // for the handshake's SNI callback
+  // Who connected: the socket's peer, or the PROXY header's source.
+  config::IpAddress peer_addr;
+  uint16_t peer_port = 0;
+  bool started = false;  // the PROXY header and the handshake are behind it
+  bool closing = false;  // drained: no request after the one in flight
+  bool parked = false;
+  // While one serves it (destroyed first). Shared with the session's watchdog: a wait
+  // it cancelled when the connection parked may still be queued, and a spare list
+  // trimmed meanwhile must not free what that wait looks at.
+  std::shared_ptr<Http1Session<Stream>> session;
+};
+
+template <class Stream>
+class Http1Session final : public SpareSession, public Downstream {
+ public:
+  using Connection = Http1Connection<Stream>;
+
+  explicit Http1Session(Connection& c)
+      : worker_(c.worker),
+        gw_(worker_.gateway()),
         limits_(gw_.config().limits),
-        stream_(std::forward<StreamArgs>(stream)...),
-        clock_(worker.io(), stream_.lowest_layer()),
-        exchange_(worker, *this, clock_),
-        server_port_(std::to_string(listener.bind.port)),
-        listener_name_(listener.plan_address),
-        proxy_protocol_(listener.proxy_protocol),
-        h2c_(listener.h2c) {
-    facts_ = {{}, {}, server_port_, listener.https, listener.binding, listener.show_error_details, {}};
-    set_peer(ip_of(peer.address()), peer.port());
-    hl_ = {limits_.request_line, limits_.header_bytes, limits_.header_count};
+        clock_(worker_.io(), c.stream.lowest_layer()),
+        exchange_(worker_, *this, clock_) {
     out_.reserve(kTypicalResponseHead);
   }
+  // Binds the session to `c`, for as long as it serves it.
+  void attach(Connection& c) {
+    c_ = &c;
+    clock_.rebind(c.stream.lowest_layer());
+    server_port_ = std::to_string(c.listener.bind.port);
+    facts_ = {{}, {}, server_port_, c.listener.https, c.listener.binding, c.listener.show_error_details, {}};
+    set_peer(c.peer_addr, c.peer_port);
+    hl_ = {limits_.request_line, limits_.header_bytes, limits_.header_count};
+    closing_ = c.closing;
+    client_gone_ = false;
+    h2_ = nullptr;
+    if constexpr (Connection::kTls) c.stream.lend(cipher_.data());
+  }
 
-  // `self` keeps the session alive for as long as the coroutine runs.
-  awaitable<void> run(std::shared_ptr<Http1Session> self);
-  void keep(std::shared_ptr<const TlsContexts> tls) { tls_ = std::move(tls); }  // for the handshake's SNI callback
-  void drain() override {
+  // `conn` keeps the connection alive for as long as the coroutine runs.
+  awaitable<void> run(std::shared_ptr<Connection> conn);
+  void stop_clock() { clock_.stop(); }
+  void drain() {
     closing_ = true;
     if (h2_) h2_->drain();
     else if (clock_.phase() == Phase::Idle) clock_.cancel_all();
+  }
+  // A housekeeping tick, while the session waits for a request: one seen waiting at
+  // the tick before stops and parks its connection.
+  void sweep() override {
+    if (!idle_seen_) {
+      idle_seen_ = true;
+      return;
+    }
+    park_ = true;
+    error_code ec;
+    c_->stream.lowest_layer().cancel(ec);
   }
 
   // --- Downstream --------------------------------------------------------------
@@ -116,7 +208,7 @@ class Http1Session final : public SessionBase, public Downstream {
   template <class Buffers>
   awaitable<size_t> write_client(const Buffers& b, error_code& ec) {
     clock_.set(Phase::ClientWrite, limits_.body_timeout_ms);
-    return asio::async_write(stream_, b, asio::redirect_error(use_awaitable, ec));
+    return asio::async_write(c_->stream, b, asio::redirect_error(use_awaitable, ec));
   }
   bool wrote(size_t n, const error_code& ec) {
     bytes_out_ += n;
@@ -126,29 +218,36 @@ class Http1Session final : public SessionBase, public Downstream {
   awaitable<size_t> read_client(Phase phase, int64_t timeout_ms, error_code& ec) {
     in_.make_room(4096, in_.cap);
     clock_.set(phase, timeout_ms);
-    size_t n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
     in_.end += n;
     bytes_in_ += n;
     co_return n;
   }
-  // An idle connection keeps its socket and this object, not a request's buffers.
+  // An idle session keeps no request's buffers (nor does a spare one).
   void release_request_memory() {
     in_.release(worker_.buffers());
     worker_.fields().put(std::move(fields_));
     exchange_.release();
   }
   void set_peer(const config::IpAddress& a, uint16_t port) {
-    peer_addr_ = a;
+    c_->peer_addr = a;
+    c_->peer_port = port;
     facts_.peer = facts_.ip = {peer_text_.data(), config::format_ip(a, peer_text_)};
     peer_port_ = std::to_string(port);
     facts_.port = peer_port_;
   }
   awaitable<bool> read_proxy_header();
   bool speaks_h2c();
+  // Whether the connection may park: a TLS stream holds no ciphertext OpenSSL has not
+  // taken (it never does while its read waits; checked anyway).
+  bool may_park() const {
+    if constexpr (Connection::kTls) return !c_->stream.holds_input();
+    return true;
+  }
   // HTTP/2 until it ends; then a lingering close, so that a GOAWAY we sent is read
   // before unread bytes of the client's turn our close into a reset.
   awaitable<void> serve_h2(std::string_view first) {
-    co_await serve_http2(worker_, stream_, clock_, {facts_, peer_addr_, first, &h2_, first_bytes_});
+    co_await serve_http2(worker_, c_->stream, clock_, {facts_, c_->peer_addr, first, &h2_, first_bytes_});
     if (!in_.data) in_.acquire(worker_.buffers());
     co_await linger();
   }
@@ -160,23 +259,19 @@ class Http1Session final : public SessionBase, public Downstream {
   awaitable<void> refuse();
   void begin_exchange();
   awaitable<void> linger();
-  awaitable<void> pump_to_upstream(std::shared_ptr<Http1Session> self, tcp::socket& upstream);
+  awaitable<void> pump_to_upstream(std::shared_ptr<Connection> conn, tcp::socket& upstream);
 
-  std::weak_ptr<Http1Session> weak_self_;  // for the tunnel's second coroutine
-  std::shared_ptr<const TlsContexts> tls_;
+  Connection* c_ = nullptr;
+  std::weak_ptr<Connection> conn_;  // for the tunnel's second coroutine
   Worker& worker_;
   Gateway& gw_;
   const config::Limits& limits_;
-  Stream stream_;
   Watchdog clock_;
   Exchange exchange_;
-  std::string peer_port_, server_port_, listener_name_;
-  const bool proxy_protocol_;
-  const bool h2c_;                // the listener takes HTTP/2 with prior knowledge
+  std::string peer_port_, server_port_;
   Http2Control* h2_ = nullptr;  // while the connection speaks HTTP/2
-  // Who connected (the socket's peer, or the PROXY header's source), and the client
-  // X-Forwarded-For names when that peer is trusted; `facts_` views these texts.
-  config::IpAddress peer_addr_;
+  // The peer's address, and the client X-Forwarded-For names when that peer is
+  // trusted; `facts_` views these texts.
   std::array<char, config::kIpTextMax> peer_text_{}, client_text_{};
   ClientFacts facts_;
   http::Limits hl_;
@@ -184,9 +279,12 @@ class Http1Session final : public SessionBase, public Downstream {
   std::unique_ptr<plan::HeaderField[]> fields_;
   http::RequestHead head_;
   std::array<char, 1024> first_bytes_;  // an idle connection's next bytes (a typical request head fits)
+  // A TLS stream's reads land here (TlsStream::lend); a plain session has none.
+  [[no_unique_address]] std::conditional_t<Connection::kTls, std::array<char, TlsStream::kSmall>, std::tuple<>> cipher_;
   char request_id_[32];
   std::string out_;  // a response head
   bool closing_ = false, client_gone_ = false;
+  bool idle_seen_ = false, park_ = false;  // seen waiting for a request by a tick; told to park
 
   // per request
   Clock::time_point started_, head_deadline_;
@@ -203,44 +301,57 @@ class Http1Session final : public SessionBase, public Downstream {
 };
 
 template <class Stream>
-awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
-  weak_self_ = self;
-  worker_.add_session(this);
+awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Connection> conn) {
+  conn_ = conn;
+  Connection& c = *conn;
+  error_code ec;
   // Armed once at a real deadline, later than every other connection's: no timerfd
   // change per connection (a timer armed for "now" would fire at once and re-arm).
-  clock_.set(Phase::Head, limits_.header_timeout_ms);
-  clock_.start(self);
-  error_code ec;
-  // A PROXY protocol header comes before anything else, TLS included.
-  if (proxy_protocol_ && !co_await read_proxy_header()) closing_ = true;
-  if constexpr (!std::is_same_v<Stream, tcp::socket>) {
-    if (!closing_) {
-      clock_.set(Phase::Head, limits_.header_timeout_ms);
-      co_await stream_.async_handshake(asio::redirect_error(use_awaitable, ec));
-      if (ec) closing_ = true;  // a failed handshake: nothing to answer
-      if (!closing_ && negotiated_h2(stream_.native_handle())) {
-        co_await serve_h2({});
-        closing_ = true;
+  clock_.set(c.started ? Phase::Idle : Phase::Head, c.started ? limits_.idle_timeout_ms : limits_.header_timeout_ms);
+  clock_.start(c.session);
+  if (!c.started) {
+    c.started = true;
+    // A PROXY protocol header comes before anything else, TLS included.
+    if (c.listener.proxy_protocol && !co_await read_proxy_header()) closing_ = true;
+    if constexpr (Connection::kTls) {
+      if (!closing_) {
+        clock_.set(Phase::Head, limits_.header_timeout_ms);
+        co_await c.stream.async_handshake(asio::redirect_error(use_awaitable, ec));
+        if (ec) closing_ = true;  // a failed handshake: nothing to answer
+        if (!closing_ && negotiated_h2(c.stream.native_handle())) {
+          co_await serve_h2({});
+          closing_ = true;
+        }
       }
     }
   }
   // One request and its response a turn. The common steps are awaited here, not in
   // coroutines of their own: Asio 1.74 recycles one coroutine frame per thread, so
   // each level of calls costs an allocation per request.
+  bool park = false;
   while (!closing_) {
     begin_request();
     if (in_.size() == 0) {
       // Idle before a request (the first, or the next on a keep-alive connection):
       // `idle_timeout` closes it silently, as nginx's keepalive_timeout does. It waits
       // with no request buffer: the first bytes land in a small array of the session's
-      // (a read, not a readiness wait: that would cost a wake-up and a read more).
+      // (a read, not a readiness wait: that would cost an epoll_ctl). Still waiting at
+      // two ticks of kParkTick, it stops, and the connection parks.
       clock_.set(Phase::Idle, limits_.idle_timeout_ms);
       release_request_memory();
-      size_t n = co_await stream_.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
+      worker_.idle_session(*this);
+      idle_seen_ = park_ = false;
+      size_t n = co_await c.stream.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
+      unlink();
+      if (park_ && n == 0 && ec == asio::error::operation_aborted && !closing_ && !clock_.expired()) {
+        if (!may_park()) continue;
+        park = true;
+        break;
+      }
       if (ec || n == 0 || closing_) break;  // closed, reset or idle too long: nothing to answer
       took_first_bytes(n);
     }
-    if (h2c_ && speaks_h2c()) {  // a client with prior knowledge opens with the HTTP/2 preface
+    if (c.listener.h2c && speaks_h2c()) {  // a client with prior knowledge opens with the HTTP/2 preface
       std::string first(in_.view());
       in_.release(worker_.buffers());  // HTTP/2 reads into its own buffers
       co_await serve_h2(first);
@@ -262,12 +373,81 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Http1Session> self) {
     }
     if (!keep || close_after_ || client_gone_ || body_unread()) break;
   }
-  clock_.stop();
-  stream_.lowest_layer().close(ec);
   release_request_memory();
-  worker_.remove_session(this);
-  gw_.open_connections().fetch_sub(1, std::memory_order_relaxed);
-  gw_.metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
+  conn_.reset();
+  clock_.stop();
+  if (park) {
+    c.park(std::move(conn), clock_.deadline());  // gives this session back: nothing of it is touched after
+  } else {
+    c.finish();
+  }
+}
+
+template <class Stream>
+void Http1Connection<Stream>::serve(std::shared_ptr<Http1Connection> self) {
+  std::shared_ptr<SpareSession> spare = worker.spare_sessions(kTls).take();
+  session = spare ? std::static_pointer_cast<Http1Session<Stream>>(std::move(spare))
+                  : std::make_shared<Http1Session<Stream>>(*this);
+  session->attach(*this);
+  Worker& w = worker;
+  asio::co_spawn(w.io(), session->run(std::move(self)), on_exit(w));
+}
+
+template <class Stream>
+Http1Connection<Stream>::~Http1Connection() {
+  if (session) session->stop_clock();
+}
+
+template <class Stream>
+void Http1Connection<Stream>::give_back_session() {
+  if constexpr (kTls) stream.lend(nullptr);
+  if (session) worker.spare_sessions(kTls).give(std::move(session));
+}
+
+template <class Stream>
+void Http1Connection<Stream>::park(std::shared_ptr<Http1Connection> self, Clock::time_point deadline) {
+  give_back_session();
+  parked = true;
+  idle_deadline = deadline;
+  worker.parked(*this);
+  bump(worker.gateway().metrics().connections_parked);
+  stream.lowest_layer().async_wait(tcp::socket::wait_read, [self = std::move(self)](const error_code& ec) mutable {
+    Http1Connection& c = *self;
+    c.parked = false;
+    c.ParkedHook::unlink();
+    c.worker.gateway().metrics().connections_parked.fetch_sub(1, std::memory_order_relaxed);
+    if (ec || c.closing) {
+      c.finish();  // idle too long (expire), drained, or the socket failed
+      return;
+    }
+    c.serve(std::move(self));
+  });
+}
+
+// Past the idle deadline: the wait ends (cancelled), and with it the connection.
+template <class Stream>
+void Http1Connection<Stream>::expire() {
+  error_code ec;
+  stream.lowest_layer().cancel(ec);
+}
+
+template <class Stream>
+void Http1Connection<Stream>::finish() {
+  give_back_session();
+  error_code ec;
+  stream.lowest_layer().close(ec);
+  worker.remove_session(this);
+  Gateway& gw = worker.gateway();
+  gw.open_connections().fetch_sub(1, std::memory_order_relaxed);
+  gw.metrics().connections_open.fetch_sub(1, std::memory_order_relaxed);
+}
+
+template <class Stream>
+void Http1Connection<Stream>::drain() {
+  closing = true;
+  error_code ec;
+  if (session) session->drain();
+  else if (parked) stream.lowest_layer().cancel(ec);
 }
 
 // Closes our side for writing and reads what the client still sends, bounded.
@@ -275,12 +455,12 @@ template <class Stream>
 awaitable<void> Http1Session<Stream>::linger() {
   error_code ec;
   if (!in_.data) co_return;
-  if constexpr (std::is_same_v<Stream, tcp::socket>) stream_.shutdown(tcp::socket::shutdown_send, ec);
+  if constexpr (std::is_same_v<Stream, tcp::socket>) c_->stream.shutdown(tcp::socket::shutdown_send, ec);
   clock_.set(Phase::Closing, kLingerMs);
   size_t total = 0;
   while (!ec && total < kLingerBytes) {
     in_.begin = in_.end = 0;
-    size_t n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
     total += n;
   }
 }
@@ -305,9 +485,9 @@ awaitable<bool> Http1Session<Stream>::read_proxy_header() {
     error_code ec;
     size_t n = 0;
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+      n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
     } else {
-      n = co_await asio::async_read(stream_.next_layer(), asio::buffer(in_.tail().data(), h.need),
+      n = co_await asio::async_read(c_->stream.next_layer(), asio::buffer(in_.tail().data(), h.need),
                                     asio::redirect_error(use_awaitable, ec));
     }
     in_.end += n;
@@ -323,7 +503,7 @@ awaitable<bool> Http1Session<Stream>::read_proxy_header() {
     co_return true;
   }
   bump(gw_.metrics().bad_proxy_headers);
-  gw_.note("listener " + listener_name_ + ": a PROXY protocol header from " + std::string(facts_.peer) +
+  gw_.note("listener " + c_->listener.plan_address + ": a PROXY protocol header from " + std::string(facts_.peer) +
            " refused, connection closed: " + std::string(why));
   co_return false;
 }
@@ -343,8 +523,8 @@ template <class Stream>
 void Http1Session<Stream>::find_client() {
   const std::vector<config::Cidr>& trusted = gw_.config().trusted_proxies;
   if (trusted.empty()) return;
-  config::IpAddress c = client_address(peer_addr_, head_.fields, trusted);
-  if (c == peer_addr_) return;
+  config::IpAddress c = client_address(c_->peer_addr, head_.fields, trusted);
+  if (c == c_->peer_addr) return;
   facts_.ip = {client_text_.data(), config::format_ip(c, client_text_)};
 }
 
@@ -520,7 +700,7 @@ awaitable<void> Http1Session<Stream>::tunnel(tcp::socket& upstream) {
   pump_done_ = false;
   asio::steady_timer done(worker_.io(), Clock::time_point::max());
   tunnel_done_ = &done;
-  asio::co_spawn(worker_.io(), pump_to_upstream(weak_self_.lock(), upstream), asio::detached);
+  asio::co_spawn(worker_.io(), pump_to_upstream(conn_.lock(), upstream), asio::detached);
   Buffer buf;
   buf.acquire(worker_.buffers());
   error_code ec;
@@ -531,7 +711,7 @@ awaitable<void> Http1Session<Stream>::tunnel(tcp::socket& upstream) {
     if (ec || n == 0) break;
     clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
     size_t w =
-        co_await asio::async_write(stream_, asio::buffer(buf.data.get(), n), asio::redirect_error(use_awaitable, ec));
+        co_await asio::async_write(c_->stream, asio::buffer(buf.data.get(), n), asio::redirect_error(use_awaitable, ec));
     bytes_out_ += w;
     if (ec) break;
   }
@@ -543,8 +723,8 @@ awaitable<void> Http1Session<Stream>::tunnel(tcp::socket& upstream) {
 }
 
 template <class Stream>
-awaitable<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Http1Session> self, tcp::socket& upstream) {
-  (void)self;
+awaitable<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Connection> conn, tcp::socket& upstream) {
+  (void)conn;  // kept alive; the session waits for this coroutine before it ends
   error_code ec;
   if (in_.size() > 0) {  // bytes the client sent after the upgrade request
     co_await asio::async_write(upstream, asio::buffer(in_.view().data(), in_.size()),
@@ -553,7 +733,7 @@ awaitable<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Http1Sess
   }
   while (!ec && tunnel_open_) {
     in_.begin = in_.end = in_.pinned;
-    size_t n = co_await stream_.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
     if (ec || n == 0) break;
     bytes_in_ += n;
     clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
@@ -566,21 +746,6 @@ awaitable<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Http1Sess
   if (tunnel_done_) tunnel_done_->cancel();
 }
 
-// The data plane does not throw; if something below does anyway (a bug, or
-// std::bad_alloc), the connection ends and the reason is logged, never the process.
-auto on_exit(Worker& worker) {
-  return [&worker](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-      worker.gateway().note(std::string("a connection ended on an exception: ") + x.what());
-    } catch (...) {
-      worker.gateway().note("a connection ended on an unknown exception");
-    }
-  };
-}
-
 }  // namespace
 
 void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer, const ListenerInfo& listener) {
@@ -588,13 +753,17 @@ void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer
   if (listener.https) {
     std::shared_ptr<const TlsContexts> tls = worker.gateway().tls();
     if (!tls) return;  // a plan without `tls` cannot be serving an https listener; be safe anyway
-    auto s = std::make_shared<Http1Session<TlsStream>>(worker, listener, peer, std::move(socket),
-                                                       tls->first().native_handle());
-    s->keep(std::move(tls));
-    asio::co_spawn(worker.io(), s->run(s), on_exit(worker));
+    auto c = std::make_shared<Http1Connection<TlsStream>>(worker, listener, peer, std::move(socket),
+                                                          tls->first().native_handle());
+    c->tls = std::move(tls);
+    worker.add_session(c.get());
+    auto* raw = c.get();
+    raw->serve(std::move(c));
   } else {
-    auto s = std::make_shared<Http1Session<tcp::socket>>(worker, listener, peer, std::move(socket));
-    asio::co_spawn(worker.io(), s->run(s), on_exit(worker));
+    auto c = std::make_shared<Http1Connection<tcp::socket>>(worker, listener, peer, std::move(socket));
+    worker.add_session(c.get());
+    auto* raw = c.get();
+    raw->serve(std::move(c));
   }
 }
 

@@ -216,6 +216,9 @@ std::string Metrics::render(const Generation& current) const {
          std::to_string(v) + "\n";
   };
   gauge("banyan_connections_open", "Client connections open now.", "gauge", connections_open.load());
+  gauge("banyan_connections_parked",
+        "Client connections idle past 20 to 40 ms: parked, holding their socket and not a session.", "gauge",
+        connections_parked.load());
   gauge("banyan_connections_accepted_total", "Client connections accepted.", "counter", connections_accepted.load());
   gauge("banyan_connections_refused_total", "Client connections closed at once: the connection cap was reached.",
         "counter", connections_refused.load());

@@ -126,7 +126,7 @@ struct TlsBio {
 
 boost::asio::mutable_buffer TlsStream::receive_buffer() {
   begin_ = end_ = 0;  // OpenSSL asks for more only when it has taken all
-  if (last_filled_) {
+  if (last_filled_ || !small_) {  // (unlent: a stream is never read parked; be safe anyway)
     if (!large_) large_.reset(new char[kLarge]);
     at_ = large_.get();
     capacity_ = kLarge;

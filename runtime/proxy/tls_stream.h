@@ -11,8 +11,9 @@
 // stream received: when OpenSSL wants input, the stream reads the socket with Asio's
 // async_read_some, which tries the read at once and otherwise waits on the reactor's
 // standing registration (an async_wait would cost an epoll_ctl per wait in Asio 1.74).
-// An idle connection waits with a small array of its own; a read that fills it goes on
-// with a record-sized buffer, freed when drained.
+// Reads land in a small array the stream's user lends (`lend`: the connection's
+// session has one, a parked connection none); a read that fills it goes on with a
+// record-sized buffer, freed when drained.
 //
 // It is an Asio AsyncReadStream and AsyncWriteStream (asio::async_write works on it).
 // A step that completes without waiting is posted, never run inside the initiating
@@ -72,6 +73,14 @@ class TlsStream {
   boost::asio::ip::tcp::socket& next_layer() { return socket_; }
   lowest_layer_type& lowest_layer() { return socket_; }
   SSL* native_handle() { return ssl_; }
+  // Where reads land (kSmall bytes), or null: the stream is parked, and must then
+  // hold no ciphertext OpenSSL has not taken (`holds_input`).
+  void lend(char* small) {
+    small_ = small;
+    if (!small) large_.reset();
+  }
+  bool holds_input() const { return end_ > begin_; }
+  static constexpr size_t kSmall = 1024;
 
   template <class Token>
   auto async_handshake(Token&& token) {
@@ -183,17 +192,17 @@ class TlsStream {
   boost::asio::mutable_buffer receive_buffer();
   friend struct TlsBio;
 
-  static constexpr size_t kSmall = 1024, kLarge = 17 << 10;
+  static constexpr size_t kLarge = 17 << 10;
   boost::asio::ip::tcp::socket socket_;
   SSL* ssl_ = nullptr;
+  char* small_ = nullptr;  // lent
   // Ciphertext received and not yet taken by OpenSSL: [begin_, end_) of `at_`.
-  char* at_ = small_;
+  char* at_ = nullptr;
   size_t begin_ = 0, end_ = 0, capacity_ = kSmall;
   bool last_filled_ = false;  // the last read filled its buffer: more is likely waiting
   bool eof_ = false;          // the peer closed: OpenSSL's reads see the end
   bool receiving_ = false;    // an operation's socket read is pending
   std::unique_ptr<char[]> large_;
-  char small_[kSmall];
 };
 
 }  // namespace banyan::proxy

@@ -10,13 +10,17 @@ void Watchdog::cancel_all() {
   if (upstream_) upstream_->cancel(ec);
 }
 
-void Watchdog::start(std::shared_ptr<void> keep) { arm(std::move(keep)); }
+void Watchdog::start(std::shared_ptr<void> keep) {
+  stopped_ = false;
+  ++epoch_;
+  arm(std::move(keep));
+}
 
 void Watchdog::arm(std::shared_ptr<void> keep) {
   armed_ = deadline_;
   timer_.expires_at(armed_);
-  timer_.async_wait([this, keep = std::move(keep)](const boost::system::error_code&) mutable {
-    if (stopped_) return;  // the connection ended: `keep` lets it go
+  timer_.async_wait([this, epoch = epoch_, keep = std::move(keep)](const boost::system::error_code&) mutable {
+    if (stopped_ || epoch != epoch_) return;  // the connection ended, or parked: `keep` lets it go
     if (deadline_ <= Clock::now()) {
       expired_ = true;
       cancel_all();

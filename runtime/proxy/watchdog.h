@@ -57,6 +57,15 @@ class Watchdog {
     stopped_ = true;
     timer_.cancel();
   }
+  // An HTTP/1.1 session's watchdog serves one connection after another (a session is
+  // reused, http1_session.cpp): stopped, it is pointed at the next one's socket and
+  // started again; a wait of the last start that is still queued then does nothing.
+  void rebind(ClientSocket& client) {
+    client_ = &client;
+    upstream_ = nullptr;
+    upstream_wake_ = nullptr;
+  }
+  Clock::time_point deadline() const { return deadline_; }
 
  private:
   boost::asio::steady_timer timer_;
@@ -67,6 +76,7 @@ class Watchdog {
   Clock::time_point deadline_, armed_ = Clock::time_point::max();
   Phase phase_ = Phase::Head;
   bool expired_ = false, stopped_ = false;
+  uint32_t epoch_ = 0;  // of start(): what a queued wait compares
 
   void arm(std::shared_ptr<void> keep);
 };

@@ -180,17 +180,27 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const Listene
   }
 }
 
-// Flushes the access log now and then, and closes upstream connections idle too long.
+// Parks the HTTP/1.1 connections idle since the last tick and closes parked ones idle
+// too long; every tenth tick flushes
+// the access log, trims the spares and closes upstream connections idle too long.
 asio::awaitable<void> Worker::housekeeping() {
   asio::steady_timer t(io_);
-  for (;;) {
-    t.expires_after(std::chrono::milliseconds(200));
+  for (unsigned tick = 1;; ++tick) {
+    t.expires_after(kParkTick);
     boost::system::error_code ec;
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    for (SpareSession& s : idle_sessions_) s.sweep();  // cancels a read: nothing completes (or unlinks) inline
+    const auto now = std::chrono::steady_clock::now();
+    while (!parked_.empty() && parked_.front().idle_deadline <= now) {
+      SessionBase& s = parked_.front();
+      s.SessionBase::ParkedHook::unlink();
+      s.expire();
+    }
+    if (tick % 10 != 0) continue;
     log_.flush();
     buffers_.trim();
     fields_.trim();
-    auto now = std::chrono::steady_clock::now();
+    for (auto& spare : spare_sessions_) spare.trim();
     for (auto& u : upstreams_)
       if (u)
         for (auto& pool : u->idle)

@@ -121,13 +121,38 @@ struct ListenerInfo {
   bool h2c = false;                 // `[http2] prior_knowledge`: a plain listener that takes HTTP/2 too
 };
 
-// A session the worker can ask to finish (graceful shutdown).
-// A connection, on its worker's list (intrusive: no allocation per connection).
-class SessionBase : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+// A client connection, on its worker's list (intrusive: no allocation per connection),
+// and while it is parked (http1_session.cpp) on the list of parked ones too, in the
+// order they parked: about the order of their idle deadlines.
+struct ParkedTag;
+using AutoUnlink = boost::intrusive::link_mode<boost::intrusive::auto_unlink>;
+class SessionBase : public boost::intrusive::list_base_hook<AutoUnlink>,
+                    public boost::intrusive::list_base_hook<boost::intrusive::tag<ParkedTag>, AutoUnlink> {
  public:
+  using ListHook = boost::intrusive::list_base_hook<AutoUnlink>;
+  using ParkedHook = boost::intrusive::list_base_hook<boost::intrusive::tag<ParkedTag>, AutoUnlink>;
   virtual ~SessionBase() = default;
   virtual void drain() = 0;  // close when idle; after the current response otherwise
+  virtual void expire() {}   // parked past its idle deadline: close
+
+  std::chrono::steady_clock::time_point idle_deadline;  // while parked
 };
+
+// The working part of an HTTP/1.1 connection (its exchange, request head, buffers),
+// taken from the worker's spares for a connection and given back when the connection
+// parks or ends (http1_session.cpp). While it waits for a request it is on the
+// worker's idle list: a housekeeping tick parks one seen there at the tick before.
+class SpareSession : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+ public:
+  virtual ~SpareSession() = default;
+  virtual void sweep() = 0;
+};
+
+// How often idle HTTP/1.1 sessions are looked at: a connection idle for two ticks in
+// a row (20 to 40 ms) parks. Back-to-back requests (a page's assets, a load test) keep
+// their session; a connection idle longer costs its stream alone, and a parked one
+// past its idle deadline is closed at the next tick.
+inline constexpr std::chrono::milliseconds kParkTick{20};
 
 class Worker {
  public:
@@ -154,13 +179,16 @@ class Worker {
 
   BufferPool& buffers() { return buffers_; }
   FieldPool& fields() { return fields_; }
+  SpareList<std::shared_ptr<SpareSession>>& spare_sessions(bool tls) { return spare_sessions_[tls ? 1 : 0]; }
+  void idle_session(SpareSession& s) { idle_sessions_.push_back(s); }  // off the list: s.unlink()
+  void parked(SessionBase& s) { parked_.push_back(s); }                // off the list: s.ParkedHook::unlink()
   compress::EncoderPool& encoders() { return encoders_; }
   AccessLog& log() { return log_; }
   balance::Rng& rng() { return rng_; }
   void next_request_id(char out[32]);
 
   void add_session(SessionBase* s) { sessions_.push_back(*s); }
-  void remove_session(SessionBase* s) { s->unlink(); }
+  void remove_session(SessionBase* s) { s->ListHook::unlink(); }
   bool draining() const { return draining_; }
   // Shadow copies this worker has in flight (exchange/shadow.h caps them).
   uint32_t& shadows_in_flight() { return shadows_in_flight_; }
@@ -182,11 +210,18 @@ class Worker {
   std::vector<std::shared_ptr<WorkerUpstream>> upstreams_;
   BufferPool buffers_;
   FieldPool fields_;
+  SpareList<std::shared_ptr<SpareSession>> spare_sessions_[2];  // plain, TLS
+  boost::intrusive::list<SpareSession, boost::intrusive::constant_time_size<false>> idle_sessions_;
+  boost::intrusive::list<SessionBase, boost::intrusive::base_hook<SessionBase::ParkedHook>,
+                         boost::intrusive::constant_time_size<false>>
+      parked_;
   compress::EncoderPool encoders_;
   AccessLog log_;
   balance::Rng rng_;
   uint64_t request_prefix_ = 0, request_counter_ = 0;
-  boost::intrusive::list<SessionBase, boost::intrusive::constant_time_size<false>> sessions_;
+  boost::intrusive::list<SessionBase, boost::intrusive::base_hook<SessionBase::ListHook>,
+                         boost::intrusive::constant_time_size<false>>
+      sessions_;
   bool draining_ = false;
   uint32_t shadows_in_flight_ = 0;
 };

@@ -375,6 +375,33 @@ def read_until_close(s, timeout):
         chunks.append(b)
 
 
+def read_one_response(s, timeout=WAIT):
+    """One response with a Content-Length from a keep-alive socket (plain or TLS): (status, body
+    bytes); (0, what arrived) if the connection closed or the time ran out first."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while True:
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            m = re.search(rb"\r\ncontent-length: *(\d+)", data[:end], re.I)
+            check(m, f"a response without Content-Length: {data[:end]!r}")
+            need = end + 4 + int(m.group(1))
+            if len(data) >= need:
+                check(len(data) == need, f"more than one response arrived: {data!r}")
+                return int(data.split(b" ", 2)[1]), data[end + 4:]
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return 0, data
+        s.settimeout(left)
+        try:
+            b = s.recv(65536)
+        except (socket.timeout, ConnectionResetError):
+            return 0, data
+        if not b:
+            return 0, data
+        data += b
+
+
 def raw(port, data, read_timeout=5.0, half_close=False):
     """Sends raw bytes; returns everything the gateway answers until it closes (or the timeout)."""
     return exchange(port, data, read_timeout, half_close)[0]

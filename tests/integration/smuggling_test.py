@@ -7,11 +7,12 @@ strictness for upstream responses (502), and the timeouts that cut slow clients 
 
 usage: smuggling_test.py BANYAN BANYAN_ORIGIN
 """
+import signal
 import socket
 import sys
 import time
 
-from harness import WAIT, Harness, check, exchange, expect_eq, raw, read_until_close, statuses
+from harness import WAIT, Harness, check, exchange, expect_eq, raw, read_one_response, read_until_close, statuses
 
 ROUTES = r"""
 listen http :80
@@ -180,6 +181,44 @@ def main():
             check(closed, f"an idle connection was not closed within {WAIT:.0f}s (idle_timeout 1s)")
             expect_eq(got, b"", "an idle connection is closed without an answer")
 
+        def idle_keepalive_connections_park():
+            # A keep-alive connection still idle at two 20 ms ticks parks: its session goes
+            # back to the worker and it waits for readiness with its socket alone. The next
+            # request on it is served as any other; parked, it is still closed at the idle
+            # timeout (every other timeout is 30 s); and a drain closes parked ones at once.
+            g = timeouts(idle="2s", name="parking")
+            g.wait_metric("banyan_connections_open", 0)
+            socks = [socket.create_connection(("127.0.0.1", g.port), timeout=5) for _ in range(3)]
+            try:
+                for turn in range(3):
+                    for i, s in enumerate(socks):
+                        s.sendall(f"GET /?turn={turn} HTTP/1.1\r\n{H}\r\n".encode())
+                        status, _ = read_one_response(s)
+                        expect_eq(status, 200, f"turn {turn}, connection {i}: a request on a connection that parked")
+                    g.wait_metric("banyan_connections_parked", 3)
+                for i, s in enumerate(socks):
+                    got, closed = read_until_close(s, WAIT)
+                    check(closed, f"a parked connection was not closed within {WAIT:.0f}s (idle_timeout 2s)")
+                    expect_eq(got, b"", f"connection {i}: closed at the idle timeout without an answer")
+                g.wait_metric("banyan_connections_parked", 0)
+                g.wait_metric("banyan_connections_open", 0)
+            finally:
+                for s in socks:
+                    s.close()
+            # SIGTERM: the drain closes parked connections rather than wait out its grace period.
+            d = timeouts(name="parked-drain")
+            held = [socket.create_connection(("127.0.0.1", d.port), timeout=5) for _ in range(2)]
+            for s in held:
+                s.sendall(f"GET / HTTP/1.1\r\n{H}\r\n".encode())
+                expect_eq(read_one_response(s)[0], 200, "before the drain")
+            d.wait_metric("banyan_connections_parked", 2)
+            d.signal(signal.SIGTERM)
+            for s in held:
+                got, closed = read_until_close(s, WAIT)
+                check(closed and got == b"", f"a parked connection is closed by the drain ({got!r})")
+                s.close()
+            d.wait_exit("the gateway exits once its parked connections are closed")
+
         def stalled_body_is_cut_off():
             # The head is whole and forwarded; the body stops arriving. The gateway closes
             # without an answer (the upstream has the head already) and logs why.
@@ -219,6 +258,8 @@ def main():
         h.case("upstream responses are held to the same rules (502)", upstream_strictness)
         h.case("a head that trickles in is cut off at the header timeout (408)", slow_head_is_cut_off)
         h.case("an idle connection is closed at the idle timeout", idle_connection_is_closed)
+        h.case("an idle keep-alive connection parks, serves again, and is closed at the idle timeout or a drain",
+               idle_keepalive_connections_park)
         h.case("a body that stops arriving is cut off at the body timeout", stalled_body_is_cut_off)
         h.case("the connection cap", connection_cap)
 

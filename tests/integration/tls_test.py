@@ -14,11 +14,13 @@ import email.utils
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import time
 
-from harness import WAIT, Harness, check, curl, expect_eq, find_banyanc, free_port, get, raw
+from harness import WAIT, Harness, check, curl, expect_eq, find_banyanc, free_port, get, raw, read_one_response
 
 CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "certs")
 
@@ -197,12 +199,29 @@ site "example.com" {{
             check(not ans.startswith(b"HTTP/1.1 200"), f"plain HTTP on the TLS port is not served: {ans[:80]!r}")
             expect_eq(com()[0], 200, "still serving")
 
+        def parked_tls_connection():
+            # A TLS keep-alive connection idle past two 20 ms ticks parks: its session, and
+            # the array its ciphertext lands in, go back to the worker. Each next request on
+            # it is read and answered on the same TLS session; a large one too (its records
+            # outgrow that array).
+            gw.wait_metric("banyan_connections_parked", 0)
+            ctx = ssl.create_default_context(cafile=f"{CERTS}/example.pem")
+            with socket.create_connection(("127.0.0.1", https_port), timeout=5) as plain:
+                with ctx.wrap_socket(plain, server_hostname="example.com") as s:
+                    for turn in range(3):
+                        pad = "x" * (20000 if turn == 2 else 10)
+                        s.sendall(f"GET /local HTTP/1.1\r\nHost: example.com\r\nX-Pad: {pad}\r\n\r\n".encode())
+                        expect_eq(read_one_response(s), (200, b"local\n"), f"turn {turn} on a parked TLS connection")
+                        gw.wait_metric("banyan_connections_parked", 1)
+            gw.wait_metric("banyan_connections_parked", 0)
+
         h.case("http is redirected to https", redirect)
         h.case("SNI picks each site's certificate; HSTS", sni_picks_the_certificate)
         h.case("min_version is enforced", minimum_version)
         h.case("by default: ECDHE with AEAD, the server's order, X25519/P-256/P-384", default_profile)
         h.case("each site's block sets its versions, whichever block is first", each_site_gets_its_own_versions)
         h.case("a garbage handshake", garbage_handshake)
+        h.case("a parked TLS keep-alive connection serves its next requests", parked_tls_connection)
 
         # Reloads. The site's certificate lives at one path (site.pem, site.key) whose
         # contents the test replaces, as a certificate renewal does.

@@ -84,6 +84,7 @@ void Exchange::reset() {
 }
 
 void Exchange::release() {
+  reset();  // lets go of what the last request held (its upstream's state, cache entries, an encoder)
   up.buf.release(worker.buffers());
   worker.fields().put(std::move(up.fields));
 }

@@ -168,7 +168,8 @@ class Exchange {
   // reloads do). True when the connection may serve another request.
   boost::asio::awaitable<bool> run(std::shared_ptr<const Generation> gen, const char* request_id,
                                    Clock::time_point started);
-  // Gives back what a request borrowed (buffers, field arrays): an idle connection holds none.
+  // Gives back what a request borrowed (buffers, field arrays) and lets go of what it
+  // held: an idle or spare session holds none of it.
   void release();
   // The connection's own refusals of a request that never became an exchange (a head
   // that does not parse, a slow head): the answer, which closes the connection, and

@@ -40,6 +40,7 @@ struct Pair {
   std::unique_ptr<TlsStream> server;
   std::unique_ptr<ssl::stream<tcp::socket>> client;
   int app_records_to_client = 0;  // TLS application-data records the client received
+  std::array<char, TlsStream::kSmall> small;  // where the server's reads land (a session's array)
 
   Pair() {
     server_ctx.use_certificate_chain_file(kCerts + "example.pem");
@@ -54,6 +55,7 @@ struct Pair {
     tcp::socket s = acceptor.accept();
     s.non_blocking(true);
     server = std::make_unique<TlsStream>(std::move(s), server_ctx.native_handle());
+    server->lend(small.data());
     client = std::make_unique<ssl::stream<tcp::socket>>(std::move(c), client_ctx);
     SSL_set_msg_callback_arg(client->native_handle(), this);
     SSL_set_msg_callback(client->native_handle(), [](int write_p, int, int content_type, const void* buf, size_t len,
@@ -219,6 +221,8 @@ TEST_CASE("tls stream: the ends of a connection are values (close_notify or a ba
     tcp::socket s = acceptor.accept();
     s.non_blocking(true);
     TlsStream server(std::move(s), ctx.native_handle());
+    std::array<char, TlsStream::kSmall> small;
+    server.lend(small.data());
     asio::write(c, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n")));
     error_code ec;
     server.async_handshake([&](error_code e) { ec = e; });
