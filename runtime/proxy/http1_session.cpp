@@ -411,6 +411,7 @@ void Http1Connection<Stream>::park(std::shared_ptr<Http1Connection> self, Clock:
   idle_deadline = deadline;
   worker.parked(*this);
   bump(worker.gateway().metrics().connections_parked);
+  bump(worker.gateway().metrics().parks);
   stream.lowest_layer().async_wait(tcp::socket::wait_read, [self = std::move(self)](const error_code& ec) mutable {
     Http1Connection& c = *self;
     c.parked = false;

@@ -219,6 +219,7 @@ std::string Metrics::render(const Generation& current) const {
   gauge("banyan_connections_parked",
         "Client connections idle past 20 to 40 ms: parked, holding their socket and not a session.", "gauge",
         connections_parked.load());
+  gauge("banyan_connection_parks_total", "Times an idle client connection parked.", "counter", parks.load());
   gauge("banyan_connections_accepted_total", "Client connections accepted.", "counter", connections_accepted.load());
   gauge("banyan_connections_refused_total", "Client connections closed at once: the connection cap was reached.",
         "counter", connections_refused.load());

@@ -56,7 +56,8 @@ class Metrics {
   UpstreamCounters* upstream(std::string_view name);
 
   std::atomic<uint64_t> connections_open{0}, connections_accepted{0}, connections_refused{0};
-  std::atomic<uint64_t> connections_parked{0};  // HTTP/1.1 connections idle without a session (http1_session.cpp)
+  // HTTP/1.1 connections idle without a session now, and parks so far (http1_session.cpp)
+  std::atomic<uint64_t> connections_parked{0}, parks{0};
   std::atomic<uint64_t> requests{0}, bad_requests{0}, no_route{0};
   std::atomic<uint64_t> bad_proxy_headers{0};  // connections closed on a malformed PROXY protocol header
   // HTTP/2: connections, streams (each also a request), connections ended for a flood

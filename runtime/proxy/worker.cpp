@@ -180,9 +180,9 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const Listene
   }
 }
 
-// Parks the HTTP/1.1 connections idle since the last tick and closes parked ones idle
-// too long; every tenth tick flushes
-// the access log, trims the spares and closes upstream connections idle too long.
+// Each tick parks the HTTP/1.1 connections idle since the last one and closes parked
+// ones idle too long; every tenth flushes the access log, trims the spares and closes
+// upstream connections idle too long.
 asio::awaitable<void> Worker::housekeeping() {
   asio::steady_timer t(io_);
   for (unsigned tick = 1;; ++tick) {

@@ -142,7 +142,7 @@ class SessionBase : public boost::intrusive::list_base_hook<AutoUnlink>,
 // taken from the worker's spares for a connection and given back when the connection
 // parks or ends (http1_session.cpp). While it waits for a request it is on the
 // worker's idle list: a housekeeping tick parks one seen there at the tick before.
-class SpareSession : public boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+class SpareSession : public boost::intrusive::list_base_hook<AutoUnlink> {
  public:
   virtual ~SpareSession() = default;
   virtual void sweep() = 0;
