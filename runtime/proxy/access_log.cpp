@@ -87,6 +87,7 @@ void AccessLog::add(const AccessRecord& r) {
     }
     if (!r.cache.empty()) field("cache", r.cache);
     if (r.grpc_status >= 0) number("grpc_status", static_cast<uint64_t>(r.grpc_status));
+    if (!r.grpc_message.empty()) field("grpc_message", r.grpc_message);
     if (!r.error.empty()) field("error", r.error);
     o += "}\n";
   } else {

@@ -21,6 +21,7 @@ struct AccessRecord {
   uint64_t duration_us = 0;
   uint32_t retries = 0;
   int grpc_status = -1;    // a gRPC call's status (-1: not a gRPC call, or none arrived)
+  std::string_view grpc_message;  // its grpc-message, as sent (JSON only)
   std::string_view error;  // why the gateway answered 4xx/5xx itself, if it did
   std::string_view cache;  // $upstream_cache_status: "HIT", "MISS", ... (empty: the route does not cache)
 };

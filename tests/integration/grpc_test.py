@@ -6,7 +6,7 @@ prior knowledge. Unary, server-streaming, client-streaming and bidirectional cal
 before, which only a gateway that streams both ways at once lets through), metadata
 and trailers passed through, an upstream that fails mid-stream, a deadline the
 gateway enforces from grpc-timeout, an upstream that is down (the gateway's own gRPC
-error, trailers-only), and grpc_status in the access log and /metrics.
+error, trailers-only), and grpc_status and grpc_message in the access log, grpc_status in /metrics.
 
 usage: grpc_test.py BANYAN BANYAN_ORIGIN
 """
@@ -230,6 +230,10 @@ site "grpc.test" {{
             lines = gw.access_log(where=lambda l: l.get("path") == f"/{SERVICE}/FailMid")
             expect_eq((lines[0]["status"], lines[0].get("grpc_status"), lines[0]["protocol"]), (200, 15, "HTTP/2.0"),
                       "the access log: HTTP 200, grpc_status 15 (DATA_LOSS)")
+            expect_eq(lines[0].get("grpc_message"), "lost it mid-stream", "the server's grpc-message in the access log")
+            down = gw.access_log(where=lambda l: l.get("path") == "/test.Down/Unary")
+            check(down and down[0].get("grpc_status") == 14 and down[0].get("grpc_message"),
+                  f"the gateway's own grpc-message in the access log: {down}")
             text = gw.metrics()
             check((metric(text, 'banyan_grpc_calls_total{code="0"}') or 0) >= 4, "OK calls counted")
             expect_eq(metric(text, 'banyan_grpc_calls_total{code="15"}'), 1, "DATA_LOSS counted")

@@ -35,6 +35,7 @@ int grpc_code(int status) {
 // grpc-status and grpc-message (trailers-only), the message percent-encoded.
 void grpc_answer(Exchange& x, int status, std::string_view phrase, bool close) {
   x.grpc_status = grpc_code(status);
+  x.grpc_message.assign(phrase.substr(0, kGrpcMessageLogged));
   x.out.clear();
   append_date(x.out);
   x.out += "Content-Type: application/grpc\r\ngrpc-status: ";

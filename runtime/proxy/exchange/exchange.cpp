@@ -76,6 +76,7 @@ void Exchange::reset() {
   status = 0;
   upstream_status[0] = 0;
   grpc_status = -1;
+  grpc_message.clear();
   retries = 0;
   error = {};
   error_text.clear();

@@ -205,6 +205,7 @@ class Exchange {
   int status = 0;
   char upstream_status[4] = {0, 0, 0, 0};
   int grpc_status = -1;  // a gRPC call's status (the upstream's trailers, or the gateway's own); -1: none
+  std::string grpc_message;  // its grpc-message as sent (percent-encoded), at most kGrpcMessageLogged bytes
   uint32_t retries = 0;
   ExchangeError error;
   std::string error_text;  // the access log's `error`
@@ -219,5 +220,7 @@ class Exchange {
 };
 
 inline constexpr uint32_t kNoBucket = 0xffffffff;
+// How much of a gRPC call's grpc-message the access log keeps.
+inline constexpr size_t kGrpcMessageLogged = 256;
 
 }  // namespace banyan::proxy

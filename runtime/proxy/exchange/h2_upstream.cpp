@@ -310,16 +310,37 @@ int64_t grpc_timeout_ms(const http::RequestHead& h) {
   }
 }
 
-// The call's gRPC status: its trailers' grpc-status, or its head's (trailers-only).
-int grpc_status_of(const H2Call& c) {
-  std::string_view v;
-  if (plan::find_header(c.fields, "grpc-status", v)) {
-  } else if (size_t at = c.trailers.find("grpc-status: "); at != std::string::npos) {
-    v = std::string_view(c.trailers).substr(at + 13);
-    v = v.substr(0, v.find("\r\n"));
-  } else {
-    return -1;
+// A gRPC field of the call: its trailers', or its head's (trailers-only).
+bool grpc_field(const H2Call& c, std::string_view name, std::string_view& v) {
+  if (plan::find_header(c.fields, name, v)) return true;
+  for (size_t at = 0; (at = c.trailers.find(name, at)) != std::string::npos; at += name.size()) {
+    std::string_view rest = std::string_view(c.trailers).substr(at + name.size());
+    if ((at == 0 || c.trailers[at - 1] == '\n') && rest.substr(0, 2) == ": ") {
+      v = rest.substr(2, rest.find("\r\n") - 2);
+      return true;
+    }
   }
+  return false;
+}
+
+// The call's gRPC status, and its message for the access log: percent-encoded as gRPC
+// sends it, and any byte a sloppy server sent raw outside printable ASCII encoded so.
+int grpc_status_of(const H2Call& c, std::string& message) {
+  std::string_view m;
+  if (grpc_field(c, "grpc-message", m)) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (unsigned char ch : m.substr(0, kGrpcMessageLogged)) {
+      if (ch >= 0x20 && ch < 0x7f) {
+        message += static_cast<char>(ch);
+      } else {
+        message += '%';
+        message += kHex[ch >> 4];
+        message += kHex[ch & 15];
+      }
+    }
+  }
+  std::string_view v;
+  if (!grpc_field(c, "grpc-status", v)) return -1;
   int code = -1;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), code);
   return ec == std::errc() && end == v.data() + v.size() && code >= 0 && code <= 16 ? code : -1;
@@ -583,7 +604,7 @@ awaitable<Step> pipe_h2_body(Exchange& x) {
     if (last) break;
   }
   x.up.body_whole = true;
-  x.grpc_status = grpc_status_of(c);
+  x.grpc_status = grpc_status_of(c, x.grpc_message);
   co_return Step::Answered;
 }
 

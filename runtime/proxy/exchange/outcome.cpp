@@ -76,6 +76,7 @@ void record_outcome(Exchange& x) {
   r.duration_us = us;
   r.retries = x.retries;
   r.grpc_status = x.grpc_status;
+  r.grpc_message = x.grpc_message;
   if (x.grpc_status >= 0 && x.grpc_status < static_cast<int>(kGrpcCodes)) bump(x.gw.metrics().grpc_status[x.grpc_status]);
   r.error = x.error_text;
   if (x.cache.has_status) r.cache = cache::status_name(x.cache.status);
