@@ -36,6 +36,7 @@ int grpc_code(int status) {
 void grpc_answer(Exchange& x, int status, std::string_view phrase, bool close) {
   x.grpc_status = grpc_code(status);
   x.grpc_message.assign(phrase.substr(0, kGrpcMessageLogged));
+  while (!x.grpc_message.empty() && x.grpc_message.back() == '\n') x.grpc_message.pop_back();  // as in the header
   x.out.clear();
   append_date(x.out);
   x.out += "Content-Type: application/grpc\r\ngrpc-status: ";
