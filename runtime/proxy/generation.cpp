@@ -58,6 +58,105 @@ std::string route_label(const plan::Plan& p, const plan::Route& r) {
   return label;
 }
 
+// Two zones of one plan cannot share a disk directory (each tier owns its files; the
+// compiler makes the paths absolute, as it does certificates'). The refusal, or "".
+std::string shared_disk_directory(const plan::Plan& p) {
+  for (size_t i = 0; i < p.caches().size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const std::string_view a = p.str(p.caches()[i].disk_path), b = p.str(p.caches()[j].disk_path);
+      if (a.empty() || a != b) continue;
+      return "cache zones '" + std::string(p.str(p.caches()[j].name)) + "' and '" +
+             std::string(p.str(p.caches()[i].name)) + "' both use the disk directory \"" + std::string(a) +
+             "\": give each zone its own";
+    }
+  }
+  return {};
+}
+
+// A route's templates parsed once, its cache zone found or made. The loader has
+// already refused templates that do not parse, so an error here is a bug in one of the
+// two; say so rather than guess. The refusal, or "".
+std::string prepare_route(const plan::Plan& p, const plan::Route& r, PreparedRoute& pr, cache::Zones& zones,
+                          Metrics& metrics) {
+  std::vector<std::string_view> params;
+  for (const plan::GlobSegment& s : p.glob_segments().subspan(r.glob.first, r.glob.count))
+    if (s.kind == plan::SegmentKind::Param) params.push_back(p.str(s.text));
+  std::string error;
+  auto ops = [&](plan::Slice slice, std::vector<PreparedHeaderOp>& into) {
+    for (const plan::HeaderOp& op : p.header_ops().subspan(slice.first, slice.count)) {
+      PreparedHeaderOp h{p.str(op.name), op.kind, {}};
+      if (op.kind == plan::HeaderOpKind::Set && !plan::parse_template(p.str(op.value), params, h.value, error))
+        return false;
+      into.push_back(std::move(h));
+    }
+    return true;
+  };
+  bool ok = ops(r.request_headers, pr.request_headers) && ops(r.response_headers, pr.response_headers);
+  if (ok && r.cache_policy != plan::kNone) {
+    const plan::CachePolicy& cp = p.cache_policies()[r.cache_policy];
+    const plan::Cache& zone = p.caches()[cp.zone];
+    pr.cache_policy = &cp;
+    cache::ZoneSpec spec{zone.memory_bytes, zone.max_entry_bytes, zone.inactive_ms,
+                         std::string(p.str(zone.disk_path)), zone.disk_bytes};
+    pr.cache_zone = zones.get(p.str(zone.name), spec, error);
+    if (!pr.cache_zone) {
+      return error + " (route " + route_label(p, r) + ", " + std::string(p.str(r.source.file)) + ":" +
+             std::to_string(r.source.line) + ")";
+    }
+    for (const plan::StrRef& part : p.str_list(cp.key)) {
+      pr.cache_key.emplace_back();
+      if (!(ok = plan::parse_template(p.str(part), params, pr.cache_key.back(), error))) break;
+    }
+  }
+  if (ok && r.action != plan::ActionKind::Proxy) ok = plan::parse_template(p.str(r.target), params, pr.target, error);
+  pr.label = route_label(p, r);
+  pr.where = std::string(p.str(r.source.file)) + ":" + std::to_string(r.source.line);
+  if (!ok) return "route " + pr.label + " (" + pr.where + "): " + error;
+  pr.counters = metrics.route(pr.label);
+  return {};
+}
+
+// An upstream with the plan's servers, or this environment's (the TOML file's
+// override), its endpoints inheriting the previous generation's state of them.
+PreparedUpstream prepare_upstream(const plan::Plan& p, const plan::Upstream& u, const config::GatewayConfig& config,
+                                  const Generation* previous, Metrics& metrics, std::string& warnings) {
+  PreparedUpstream pu;
+  pu.name = p.str(u.name);
+  pu.record = &u;
+  if (u.connect_timeout_ms >= 0) pu.connect_timeout_ms = u.connect_timeout_ms;
+  if (u.read_timeout_ms >= 0) pu.read_timeout_ms = u.read_timeout_ms;
+  if (u.retries >= 0) pu.retries = u.retries;
+  if (u.keepalive >= 0) pu.keepalive = u.keepalive;
+  pu.h2c = u.protocol == plan::Protocol::H2c;
+  if (u.has_passive_health) {
+    pu.passive_failures = u.passive_failures;
+    pu.passive_window_ms = u.passive_window_ms;
+    pu.passive_cooldown_ms = u.passive_cooldown_ms;
+  }
+  std::vector<ServerSpec> servers;
+  int64_t every = u.resolve_every_ms;
+  const config::UpstreamOverride* over = nullptr;
+  for (const auto& o : config.upstreams)
+    if (o.name == pu.name) over = &o;
+  if (over) {
+    for (const auto& s : over->servers) servers.push_back({s.host, s.port, 1, false, -1});
+    if (over->resolve_every_ms) every = *over->resolve_every_ms;
+  } else {
+    for (const plan::Server& s : p.servers().subspan(u.servers.first, u.servers.count))
+      servers.push_back({std::string(p.str(s.host)), s.port, s.weight, s.backup != 0, s.max_conns});
+  }
+  pu.endpoints = std::make_shared<EndpointSource>(std::string(pu.name), std::move(servers), every, config.hosts_file,
+                                                  u.balance == plan::Balance::Hash, !p.str(u.sticky_cookie).empty());
+  if (previous) {
+    for (const PreparedUpstream& old : previous->upstreams)
+      if (old.name == pu.name) pu.endpoints->inherit(*old.endpoints);
+  }
+  std::string problem = pu.endpoints->resolve();
+  if (!problem.empty()) warnings += "upstream " + std::string(pu.name) + ": " + problem + "\n";
+  pu.counters = metrics.upstream(pu.name);
+  return pu;
+}
+
 }  // namespace
 
 Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::GatewayConfig& config,
@@ -71,104 +170,12 @@ Prepared prepare_generation(std::unique_ptr<plan::Plan> plan_ptr, const config::
   g->loaded_unix_ms = now_unix_ms;
   g->number = previous ? previous->number + 1 : 1;
 
-  // Cache zones: two zones of one plan cannot share a disk directory (each tier owns
-  // its files; the compiler makes the paths absolute, as it does certificates').
-  for (size_t i = 0; i < p.caches().size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      const std::string_view a = p.str(p.caches()[i].disk_path), b = p.str(p.caches()[j].disk_path);
-      if (a.empty() || a != b) continue;
-      out.error = "cache zones '" + std::string(p.str(p.caches()[j].name)) + "' and '" +
-                  std::string(p.str(p.caches()[i].name)) + "' both use the disk directory \"" + std::string(a) +
-                  "\": give each zone its own";
-      return out;
-    }
-  }
-
-  // Routes: templates parsed once. The loader has already refused templates that do
-  // not parse, so an error here is a bug in one of the two; say so rather than guess.
+  if (out.error = shared_disk_directory(p); !out.error.empty()) return out;
   g->routes.resize(p.routes().size());
-  for (uint32_t i = 0; i < p.routes().size(); ++i) {
-    const plan::Route& r = p.routes()[i];
-    PreparedRoute& pr = g->routes[i];
-    std::vector<std::string_view> params;
-    for (const plan::GlobSegment& s : p.glob_segments().subspan(r.glob.first, r.glob.count))
-      if (s.kind == plan::SegmentKind::Param) params.push_back(p.str(s.text));
-    std::string error;
-    auto ops = [&](plan::Slice slice, std::vector<PreparedHeaderOp>& into) {
-      for (const plan::HeaderOp& op : p.header_ops().subspan(slice.first, slice.count)) {
-        PreparedHeaderOp h{p.str(op.name), op.kind, {}};
-        if (op.kind == plan::HeaderOpKind::Set && !plan::parse_template(p.str(op.value), params, h.value, error))
-          return false;
-        into.push_back(std::move(h));
-      }
-      return true;
-    };
-    bool ok = ops(r.request_headers, pr.request_headers) && ops(r.response_headers, pr.response_headers);
-    if (ok && r.cache_policy != plan::kNone) {
-      const plan::CachePolicy& cp = p.cache_policies()[r.cache_policy];
-      const plan::Cache& zone = p.caches()[cp.zone];
-      pr.cache_policy = &cp;
-      cache::ZoneSpec spec{zone.memory_bytes, zone.max_entry_bytes, zone.inactive_ms,
-                           std::string(p.str(zone.disk_path)), zone.disk_bytes};
-      pr.cache_zone = zones.get(p.str(zone.name), spec, error);
-      if (!pr.cache_zone) {
-        out.error = error + " (route " + route_label(p, r) + ", " + std::string(p.str(r.source.file)) + ":" +
-                    std::to_string(r.source.line) + ")";
-        return out;
-      }
-      for (const plan::StrRef& part : p.str_list(cp.key)) {
-        pr.cache_key.emplace_back();
-        if (!(ok = plan::parse_template(p.str(part), params, pr.cache_key.back(), error))) break;
-      }
-    }
-    if (ok && r.action != plan::ActionKind::Proxy) ok = plan::parse_template(p.str(r.target), params, pr.target, error);
-    pr.label = route_label(p, r);
-    pr.where = std::string(p.str(r.source.file)) + ":" + std::to_string(r.source.line);
-    if (!ok) {
-      out.error = "route " + pr.label + " (" + pr.where + "): " + error;
-      return out;
-    }
-    pr.counters = metrics.route(pr.label);
-  }
-
-  // Upstreams: the plan's servers, or this environment's.
-  for (const plan::Upstream& u : p.upstreams()) {
-    PreparedUpstream pu;
-    pu.name = p.str(u.name);
-    pu.record = &u;
-    if (u.connect_timeout_ms >= 0) pu.connect_timeout_ms = u.connect_timeout_ms;
-    if (u.read_timeout_ms >= 0) pu.read_timeout_ms = u.read_timeout_ms;
-    if (u.retries >= 0) pu.retries = u.retries;
-    if (u.keepalive >= 0) pu.keepalive = u.keepalive;
-    pu.h2c = u.protocol == plan::Protocol::H2c;
-    if (u.has_passive_health) {
-      pu.passive_failures = u.passive_failures;
-      pu.passive_window_ms = u.passive_window_ms;
-      pu.passive_cooldown_ms = u.passive_cooldown_ms;
-    }
-    std::vector<ServerSpec> servers;
-    int64_t every = u.resolve_every_ms;
-    const config::UpstreamOverride* over = nullptr;
-    for (const auto& o : config.upstreams)
-      if (o.name == pu.name) over = &o;
-    if (over) {
-      for (const auto& s : over->servers) servers.push_back({s.host, s.port, 1, false, -1});
-      if (over->resolve_every_ms) every = *over->resolve_every_ms;
-    } else {
-      for (const plan::Server& s : p.servers().subspan(u.servers.first, u.servers.count))
-        servers.push_back({std::string(p.str(s.host)), s.port, s.weight, s.backup != 0, s.max_conns});
-    }
-    pu.endpoints = std::make_shared<EndpointSource>(std::string(pu.name), std::move(servers), every, config.hosts_file,
-                                                    u.balance == plan::Balance::Hash, !p.str(u.sticky_cookie).empty());
-    if (previous) {
-      for (const PreparedUpstream& old : previous->upstreams)
-        if (old.name == pu.name) pu.endpoints->inherit(*old.endpoints);
-    }
-    std::string problem = pu.endpoints->resolve();
-    if (!problem.empty()) out.warnings += "upstream " + std::string(pu.name) + ": " + problem + "\n";
-    pu.counters = metrics.upstream(pu.name);
-    g->upstreams.push_back(std::move(pu));
-  }
+  for (uint32_t i = 0; i < p.routes().size(); ++i)
+    if (out.error = prepare_route(p, p.routes()[i], g->routes[i], zones, metrics); !out.error.empty()) return out;
+  for (const plan::Upstream& u : p.upstreams())
+    g->upstreams.push_back(prepare_upstream(p, u, config, previous, metrics, out.warnings));
 
   // Migrations without `start` begin when a plan naming them is first loaded; the
   // moment is recorded in the state store, so reloads and restarts keep it.

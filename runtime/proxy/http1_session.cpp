@@ -127,7 +127,6 @@ class Http1Connection final : public SessionBase {
   uint16_t peer_port = 0;
   bool started = false;  // the PROXY header and the handshake are behind it
   bool closing = false;  // drained: no request after the one in flight
-  bool parked = false;
   // While one serves it (destroyed first). Shared with the session's watchdog: a wait
   // it cancelled when the connection parked may still be queued, and a spare list
   // trimmed meanwhile must not free what that wait looks at.
@@ -407,14 +406,12 @@ void Http1Connection<Stream>::give_back_session() {
 template <class Stream>
 void Http1Connection<Stream>::park(std::shared_ptr<Http1Connection> self, Clock::time_point deadline) {
   give_back_session();
-  parked = true;
   idle_deadline = deadline;
   worker.parked(*this);
   bump(worker.gateway().metrics().connections_parked);
   bump(worker.gateway().metrics().parks);
   stream.lowest_layer().async_wait(tcp::socket::wait_read, [self = std::move(self)](const error_code& ec) mutable {
     Http1Connection& c = *self;
-    c.parked = false;
     c.ParkedHook::unlink();
     c.worker.gateway().metrics().connections_parked.fetch_sub(1, std::memory_order_relaxed);
     if (ec || c.closing) {
@@ -448,7 +445,7 @@ void Http1Connection<Stream>::drain() {
   closing = true;
   error_code ec;
   if (session) session->drain();
-  else if (parked) stream.lowest_layer().cancel(ec);
+  else stream.lowest_layer().cancel(ec);  // parked: the wait ends, and the connection
 }
 
 // Closes our side for writing and reads what the client still sends, bounded.

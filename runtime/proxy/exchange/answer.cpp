@@ -31,27 +31,36 @@ int grpc_code(int status) {
   }
 }
 
+}  // namespace
+
+void append_grpc_message(std::string& out, std::string_view text, bool encoded) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (unsigned char ch : text) {
+    if (ch >= 0x20 && ch < 0x7f && (ch != '%' || encoded)) {
+      out += static_cast<char>(ch);
+    } else if (ch != '\n') {
+      out += '%';
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    }
+  }
+}
+
+namespace {
+
 // A gRPC call's error, as gRPC clients read one: HTTP 200 with only a head carrying
-// grpc-status and grpc-message (trailers-only), the message percent-encoded.
+// grpc-status and grpc-message (trailers-only), the message percent-encoded (and so
+// kept for the access log).
 void grpc_answer(Exchange& x, int status, std::string_view phrase, bool close) {
   x.grpc_status = grpc_code(status);
-  x.grpc_message.assign(phrase.substr(0, kGrpcMessageLogged));
-  while (!x.grpc_message.empty() && x.grpc_message.back() == '\n') x.grpc_message.pop_back();  // as in the header
+  x.grpc_message.clear();
+  append_grpc_message(x.grpc_message, phrase, false);
   x.out.clear();
   append_date(x.out);
   x.out += "Content-Type: application/grpc\r\ngrpc-status: ";
   append_number(x.out, static_cast<uint64_t>(x.grpc_status));
   x.out += "\r\ngrpc-message: ";
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (unsigned char ch : phrase) {
-    if (ch >= 0x20 && ch < 0x7f && ch != '%') {
-      x.out += static_cast<char>(ch);
-    } else if (ch != '\n') {
-      x.out += '%';
-      x.out += kHex[ch >> 4];
-      x.out += kHex[ch & 15];
-    }
-  }
+  x.out += x.grpc_message;
   x.out += " (request id ";
   x.out += x.request_id;
   x.out += ")\r\n";

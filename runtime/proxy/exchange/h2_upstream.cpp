@@ -327,18 +327,7 @@ bool grpc_field(const H2Call& c, std::string_view name, std::string_view& v) {
 // sends it, and any byte a sloppy server sent raw outside printable ASCII encoded so.
 int grpc_status_of(const H2Call& c, std::string& message) {
   std::string_view m;
-  if (grpc_field(c, "grpc-message", m)) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    for (unsigned char ch : m.substr(0, kGrpcMessageLogged)) {
-      if (ch >= 0x20 && ch < 0x7f) {
-        message += static_cast<char>(ch);
-      } else {
-        message += '%';
-        message += kHex[ch >> 4];
-        message += kHex[ch & 15];
-      }
-    }
-  }
+  if (grpc_field(c, "grpc-message", m)) append_grpc_message(message, m.substr(0, kGrpcMessageLogged), true);
   std::string_view v;
   if (!grpc_field(c, "grpc-status", v)) return -1;
   int code = -1;

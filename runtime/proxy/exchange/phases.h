@@ -89,6 +89,10 @@ inline bool is_grpc(const http::RequestHead& h) {
   return plan::find_header(h.fields, "content-type", ct) && ct.size() >= 16 &&
          http::iequals(ct.substr(0, 16), "application/grpc");
 }
+// gRPC's percent-encoding of a grpc-message: printable ASCII as is, '%' and the rest
+// as %XX, a newline dropped. An upstream's message is encoded already (`encoded`): its
+// '%' stay, and only bytes a sloppy server sent raw are encoded.
+void append_grpc_message(std::string& out, std::string_view text, bool encoded);
 // A gRPC status that says the server failed (UNKNOWN, DEADLINE_EXCEEDED, INTERNAL,
 // UNAVAILABLE, DATA_LOSS), not the request: it counts against the endpoint's passive
 // health and a migration's error rate, whatever the HTTP status.
