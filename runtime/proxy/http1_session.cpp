@@ -37,6 +37,7 @@
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/http1_framing.h"
 #include "runtime/proxy/http2_session.h"
+#include "runtime/proxy/send_ready.h"
 #include "runtime/proxy/tls.h"
 #include "runtime/proxy/tls_stream.h"
 #include "runtime/proxy/watchdog.h"
@@ -208,6 +209,18 @@ class Http1Session final : public SpareSession, public Downstream {
   awaitable<size_t> write_client(const Buffers& b, error_code& ec) {
     clock_.set(Phase::ClientWrite, limits_.body_timeout_ms);
     return asio::async_write(c_->stream, b, asio::redirect_error(use_awaitable, ec));
+  }
+  // As much of `b` as the client's socket takes at once, without waiting: the caller
+  // writes the rest, if any, with write_client. A response that fits the socket's
+  // buffer (nearly all) then costs one send and no trip through the event loop, and a
+  // `Connection: close` answer is closed right after it is sent, as nginx does.
+  template <size_t N>
+  size_t send_now(const std::array<asio::const_buffer, N>& b, error_code& ec) {
+    if constexpr (Connection::kTls) {
+      return c_->stream.write_now(b, ec);
+    } else {
+      return send_ready(c_->stream, b, ec);
+    }
   }
   bool wrote(size_t n, const error_code& ec) {
     bytes_out_ += n;
@@ -666,7 +679,8 @@ awaitable<bool> Http1Session<Stream>::send_head(const ResponseStart& r, std::str
   std::array<asio::const_buffer, 4> b{asio::buffer(out_), asio::buffer(sl.data(), sl.size()),
                                       asio::buffer(body.data(), body.size()), asio::buffer(tail.data(), tail.size())};
   error_code ec;
-  size_t n = co_await write_client(b, ec);
+  size_t n = send_now(b, ec);
+  if (!ec && n < asio::buffer_size(b)) n += co_await write_client(skip(b, n), ec);
   co_return wrote(n, ec);
 }
 
@@ -675,7 +689,9 @@ awaitable<bool> Http1Session<Stream>::send_body(std::string_view data, bool last
   error_code ec;
   if (!chunked_out_) {
     if (data.empty()) co_return true;
-    size_t n = co_await write_client(asio::buffer(data.data(), data.size()), ec);
+    std::array<asio::const_buffer, 1> b{asio::buffer(data.data(), data.size())};
+    size_t n = send_now(b, ec);
+    if (!ec && n < data.size()) n += co_await write_client(skip(b, n), ec);
     co_return wrote(n, ec);
   }
   char size_line[24];
@@ -684,7 +700,8 @@ awaitable<bool> Http1Session<Stream>::send_body(std::string_view data, bool last
   if (sl.empty() && tail.empty()) co_return true;
   std::array<asio::const_buffer, 3> b{asio::buffer(sl.data(), sl.size()), asio::buffer(data.data(), data.size()),
                                       asio::buffer(tail.data(), tail.size())};
-  size_t n = co_await write_client(b, ec);
+  size_t n = send_now(b, ec);
+  if (!ec && n < asio::buffer_size(b)) n += co_await write_client(skip(b, n), ec);
   co_return wrote(n, ec);
 }
 

@@ -97,6 +97,16 @@ class TlsStream {
     return boost::asio::async_compose<Token, void(boost::system::error_code, size_t)>(
         Op<Kind::Write, ConstBuffers>{this, b}, token, socket_);
   }
+  // A write tried at once, never waiting: the bytes OpenSSL took (encrypted and sent),
+  // or 0 when it must wait for the socket; then the caller writes the same bytes again
+  // with async_write, which OpenSSL's retry rules allow (the gather is redone).
+  template <class ConstBuffers>
+  size_t write_now(const ConstBuffers& b, boost::system::error_code& ec) {
+    tls_detail::Step r = Op<Kind::Write, ConstBuffers>{this, b}.step();
+    if (r.want != tls_detail::Want::Nothing) return 0;
+    ec = r.ec;
+    return r.n;
+  }
 
  private:
   enum class Kind : unsigned char { Handshake, Read, Write };

@@ -402,6 +402,51 @@ def read_one_response(s, timeout=WAIT):
         data += b
 
 
+# demo/origin.cpp's /bytes/N: byte i is ORIGIN_PATTERN[i % 64].
+ORIGIN_PATTERN = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def origin_bytes(n):
+    return (ORIGIN_PATTERN * (n // len(ORIGIN_PATTERN) + 1))[:n]
+
+
+def small_buffer_socket(port, rcvbuf=4096):
+    """A connection to 127.0.0.1:port whose receive buffer is small (set before connecting, so
+    the window is small from the start)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def slow_download(s, host, n, pause=0.5):
+    """GET /bytes/n with Connection: close on socket s (plain or TLS, made by
+    small_buffer_socket), reading nothing for `pause` seconds first: the gateway finds the
+    client's socket full partway through the response, and finishes it as the client reads.
+    Checks that the body is the origin's n bytes exactly."""
+    s.sendall(f"GET /bytes/{n} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    time.sleep(pause)
+    chunks = []
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        s.settimeout(deadline - time.monotonic())
+        try:
+            b = s.recv(65536)
+        except (socket.timeout, ConnectionResetError, OSError):
+            break
+        if not b:
+            break
+        chunks.append(b)
+    data = b"".join(chunks)
+    head, _, body = data.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 200"), f"slow download's head: {head[:200]!r}")
+    want = origin_bytes(n)
+    if body != want:
+        at = next((i for i in range(min(len(body), n)) if body[i] != want[i]), min(len(body), n))
+        check(False, f"slow download: {len(body)} body bytes of {n}, first difference at byte {at}")
+
+
 def raw(port, data, read_timeout=5.0, half_close=False):
     """Sends raw bytes; returns everything the gateway answers until it closes (or the timeout)."""
     return exchange(port, data, read_timeout, half_close)[0]

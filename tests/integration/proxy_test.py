@@ -12,7 +12,8 @@ import socket
 import sys
 import time
 
-from harness import Harness, check, curl, expect_eq, get, raw, read_until_close, statuses
+from harness import (Harness, check, curl, expect_eq, get, raw, read_until_close, slow_download, small_buffer_socket,
+                     statuses)
 
 ROUTES = r"""
 listen http :80
@@ -268,6 +269,10 @@ def main():
             for q in ("", "?chunked=1"):
                 out, rc = curl(gw.url(f"/bytes/50000000{q}"), *host, "-o", "/dev/null", "-w", "%{size_download}")
                 expect_eq((rc, out), (0, "50000000"), f"50 MB download{q}")
+            # A client that reads slowly: the gateway's writes find its socket full and go
+            # on where they stopped.
+            with small_buffer_socket(gw.port) as s:
+                slow_download(s, "gallery.test", 8 << 20)
 
         def body_limits():
             big = b"x" * 2048

@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 
-from harness import WAIT, Harness, check, curl, expect_eq, find_banyanc, free_port, get, raw, read_one_response
+from harness import (WAIT, Harness, check, curl, expect_eq, find_banyanc, free_port, get, raw, read_one_response,
+                     slow_download, small_buffer_socket)
 
 CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "certs")
 
@@ -215,6 +216,14 @@ site "example.com" {{
                         gw.wait_metric("banyan_connections_parked", 1)
             gw.wait_metric("banyan_connections_parked", 0)
 
+        def slow_reader():
+            # A response larger than the sockets hold, to a client that reads slowly: the
+            # gateway's writes find the socket full and go on where they stopped.
+            ctx = ssl.create_default_context(cafile=f"{CERTS}/example.pem")
+            with small_buffer_socket(https_port) as plain:
+                with ctx.wrap_socket(plain, server_hostname="example.com") as s:
+                    slow_download(s, "example.com", 8 << 20)
+
         h.case("http is redirected to https", redirect)
         h.case("SNI picks each site's certificate; HSTS", sni_picks_the_certificate)
         h.case("min_version is enforced", minimum_version)
@@ -222,6 +231,7 @@ site "example.com" {{
         h.case("each site's block sets its versions, whichever block is first", each_site_gets_its_own_versions)
         h.case("a garbage handshake", garbage_handshake)
         h.case("a parked TLS keep-alive connection serves its next requests", parked_tls_connection)
+        h.case("a slow reader gets a large response whole", slow_reader)
 
         # Reloads. The site's certificate lives at one path (site.pem, site.key) whose
         # contents the test replaces, as a certificate renewal does.
