@@ -247,7 +247,7 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
     if (auto t = table(*n, "resolver", "[resolver] hosts_file = \"hosts\"")) {
       only_keys(*t, "resolver", {"hosts_file"});
       if (auto h = t->get("hosts_file"))
-        if (auto s = string(*h, "resolver.hosts_file", "\"hosts\"")) c.hosts_file = resolve(*s);
+        if (auto s = path(*h, "resolver.hosts_file", "\"hosts\"", "a hosts(5) file")) c.hosts_file = *s;
     }
   }
   if (auto n = root.get("tls")) {

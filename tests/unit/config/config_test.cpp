@@ -294,6 +294,8 @@ TEST_CASE("tls.session_tickets and resolver.hosts_file", "[config]") {
   REQUIRE(r.config);
   CHECK_FALSE(r.config->tls_session_tickets);
   CHECK(r.config->hosts_file == "conf/h");
+  CHECK(errors_of("plan = \"g.plan\"\n[resolver]\nhosts_file = \"\"\n") ==
+        std::vector<std::string>{"gateway.toml:3:14: resolver.hosts_file: must name a hosts(5) file, not be empty"});
 }
 
 TEST_CASE("tls.ticket_key_file and tls.ticket_key_rotation", "[config]") {
