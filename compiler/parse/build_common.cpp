@@ -21,26 +21,26 @@ bool ValueReader::has_error(antlr4::tree::ParseTree* t) {
 std::optional<ast::Text> ValueReader::word(antlr4::tree::TerminalNode* n) {
   auto* t = token(n);
   if (!t) return std::nullopt;
-  return ast::Text{t->getText(), range(n)};
+  return ast::Text{std::string(ctx_.text_of(t)), range(n)};
 }
 
 std::optional<ast::Text> ValueReader::string(antlr4::tree::TerminalNode* n) {
   auto* t = token(n);
   if (!t) return std::nullopt;
-  return ast::Text{unquote(t->getText()).value, range(n)};
+  return ast::Text{unquote(ctx_.text_of(t)).value, range(n)};
 }
 
 std::optional<ast::Name> ValueReader::name(RoutesParser::NameContext* c) {
   if (!c) return std::nullopt;
   auto* t = token(c->IDENT());
   if (!t) return std::nullopt;
-  return ast::Name{t->getText(), range(c->IDENT())};
+  return ast::Name{std::string(ctx_.text_of(t)), range(c->IDENT())};
 }
 
 std::optional<ast::Duration> ValueReader::duration(antlr4::tree::TerminalNode* n) {
   auto* t = token(n);
   if (!t) return std::nullopt;
-  auto v = parse_duration(t->getText());
+  auto v = parse_duration(ctx_.text_of(t));
   if (!v.ok) {
     ctx_.report(diag::Code::BadDurationUnit, range(n), v.error);
     return std::nullopt;
@@ -51,7 +51,7 @@ std::optional<ast::Duration> ValueReader::duration(antlr4::tree::TerminalNode* n
 std::optional<ast::Size> ValueReader::size(antlr4::tree::TerminalNode* n) {
   auto* t = token(n);
   if (!t) return std::nullopt;
-  auto v = parse_size(t->getText());
+  auto v = parse_size(ctx_.text_of(t));
   if (!v.ok) {
     ctx_.report(diag::Code::BadSizeUnit, range(n), v.error);
     return std::nullopt;
@@ -62,7 +62,7 @@ std::optional<ast::Size> ValueReader::size(antlr4::tree::TerminalNode* n) {
 std::optional<ast::Percent> ValueReader::percent(antlr4::tree::TerminalNode* n) {
   auto* t = token(n);
   if (!t) return std::nullopt;
-  auto v = parse_percent(t->getText());
+  auto v = parse_percent(ctx_.text_of(t));
   if (!v.ok) {
     ctx_.report(diag::Code::ValueOutOfRange, range(n), v.error);
     return std::nullopt;
@@ -74,10 +74,10 @@ std::optional<ast::Int> ValueReader::integer(antlr4::tree::TerminalNode* n, int6
                                              const std::string& what) {
   auto* t = token(n);
   if (!t) return std::nullopt;
-  auto v = parse_int(t->getText());
+  auto v = parse_int(ctx_.text_of(t));
   if (!v.ok || v.value < min || v.value > max) {
     ctx_.report(diag::Code::ValueOutOfRange, range(n),
-                what + " " + t->getText() + " is outside " + std::to_string(min) + ".." + std::to_string(max));
+                what + " " + std::string(ctx_.text_of(t)) + " is outside " + std::to_string(min) + ".." + std::to_string(max));
     return std::nullopt;
   }
   return ast::Int{v.value, range(n)};
@@ -91,10 +91,11 @@ std::optional<ast::Name> ValueReader::method(antlr4::tree::TerminalNode* n) {
   auto* t = token(n);
   if (!t) return std::nullopt;
   std::string suggestion;
-  std::string err = check_method(t->getText(), suggestion);
-  if (err.empty()) return ast::Name{t->getText(), range(n)};
+  std::string_view text = ctx_.text_of(t);
+  std::string err = check_method(text, suggestion);
+  if (err.empty()) return ast::Name{std::string(text), range(n)};
   auto* d = ctx_.report(diag::Code::BadMethod, range(n),
-                        "'" + t->getText() + "': " + err + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
+                        "'" + std::string(text) + "': " + err + (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
   if (d && !suggestion.empty()) d->fixit = diag::FixIt{range(n), suggestion};
   return std::nullopt;
 }
@@ -103,11 +104,11 @@ std::optional<size_t> ValueReader::choice(antlr4::tree::TerminalNode* n, const s
                                           const std::string& what) {
   auto* t = token(n);
   if (!t) return std::nullopt;
-  std::string text = t->getText();
+  std::string_view text = ctx_.text_of(t);
   for (size_t i = 0; i < choices.size(); ++i) {
     if (choices[i] == text) return i;
   }
-  std::string msg = "unknown " + what + " '" + text + "'";
+  std::string msg = "unknown " + what + " '" + std::string(text) + "'";
   auto suggestion = diag::closest(text, choices);
   if (suggestion) {
     msg += "; did you mean '" + *suggestion + "'?";
@@ -130,9 +131,9 @@ ast::Template ValueReader::templ(RoutesParser::ValueContext* c, const std::vecto
   antlr4::tree::TerminalNode* n = c->STRING() ? c->STRING() : c->VARIABLE() ? c->VARIABLE() : c->IDENT() ? c->IDENT() : c->PATH();
   auto* t = token(n);
   if (!t) return out;
-  std::string raw = t->getText();
+  std::string_view raw = ctx_.text_of(t);
   const bool quoted = c->STRING() != nullptr;
-  out.text = quoted ? unquote(raw).value : raw;
+  out.text = quoted ? unquote(raw).value : std::string(raw);
   // Offsets of variables are taken in the raw token so carets land on them.
   for (const auto& v : find_variables(raw)) {
     source::SourceRange r{out.range.file, out.range.begin + static_cast<uint32_t>(v.offset),

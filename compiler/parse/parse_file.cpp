@@ -37,7 +37,7 @@ size_t first_invalid_utf8(std::string_view s) {
 void check_tokens(const std::vector<antlr4::Token*>& tokens, ReaderContext& ctx) {
   for (antlr4::Token* t : tokens) {
     if (t->getType() == RoutesLexer::BAD_CHAR) {
-      std::string text = t->getText();
+      std::string text(ctx.text_of(t));
       std::string shown = text;
       if (text.size() == 1 && (static_cast<unsigned char>(text[0]) < 0x20 || text[0] == 0x7f)) {
         static const char* hex = "0123456789abcdef";
@@ -48,8 +48,7 @@ void check_tokens(const std::vector<antlr4::Token*>& tokens, ReaderContext& ctx)
       else if (text == "'") hint = "; strings use double quotes";
       ctx.report(diag::Code::UnexpectedCharacter, ctx.range_of(t), "unexpected character '" + shown + "'" + hint);
     } else if (t->getType() == RoutesLexer::STRING) {
-      std::string text = t->getText();
-      StringLiteral s = unquote(text);
+      StringLiteral s = unquote(ctx.text_of(t));
       auto range = ctx.range_of(t);
       if (!s.closed) {
         auto* d = ctx.report(diag::Code::UnterminatedString, range, "string has no closing quote on its line");
@@ -64,6 +63,9 @@ void check_tokens(const std::vector<antlr4::Token*>& tokens, ReaderContext& ctx)
 }
 
 void mark_statement_starts(antlr4::tree::ParseTree* node, std::vector<bool>& starts) {
+  // A token (a leaf) starts nothing: only rule contexts have children, and testing
+  // for them first spares a failing dynamic_cast per token.
+  if (node->children.empty()) return;
   auto* ctx = dynamic_cast<antlr4::ParserRuleContext*>(node);
   if (ctx == nullptr) return;
   switch (ctx->getRuleIndex()) {
@@ -130,13 +132,22 @@ ParsedFile parse_file(const source::SourceFile& file, diag::DiagnosticSink& sink
 
     std::vector<bool> starts(all.size(), false);
     mark_statement_starts(tree, starts);
+    // Tokens come in order: their lines are found by walking forward, not each by a
+    // search of the file's line starts.
+    const uint32_t lines = file.line_count();
+    uint32_t line = 1;
+    auto line_of = [&](uint32_t offset) {
+      if (offset < file.line_start(line)) line = 1;  // never, for the lexer's own tokens
+      while (line < lines && file.line_start(line + 1) <= offset) ++line;
+      return line;
+    };
     for (antlr4::Token* t : all) {
       if (t->getType() == antlr4::Token::EOF || t->getType() == RoutesLexer::BAD_CHAR) continue;
       auto range = ctx.range_of(t);
       SyntaxToken st;
       st.text = text.substr(range.begin, range.end - range.begin);
-      st.line = file.line_col(range.begin).line;
-      st.end_line = file.line_col(range.end == range.begin ? range.end : range.end - 1).line;
+      st.line = line_of(range.begin);
+      st.end_line = line_of(range.end == range.begin ? range.end : range.end - 1);
       st.starts_statement = starts[t->getTokenIndex()];
       if (t->getType() == RoutesLexer::COMMENT) st.kind = SyntaxToken::Kind::Comment;
       else if (st.text == "{") st.kind = SyntaxToken::Kind::OpenBrace;

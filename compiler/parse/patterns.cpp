@@ -27,6 +27,7 @@ bool is_pchar(char c) {
 
 std::vector<std::string_view> split_segments(std::string_view path) {
   std::vector<std::string_view> out;
+  out.reserve(static_cast<size_t>(std::count(path.begin(), path.end(), '/')));  // one allocation
   size_t i = 1;
   while (i <= path.size()) {
     size_t j = path.find('/', i);
@@ -38,8 +39,10 @@ std::vector<std::string_view> split_segments(std::string_view path) {
 }
 
 bool is_glob(std::string_view path) {
-  for (auto seg : split_segments(path)) {
-    if (!seg.empty() && (seg[0] == ':' || seg.find('*') != std::string_view::npos)) return true;
+  // As split_segments sees it: segments from byte 1 on, a glob's starting with ':'
+  // or holding a '*'.
+  for (size_t i = 1; i < path.size(); ++i) {
+    if (path[i] == '*' || (path[i] == ':' && (i == 1 || path[i - 1] == '/'))) return true;
   }
   return false;
 }

@@ -25,6 +25,13 @@ class ReaderContext {
   source::SourceRange range_of(const antlr4::Token* token) const;
   source::SourceRange range_of(antlr4::ParserRuleContext* ctx) const;
   source::SourceRange range_of_bytes(uint32_t begin, uint32_t end) const { return {file_.id(), begin, end}; }
+  // A token's text as the file's own bytes, without a copy (ANTLR's getText converts
+  // its code points back to UTF-8 into a new string each time; the lexer never
+  // rewrites a token's text, so the two are the same).
+  std::string_view text_of(const antlr4::Token* t) const {
+    source::SourceRange r = range_of(t);
+    return file_.text().substr(r.begin, r.end - r.begin);
+  }
 
   // Reports within the per-file budget; past it, one final "too many errors" and
   // everything else is dropped. Returns nullptr when dropped.

@@ -272,7 +272,7 @@ void SyntaxErrorStrategy::sync(antlr4::Parser* parser) {
   antlr4::atn::ATNState* state = atn.states[parser->getState()];
   auto* tokens = parser->getTokenStream();
   size_t la = tokens->LA(1);
-  IntervalSet next = atn.nextTokens(state);
+  const IntervalSet& next = atn.nextTokens(state);  // cached in the state: no copy per loop turn
   if (next.contains(Token::EPSILON) || next.contains(la)) return;
 
   const auto& vocab = parser->getVocabulary();
