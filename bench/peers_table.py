@@ -3,12 +3,15 @@
 the log of a run of ../shared/bench/peers.sh (its per-repetition lines):
 
   REPS=3 DUR=8s SKIP='cache|varnish' OURS_MODES="proxy tls routes" OURS_ACCESS_LOG=off \\
-    OURS_CMD="exec $PWD/bench/ours_peers.sh" bash ../shared/bench/peers.sh > peers.log
-  python3 bench/peers_table.py peers.log
+    OURS_CMD="exec $PWD/bench/ours_peers.sh" bash ../shared/bench/peers.sh > peers.log 2> peers.err
+  python3 bench/peers_table.py peers.err
 
-Each cell is the median over the repetitions of the same-repetition ratio Banyan/peer
-(req/s, CPU per request, p99); a CPU ratio above 1 (Banyan spends more per request than
-nginx) is in bold. Prints a markdown table and the repetitions it used.
+(the per-repetition lines are on the harness's stderr). Each cell is the median over the
+repetitions of the same-repetition ratio Banyan/peer (req/s, CPU per request, p99); a CPU
+ratio above 1 (Banyan spends more per request than nginx) is in bold. Beside it, the
+range of the CPU ratios over the repetitions and in how many Banyan's was at most
+nginx's: on a shared machine the spread says how far one median can be trusted. Prints a
+markdown table and the repetitions it used.
 """
 import re
 import statistics
@@ -34,8 +37,8 @@ def main():
             if m:
                 runs[(int(m[1]), m[2])] = (float(m[3]), float(m[5]), float(m[6]))
     reps = sorted({r for r, _ in runs})
-    print("| scenario | req/s vs nginx | CPU/req vs nginx | p99 vs nginx | req/s vs HAProxy |")
-    print("|---|---:|---:|---:|---:|")
+    print("| scenario | req/s vs nginx | CPU/req vs nginx | CPU/req range (at most nginx's) | p99 vs nginx | req/s vs HAProxy |")
+    print("|---|---:|---:|---:|---:|---:|")
     for label, scenario, haproxy in ROWS:
         ratios = {"rps": [], "cpu": [], "p99": [], "ha": []}
         for r in reps:
@@ -52,7 +55,9 @@ def main():
             continue
         med = {k: statistics.median(v) if v else None for k, v in ratios.items()}
         cpu = f"{med['cpu']:.2f}"
-        print(f"| {label} | {med['rps']:.2f} | {'**' + cpu + '**' if med['cpu'] > 1 else cpu} | {med['p99']:.2f} | "
+        spread = (f"{min(ratios['cpu']):.2f}–{max(ratios['cpu']):.2f} "
+                  f"({sum(c <= 1 for c in ratios['cpu'])} of {len(ratios['cpu'])})")
+        print(f"| {label} | {med['rps']:.2f} | {'**' + cpu + '**' if med['cpu'] > 1 else cpu} | {spread} | {med['p99']:.2f} | "
               f"{'-' if med['ha'] is None else format(med['ha'], '.2f')} |")
     print(f"\n({len(reps)} repetition(s): {', '.join(f'r{r}' for r in reps)})")
 
