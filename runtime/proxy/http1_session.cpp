@@ -686,20 +686,18 @@ awaitable<bool> Http1Session<Stream>::send_head(const ResponseStart& r, std::str
 
 template <class Stream>
 awaitable<bool> Http1Session<Stream>::send_body(std::string_view data, bool last) {
-  error_code ec;
-  if (!chunked_out_) {
-    if (data.empty()) co_return true;
-    std::array<asio::const_buffer, 1> b{asio::buffer(data.data(), data.size())};
-    size_t n = send_now(b, ec);
-    if (!ec && n < data.size()) n += co_await write_client(skip(b, n), ec);
-    co_return wrote(n, ec);
-  }
+  // Chunked: the size line before the data and the CRLF (and the last chunk) after it;
+  // otherwise the data alone, framed by the head.
   char size_line[24];
-  std::string_view sl = data.empty() ? std::string_view() : chunk_size_line(size_line, data.size());
-  std::string_view tail = data.empty() ? (last ? "0\r\n\r\n" : "") : (last ? "\r\n0\r\n\r\n" : "\r\n");
-  if (sl.empty() && tail.empty()) co_return true;
+  std::string_view sl, tail;
+  if (chunked_out_) {
+    if (!data.empty()) sl = chunk_size_line(size_line, data.size());
+    tail = data.empty() ? (last ? "0\r\n\r\n" : "") : (last ? "\r\n0\r\n\r\n" : "\r\n");
+  }
+  if (data.empty() && tail.empty()) co_return true;
   std::array<asio::const_buffer, 3> b{asio::buffer(sl.data(), sl.size()), asio::buffer(data.data(), data.size()),
                                       asio::buffer(tail.data(), tail.size())};
+  error_code ec;
   size_t n = send_now(b, ec);
   if (!ec && n < asio::buffer_size(b)) n += co_await write_client(skip(b, n), ec);
   co_return wrote(n, ec);
