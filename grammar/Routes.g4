@@ -136,6 +136,12 @@ threshold : (name SIGN)? (PERCENT | QUANTITY | INT) ;
 name : IDENT ;
 
 // ---------------------------------------------------------------- tokens
+// The compiler lexes with compiler/parse/token_scanner.cpp, these rules written by
+// hand (the generated lexer was a third of a compile). Change a rule here and there
+// together: tests/unit/parse/token_scanner_test.cpp and the parse_routes fuzzer
+// compare the two lexers' tokens and fail on any difference. Literal tokens
+// (keywords, one-character punctuation) need no change there: the scanner takes them
+// from the generated vocabulary.
 STRING      : '"' ( ~["\\\r\n] | '\\' ~[\r\n] )* '"' ;
 // A string without its closing quote is still a string to the parser, so that one
 // missing quote yields one diagnostic (the lexer pass reports it), not a cascade.

@@ -1,5 +1,6 @@
 // libFuzzer target: any bytes as a routes file, through the whole check pipeline.
-// Finds crashes, hangs, leaks and UB, and checks two promises:
+// Finds crashes, hangs, leaks and UB, and checks three promises:
+//   - the hand-written lexer gives the generated lexer's tokens (lexer_oracle.h);
 //   - formatting keeps the meaning: when the input parses, its formatted text parses
 //     to the same syntax tree (positions aside), with the same comments, and
 //     formatting that again changes nothing;
@@ -17,6 +18,7 @@
 #include "compiler/diag/render.h"
 #include "compiler/emit/emit_plan.h"
 #include "compiler/format/format_file.h"
+#include "compiler/parse/lexer_oracle.h"
 #include "compiler/parse/parse_file.h"
 #include "compiler/source/file_reader.h"
 #include "runtime/plan/matcher.h"
@@ -33,6 +35,16 @@ size_t comments(const parse::ParsedFile& p) {
   size_t n = 0;
   for (const auto& t : p.tokens) n += t.kind == parse::SyntaxToken::Kind::Comment;
   return n;
+}
+
+void check_lexer(const std::string& text) {
+  std::vector<parse::LexedToken> want;
+  try {
+    want = parse::scan_with_generated_lexer(text);
+  } catch (const std::exception&) {
+    return;  // not UTF-8: ANTLR's decoder refuses it, and parse_file never lexes it
+  }
+  if (parse::scan_with_scanner(text) != want) std::abort();
 }
 
 void check_formatting(const std::string& text) {
@@ -135,6 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)diag::render_text(sink.all(), sm);
   (void)diag::render_sarif(sink.all(), sm);
   if (checked.syntax_ok && sink.error_count() == 0) check_plan_round_trip(checked.ast, sm);
+  check_lexer(text);
   check_formatting(text);
   return 0;
 }
