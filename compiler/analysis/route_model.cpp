@@ -19,16 +19,20 @@ bool equal_fold(std::string_view a, std::string_view b) {
 
 bool glob_matches(const std::vector<parse::GlobSegment>& glob, std::string_view path) {
   if (path.empty() || path[0] != '/') return false;
-  auto segs = parse::split_segments(path);
-  size_t i = 0;
+  // The path's segments as split_segments gives them, walked in place: the analyses
+  // call this for every sample against every candidate rule, and a vector per call
+  // was most of its cost.
+  size_t at = 1;  // where the next segment starts; past the end when none is left
   for (const auto& g : glob) {
     using K = parse::GlobSegment::Kind;
     if (g.kind == K::DoubleStar) return true;  // the rest, zero or more segments
-    if (i == segs.size()) return false;
-    if (g.kind == K::Literal ? segs[i] != g.text : segs[i].empty()) return false;
-    ++i;
+    if (at > path.size()) return false;
+    size_t end = std::min(path.find('/', at), path.size());
+    std::string_view seg = path.substr(at, end - at);
+    if (g.kind == K::Literal ? seg != g.text : seg.empty()) return false;
+    at = end + 1;
   }
-  return i == segs.size();
+  return at > path.size();
 }
 
 // A regex is anchored when it starts with ^ and no top-level alternative escapes it.
@@ -115,8 +119,11 @@ bool path_matches(const Rule& r, std::string_view path) {
   return false;
 }
 
-bool predicates_match(const Rule& r, const Request& req) {
-  if (!r.methods.empty() && std::find(r.methods.begin(), r.methods.end(), req.method) == r.methods.end()) return false;
+bool method_matches(const Rule& r, std::string_view method) {
+  return r.methods.empty() || std::find(r.methods.begin(), r.methods.end(), method) != r.methods.end();
+}
+
+bool tests_match(const Rule& r, const Request& req) {
   for (const auto& t : r.tests) {
     const auto& pairs = t.where == ast::Predicate::Kind::Header   ? req.headers
                         : t.where == ast::Predicate::Kind::Cookie ? req.cookies
@@ -320,13 +327,19 @@ SiteIndex::SiteIndex(const SiteRules& site) {
   for (const auto& r : site.rules) {
     if (r.usable) buckets_[r.literal].push_back(&r);
   }
-  for (auto& [literal, rules] : buckets_) sort_rank_desc(rules);
+  for (auto& [literal, rules] : buckets_) {
+    sort_rank_desc(rules);
+    lengths_.push_back(literal.size());
+  }
+  std::sort(lengths_.begin(), lengths_.end(), std::greater<>());
+  lengths_.erase(std::unique(lengths_.begin(), lengths_.end()), lengths_.end());
 }
 
 std::vector<const Rule*> SiteIndex::winners(const Request& req) const {
   std::vector<const Rule*> out;
   std::string_view path = req.path;
-  for (size_t n = path.size() + 1; n-- > 0;) {
+  for (size_t n : lengths_) {
+    if (n > path.size()) continue;
     auto it = buckets_.find(path.substr(0, n));
     if (it == buckets_.end()) continue;
     for (const Rule* r : it->second) {
