@@ -3,6 +3,7 @@
 
 #include <ctime>
 
+#include "compiler/analysis/route_model.h"
 #include "compiler/parse/load_routes.h"
 #include "compiler/sema/passes.h"
 
@@ -17,8 +18,9 @@ CheckResult check_file(const std::string& path, source::SourceManager& sm, diag:
   out.syntax_ok = loaded.syntax_ok;
   if (!out.read_ok) return out;
   out.ast = std::move(loaded.ast);
+  out.model = std::make_shared<const analysis::RouteModel>(analysis::build_route_model(out.ast));
 
-  sema::Context cx{out.ast, sm, reader, options.now_unix.value_or(static_cast<int64_t>(std::time(nullptr))),
+  sema::Context cx{out.ast, *out.model, sm, reader, options.now_unix.value_or(static_cast<int64_t>(std::time(nullptr))),
                    loaded.root, loaded.syntax_ok, errors_before};
   static constexpr sema::Pass kPasses[] = {
       sema::check_duplicate_names,

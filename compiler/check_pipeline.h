@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,9 +15,15 @@
 #include "compiler/source/source_file.h"
 
 namespace banyan {
+namespace analysis {
+struct RouteModel;
+}
 
 struct CheckResult {
   ast::File ast;
+  // The routing model of `ast` (its rules point into it), built once for the passes
+  // and for the plan's emitter. Null when the file could not be read.
+  std::shared_ptr<const analysis::RouteModel> model;
   bool read_ok = false;    // false: the root file could not be read (an I/O error)
   bool syntax_ok = false;
 };

@@ -31,8 +31,7 @@ CompileOutcome compile_routes(const std::string& path) {
     out.status = 1;
     return out;
   }
-  analysis::RouteModel model = analysis::build_route_model(r.ast);
-  out.bytes = emit::emit_plan(r.ast, model, sm);
+  out.bytes = emit::emit_plan(r.ast, *r.model, sm);
   auto source = std::make_shared<RoutesSource>();
   source->ast = std::move(r.ast);
   out.source = std::move(source);

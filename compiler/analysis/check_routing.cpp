@@ -168,7 +168,7 @@ class Reporter {
 
 void check_routing(const Context& cx, diag::DiagnosticSink& sink) {
   Reporter report(cx, sink);
-  analysis::RouteModel model = analysis::build_route_model(cx.file);
+  const analysis::RouteModel& model = cx.model;
   for (const auto& p : model.problems) report.regex_problem(p);
   std::vector<analysis::SiteVocabulary> vocab;
   std::vector<analysis::SiteIndex> index;

@@ -249,7 +249,9 @@ std::vector<std::string> path_samples(const Rule& r, const SiteVocabulary& vocab
   return out;
 }
 
-Samples request_samples(const Rule& rule, const Rule* also, const std::string& host, const SiteVocabulary& vocab) {
+Samples request_samples(const Rule& rule, const Rule* also, const std::string& host, const SiteVocabulary& vocab,
+                        size_t limit) {
+  limit = std::min(limit, kMaxSamples);
   Samples out;
   // Paths both rules match.
   std::vector<std::string> paths;
@@ -292,12 +294,12 @@ Samples request_samples(const Rule& rule, const Rule* also, const std::string& h
   // Every combination, within the budget.
   size_t total = paths.size() * methods.size();
   for (const auto& [key, v] : values) total *= v.size();
-  if (total > kMaxSamples) out.complete = false;
+  if (total > limit) out.complete = false;
   for (const auto& path : paths) {
     for (const auto& method : methods) {
       std::vector<size_t> pick(values.size(), 0);
       for (;;) {
-        if (out.requests.size() >= kMaxSamples) return out;
+        if (out.requests.size() >= limit) return out;
         Request req;
         req.host = host;
         req.method = method;

@@ -54,11 +54,13 @@ struct Samples {
 // Paths the rule matches: its literals with fresh segments, every length needed.
 std::vector<std::string> path_samples(const Rule& r, const SiteVocabulary& vocab, bool& complete);
 
-// Requests that `rule` matches (and, when `also` is given, that `also` matches too,
-// for the ambiguity check). At most kMaxSamples.
-Samples request_samples(const Rule& rule, const Rule* also, const std::string& host, const SiteVocabulary& vocab);
-
 // Budget: example requests tried per rule or pair of rules.
 inline constexpr size_t kMaxSamples = 512;
+
+// Requests that `rule` matches (and, when `also` is given, that `also` matches too,
+// for the ambiguity check). At most `limit`, the first ones of the full set in its
+// order; `complete` is false when the limit (or kMaxSamples) cut the set.
+Samples request_samples(const Rule& rule, const Rule* also, const std::string& host, const SiteVocabulary& vocab,
+                        size_t limit = kMaxSamples);
 
 }  // namespace banyan::analysis

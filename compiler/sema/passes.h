@@ -11,11 +11,16 @@
 #include "compiler/source/file_reader.h"
 #include "compiler/source/source_file.h"
 
+namespace banyan::analysis {
+struct RouteModel;
+}
+
 namespace banyan::sema {
 
 // What every pass may read. Passes never write the AST.
 struct Context {
   const ast::File& file;
+  const analysis::RouteModel& model;  // `file`'s routes as rules (analysis/route_model.h)
   const source::SourceManager& sm;  // to find the file a declaration was written in
   source::FileReader& reader;       // for files the routes name (certificates, keys)
   int64_t now_unix = 0;             // "now" for certificate expiry (fixed in tests)
