@@ -42,6 +42,7 @@ uint32_t Plan::next_regex(uint32_t list, std::string_view path, uint32_t from) c
 }
 
 inline constexpr size_t kPage = 4096;
+inline constexpr size_t kHugePage = 2u << 20;
 
 // What a check is about ("route 12"), spelled out only when the check fails: a
 // 100k-route plan is verified without building a string per record.
@@ -91,9 +92,14 @@ class PlanLoader {
   // faulting them in is most of a cold load's cost, hence the madvise below.)
   bool allocate(size_t size) {
     if (size > kMaxPlanBytes) return fail("the plan is larger than the 1 GiB budget");
-    size_t length = (size + kPage) / kPage * kPage;
-    void* p = std::aligned_alloc(kPage, length);
+    // A plan of a huge page or more goes in huge pages where the kernel allows them
+    // (transparent huge pages, "madvise" or "always"): a lookup's reads are scattered
+    // over the plan, and with 4 KiB pages a large plan's lookups wait on the TLB too.
+    const size_t align = size >= kHugePage ? kHugePage : kPage;
+    size_t length = (size + align) / align * align;
+    void* p = std::aligned_alloc(align, length);
     if (!p) return fail("cannot allocate memory for the plan");
+    if (align == kHugePage) madvise(p, length, MADV_HUGEPAGE);
     // Fault the pages in with one call rather than one fault per page as the read
     // fills them (Linux 5.14 and later; older kernels fault them one by one).
     madvise(p, length, MADV_POPULATE_WRITE);

@@ -10,6 +10,7 @@
 
 #include "compiler/emit/emit_plan.h"
 #include "compiler/plan_sources.h"
+#include "runtime/plan/matcher.h"
 #include "runtime/plan/plan.h"
 #include "tests/support/test_files.h"
 
@@ -189,6 +190,34 @@ TEST_CASE("a plan without routes sources loads (the runtime routes without them)
   std::string error;
   CHECK_FALSE(parse_plan_sources(*r.plan, sm, sink, back, error));
   CHECK(error.starts_with("routes sources are not in it"));
+}
+
+TEST_CASE("a plan of several huge pages loads and routes as a small one does", "[plan]") {
+  // Plans of 2 MiB and more are stored in huge pages where the kernel allows it
+  // (loader.cpp, allocate): a different size class and alignment, checked here.
+  std::string text = "upstream api {\n  server \"10.0.0.2:8080\"\n}\nsite \"api.example.com\" {\n";
+  constexpr int kRoutes = 7000;
+  for (int i = 0; i < kRoutes; ++i) text += "  route /r" + std::to_string(i) + "/:id {\n    method GET\n    to api\n  }\n";
+  text += "}\n";
+  test::Checked c;
+  test::check_text(c, "big.routes", text);
+  REQUIRE(c.sink.error_count() == 0);
+  const std::string bytes = emit::emit_plan(c.result.ast, analysis::build_route_model(c.result.ast), c.sm);
+  REQUIRE(bytes.size() >= (2u << 20));
+  LoadResult r = load_plan(bytes);
+  INFO(r.error);
+  REQUIRE(r.plan);
+  for (int i : {0, 1, 4095, kRoutes - 1}) {
+    std::string path = "/r" + std::to_string(i) + "/7";
+    RequestView req{"GET", "api.example.com", path, "", {}};
+    MatchResult m;
+    INFO(path);
+    REQUIRE(match(*r.plan, req, m));
+    CHECK(m.route == r.plan->sites()[m.site].routes.first + static_cast<uint32_t>(i));
+  }
+  RequestView other{"GET", "api.example.com", "/r7000/7", "", {}};
+  MatchResult m;
+  CHECK_FALSE(match(*r.plan, other, m));
 }
 
 }  // namespace banyan::plan
