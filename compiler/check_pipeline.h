@@ -20,6 +20,12 @@ struct RouteModel;
 }
 
 struct CheckResult {
+  CheckResult() = default;
+  CheckResult(CheckResult&&) = default;  // the AST's records stay where they are
+  CheckResult& operator=(CheckResult&&) = default;
+  CheckResult(const CheckResult&) = delete;  // a copy's model would point into the original
+  CheckResult& operator=(const CheckResult&) = delete;
+
   ast::File ast;
   // The routing model of `ast` (its rules point into it), built once for the passes
   // and for the plan's emitter. Null when the file could not be read.
