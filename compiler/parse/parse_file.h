@@ -40,6 +40,11 @@ struct ParsedFile {
   bool syntax_ok = false;           // no lexical or syntax error
 };
 
+// Offset of the first byte that is not part of well-formed UTF-8 (overlong forms,
+// surrogates and values past U+10FFFF included), or npos. parse_file refuses such a
+// file before lexing it.
+size_t first_invalid_utf8(std::string_view s);
+
 // Parses `file`, reporting every lexical, syntax and literal error into `sink`.
 // Never throws; the AST holds whatever could be recovered.
 ParsedFile parse_file(const source::SourceFile& file, diag::DiagnosticSink& sink, const Limits& limits = {});

@@ -38,11 +38,14 @@ size_t comments(const parse::ParsedFile& p) {
 }
 
 void check_lexer(const std::string& text) {
+  // Not UTF-8: parse_file never lexes it. (Judged by parse_file's own check: ANTLR's
+  // decoder lets some malformed sequences through, "\xed\n" among them.)
+  if (parse::first_invalid_utf8(text) != std::string_view::npos) return;
   std::vector<parse::LexedToken> want;
   try {
     want = parse::scan_with_generated_lexer(text);
   } catch (const std::exception&) {
-    return;  // not UTF-8: ANTLR's decoder refuses it, and parse_file never lexes it
+    return;
   }
   if (parse::scan_with_scanner(text) != want) std::abort();
 }
