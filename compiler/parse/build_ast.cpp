@@ -91,22 +91,22 @@ class Builder {
     t.name = *name;
     t.range = v_.range(c);
     for (auto* s : c->tlsStmt()) {
-      if (auto* x = dynamic_cast<P::TlsCertificateContext*>(s)) v_.set_once(t.certificate, v_.string(x->STRING()), "certificate");
-      else if (auto* x = dynamic_cast<P::TlsKeyContext*>(s)) v_.set_once(t.key, v_.string(x->STRING()), "key");
-      else if (auto* x = dynamic_cast<P::TlsMinVersionContext*>(s)) v_.set_once(t.min_version, tls_version(x->TLS_VERSION()), "min_version");
-      else if (auto* x = dynamic_cast<P::TlsMaxVersionContext*>(s)) v_.set_once(t.max_version, tls_version(x->TLS_VERSION()), "max_version");
-      else if (auto* x = dynamic_cast<P::TlsCiphersContext*>(s)) v_.set_once(t.ciphers, v_.string(x->STRING()), "ciphers");
-      else if (auto* x = dynamic_cast<P::TlsProtocolsContext*>(s)) {
+      if (auto* x = as<P::TlsCertificateContext>(s)) v_.set_once(t.certificate, v_.string(x->STRING()), "certificate");
+      else if (auto* x = as<P::TlsKeyContext>(s)) v_.set_once(t.key, v_.string(x->STRING()), "key");
+      else if (auto* x = as<P::TlsMinVersionContext>(s)) v_.set_once(t.min_version, tls_version(x->TLS_VERSION()), "min_version");
+      else if (auto* x = as<P::TlsMaxVersionContext>(s)) v_.set_once(t.max_version, tls_version(x->TLS_VERSION()), "max_version");
+      else if (auto* x = as<P::TlsCiphersContext>(s)) v_.set_once(t.ciphers, v_.string(x->STRING()), "ciphers");
+      else if (auto* x = as<P::TlsProtocolsContext>(s)) {
         for (auto* n : x->TLS_VERSION()) {
           if (auto ver = tls_version(n)) t.protocols.push_back(*ver);
         }
-      } else if (auto* x = dynamic_cast<P::TlsHstsContext*>(s)) {
+      } else if (auto* x = as<P::TlsHstsContext>(s)) {
         v_.set_once(t.hsts_max_age, v_.duration(x->QUANTITY()), "hsts");
         for (auto* n : x->IDENT()) {
           auto which = v_.choice(n, {"include_subdomains", "preload"}, "hsts flag");
           if (which) (*which == 0 ? t.hsts_include_subdomains : t.hsts_preload) = true;
         }
-      } else if (auto* x = dynamic_cast<P::TlsAllowContext*>(s)) {
+      } else if (auto* x = as<P::TlsAllowContext>(s)) {
         if (v_.choice(x->IDENT(), {"legacy_protocols"}, "tls opt-in")) t.allow.push_back({x->IDENT()->getText(), v_.range(x->IDENT())});
       }
     }
@@ -144,33 +144,33 @@ class Builder {
     u.name = *name;
     u.range = v_.range(c);
     for (auto* s : c->upstreamStmt()) {
-      if (auto* x = dynamic_cast<P::UpServerContext*>(s)) {
+      if (auto* x = as<P::UpServerContext>(s)) {
         if (auto srv = server(x)) u.servers.push_back(std::move(*srv));
-      } else if (auto* x = dynamic_cast<P::UpBalanceContext*>(s)) {
+      } else if (auto* x = as<P::UpBalanceContext>(s)) {
         v_.set_once(u.balance, balance(x), "balance");
-      } else if (auto* x = dynamic_cast<P::UpHealthContext*>(s)) {
+      } else if (auto* x = as<P::UpHealthContext>(s)) {
         v_.set_once(u.health, health(x), "health");
-      } else if (auto* x = dynamic_cast<P::UpStickyContext*>(s)) {
+      } else if (auto* x = as<P::UpStickyContext>(s)) {
         if (auto cookie = v_.string(x->STRING())) {
           ast::Sticky st{*cookie, x->QUANTITY() ? v_.duration(x->QUANTITY()) : std::nullopt, v_.range(x)};
           v_.set_once(u.sticky, std::optional<ast::Sticky>(st), "sticky");
         }
-      } else if (auto* x = dynamic_cast<P::UpConnectTimeoutContext*>(s)) {
+      } else if (auto* x = as<P::UpConnectTimeoutContext>(s)) {
         v_.set_once(u.connect_timeout, v_.duration(x->QUANTITY()), "connect_timeout");
-      } else if (auto* x = dynamic_cast<P::UpReadTimeoutContext*>(s)) {
+      } else if (auto* x = as<P::UpReadTimeoutContext>(s)) {
         v_.set_once(u.read_timeout, v_.duration(x->QUANTITY()), "read_timeout");
-      } else if (auto* x = dynamic_cast<P::UpRetriesContext*>(s)) {
+      } else if (auto* x = as<P::UpRetriesContext>(s)) {
         v_.set_once(u.retries, v_.integer(x->INT(), 0, 10, "retries"), "retries");
-      } else if (auto* x = dynamic_cast<P::UpResolveContext*>(s)) {
+      } else if (auto* x = as<P::UpResolveContext>(s)) {
         v_.set_once(u.resolve_every, v_.duration(x->QUANTITY()), "resolve");
-      } else if (auto* x = dynamic_cast<P::UpKeepaliveContext*>(s)) {
+      } else if (auto* x = as<P::UpKeepaliveContext>(s)) {
         v_.set_once(u.keepalive, v_.integer(x->INT(), 0, 100'000, "keepalive"), "keepalive");
-      } else if (auto* x = dynamic_cast<P::UpProtocolContext*>(s)) {
+      } else if (auto* x = as<P::UpProtocolContext>(s)) {
         std::optional<ast::UpstreamProtocol> p;
         if (auto k = v_.choice(x->IDENT(), {"http1", "h2c"}, "upstream protocol"))
           p = ast::UpstreamProtocol{static_cast<ast::UpstreamProtocol::Kind>(*k), v_.range(x)};
         v_.set_once(u.protocol, p, "protocol");
-      } else if (auto* x = dynamic_cast<P::UpPassiveHealthContext*>(s)) {
+      } else if (auto* x = as<P::UpPassiveHealthContext>(s)) {
         auto fails = v_.integer(x->INT(), 1, 1000, "failure count");
         auto window = v_.duration(x->QUANTITY(0));
         auto cooldown = v_.duration(x->QUANTITY(1));
@@ -249,10 +249,10 @@ class Builder {
     z.name = *name;
     z.range = v_.range(c);
     for (auto* s : c->cacheZoneStmt()) {
-      if (auto* x = dynamic_cast<P::ZoneMemoryContext*>(s)) v_.set_once(z.memory, v_.size(x->QUANTITY()), "memory");
-      else if (auto* x = dynamic_cast<P::ZoneMaxEntryContext*>(s)) v_.set_once(z.max_entry, v_.size(x->QUANTITY()), "max_entry");
-      else if (auto* x = dynamic_cast<P::ZoneInactiveContext*>(s)) v_.set_once(z.inactive, v_.duration(x->QUANTITY()), "inactive");
-      else if (auto* x = dynamic_cast<P::ZoneDiskContext*>(s)) {
+      if (auto* x = as<P::ZoneMemoryContext>(s)) v_.set_once(z.memory, v_.size(x->QUANTITY()), "memory");
+      else if (auto* x = as<P::ZoneMaxEntryContext>(s)) v_.set_once(z.max_entry, v_.size(x->QUANTITY()), "max_entry");
+      else if (auto* x = as<P::ZoneInactiveContext>(s)) v_.set_once(z.inactive, v_.duration(x->QUANTITY()), "inactive");
+      else if (auto* x = as<P::ZoneDiskContext>(s)) {
         auto size = v_.size(x->QUANTITY());
         if (z.disk_path && size) {
           v_.duplicate("disk", v_.range(x), z.disk_path->range);
@@ -263,7 +263,7 @@ class Builder {
       }
     }
     bool memory_written = false;  // a bad size is its own error, not a missing one
-    for (auto* s : c->cacheZoneStmt()) memory_written = memory_written || dynamic_cast<P::ZoneMemoryContext*>(s);
+    for (auto* s : c->cacheZoneStmt()) memory_written = memory_written || as<P::ZoneMemoryContext>(s);
     if (!memory_written && !ValueReader::has_error(c))
       v_.ctx().report(diag::Code::MissingSetting, name->range, "cache zone '" + name->text + "' has no memory tier; add `memory 64MiB`");
     return z;
@@ -277,7 +277,7 @@ class Builder {
     m.range = v_.range(c);
     bool moved = false, shifted = false, shadowed = false, bucketed = false;
     for (auto* s : c->migrationStmt()) {
-      if (auto* x = dynamic_cast<P::MMoveContext*>(s)) {
+      if (auto* x = as<P::MMoveContext>(s)) {
         if (moved) {
           v_.duplicate("move", v_.range(x), m.move_range);
           continue;
@@ -296,7 +296,7 @@ class Builder {
         }
         if (auto n = v_.name(x->name(0))) m.from = *n;
         if (auto n = v_.name(x->name(1))) m.to = *n;
-      } else if (auto* x = dynamic_cast<P::MShadowContext*>(s)) {
+      } else if (auto* x = as<P::MShadowContext>(s)) {
         if (shadowed) {
           v_.duplicate("shadow", v_.range(x), m.shadow_range);
           continue;
@@ -345,7 +345,7 @@ class Builder {
                             "compare headers; add `headers` to `compare`, or drop `ignore`");
           }
         }
-      } else if (auto* x = dynamic_cast<P::MShiftContext*>(s)) {
+      } else if (auto* x = as<P::MShiftContext>(s)) {
         if (shifted) {
           v_.duplicate("shift", v_.range(x), m.shift_range);
           continue;
@@ -365,7 +365,7 @@ class Builder {
           st.hold = step->getStop() && step->getStop()->getText() == "hold";
           m.shift.push_back(st);
         }
-      } else if (auto* x = dynamic_cast<P::MBucketContext*>(s)) {
+      } else if (auto* x = as<P::MBucketContext>(s)) {
         if (bucketed) {
           v_.duplicate("bucket", v_.range(x), m.bucket_range);
           continue;
@@ -382,7 +382,7 @@ class Builder {
         } else if (auto which = v_.choice(x->IDENT(), {"client_ip", "request_id"}, "bucket key")) {
           m.bucket = *which == 0 ? ast::BucketSource::ClientIp : ast::BucketSource::RequestId;
         }
-      } else if (auto* x = dynamic_cast<P::MRollbackContext*>(s)) {
+      } else if (auto* x = as<P::MRollbackContext>(s)) {
         if (m.rollback) {
           v_.duplicate("rollback", v_.range(x), m.rollback->range);
           continue;
@@ -409,7 +409,7 @@ class Builder {
         r.window = *window;
         r.range = v_.range(x);
         m.rollback = r;
-      } else if (auto* x = dynamic_cast<P::MStartContext*>(s)) {
+      } else if (auto* x = as<P::MStartContext>(s)) {
         auto start = v_.string(x->STRING());
         if (start && !migrations::parse_timestamp(start->text)) {
           v_.ctx().report(diag::Code::BadTimestamp, start->range,
@@ -417,11 +417,11 @@ class Builder {
         } else {
           v_.set_once(m.start, start, "start");
         }
-      } else if (auto* x = dynamic_cast<P::MAllowContext*>(s)) {
+      } else if (auto* x = as<P::MAllowContext>(s)) {
         for (auto* n : x->IDENT()) {
           if (v_.choice(n, {"unsafe_methods"}, "migration opt-in")) m.allow.push_back({n->getText(), v_.range(n)});
         }
-      } else if (auto* x = dynamic_cast<P::MTestersContext*>(s)) {
+      } else if (auto* x = as<P::MTestersContext>(s)) {
         if (m.testers) {
           v_.duplicate("testers", v_.range(x), m.testers->range);
           continue;

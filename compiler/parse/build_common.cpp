@@ -8,6 +8,14 @@
 
 namespace banyan::parse {
 
+antlr4::tree::TerminalNode* token_child(antlr4::ParserRuleContext* c, size_t type, size_t i) {
+  for (auto* child : c->children) {
+    auto* t = as_token(child);
+    if (t && t->getSymbol()->getType() == type && i-- == 0) return t;
+  }
+  return nullptr;
+}
+
 bool ValueReader::has_error(antlr4::tree::ParseTree* t) {
   if (t == nullptr) return false;
   if (dynamic_cast<antlr4::tree::ErrorNode*>(t)) return true;
@@ -32,9 +40,10 @@ std::optional<ast::Text> ValueReader::string(antlr4::tree::TerminalNode* n) {
 
 std::optional<ast::Name> ValueReader::name(RoutesParser::NameContext* c) {
   if (!c) return std::nullopt;
-  auto* t = token(c->IDENT());
+  auto* ident = token_child(c, RoutesParser::IDENT);
+  auto* t = token(ident);
   if (!t) return std::nullopt;
-  return ast::Name{std::string(ctx_.text_of(t)), range(c->IDENT())};
+  return ast::Name{std::string(ctx_.text_of(t)), range(ident)};
 }
 
 std::optional<ast::Duration> ValueReader::duration(antlr4::tree::TerminalNode* n) {

@@ -11,9 +11,10 @@ namespace {
 
 using P = RoutesParser;
 
-std::optional<ast::Predicate> predicate(ast::Predicate::Kind kind, antlr4::tree::TerminalNode* name,
-                                        P::ValueMatchContext* match, antlr4::ParserRuleContext* stmt, ValueReader& v) {
-  auto n = v.string(name);
+// A `header`, `cookie` or `query` statement: its name's STRING, then a valueMatch.
+std::optional<ast::Predicate> predicate(ast::Predicate::Kind kind, antlr4::ParserRuleContext* stmt, ValueReader& v) {
+  auto* match = rule_child<P::ValueMatchContext>(stmt, P::RuleValueMatch);
+  auto n = v.string(token_child(stmt, P::STRING));
   if (!n) return std::nullopt;
   ast::Predicate p;
   p.kind = kind;
@@ -24,9 +25,9 @@ std::optional<ast::Predicate> predicate(ast::Predicate::Kind kind, antlr4::tree:
     return std::nullopt;
   }
   if (match) {
-    std::string op = match->getStart()->getText();
+    std::string_view op = v.ctx().text_of(match->getStart());
     p.match = op == "=" ? ast::ValueMatchKind::Equals : op == "~" ? ast::ValueMatchKind::Regex : ast::ValueMatchKind::Prefix;
-    auto value = v.string(match->STRING());
+    auto value = v.string(token_child(match, P::STRING));
     if (!value) return std::nullopt;
     p.value = *value;
   }
@@ -64,7 +65,7 @@ std::optional<ast::CachePolicy> cache_policy(P::RCacheContext* x, const std::vec
   auto* body = x->cachePolicy();
   if (!body) return c;
   for (auto* s : body->cachePolicyStmt()) {
-    if (auto* y = dynamic_cast<P::CValidContext*>(s)) {
+    if (auto* y = as<P::CValidContext>(s)) {
       auto ttl = v.duration(y->QUANTITY());
       if (!ttl) continue;
       ast::CacheValid valid{{}, *ttl, v.range(y)};
@@ -72,7 +73,7 @@ std::optional<ast::CachePolicy> cache_policy(P::RCacheContext* x, const std::vec
         if (auto st = v.status(n, 200, 599)) valid.statuses.push_back(*st);
       }
       c.valid.push_back(std::move(valid));
-    } else if (auto* y = dynamic_cast<P::CStaleContext*>(s)) {
+    } else if (auto* y = as<P::CStaleContext>(s)) {
       if (c.stale_range) {
         v.duplicate("stale", v.range(y), *c.stale_range);
         continue;
@@ -88,9 +89,9 @@ std::optional<ast::CachePolicy> cache_policy(P::RCacheContext* x, const std::vec
                               "stale condition");
         if (which) c.stale.push_back(static_cast<ast::StaleCondition>(*which));
       }
-    } else if (auto* y = dynamic_cast<P::CKeyContext*>(s)) {
+    } else if (auto* y = as<P::CKeyContext>(s)) {
       for (auto* val : y->value()) c.key.push_back(v.templ(val, params));
-    } else if (auto* y = dynamic_cast<P::CAllowContext*>(s)) {
+    } else if (auto* y = as<P::CAllowContext>(s)) {
       for (auto* n : y->IDENT()) {
         if (v.choice(n, {"authorized"}, "cache opt-in")) c.allow.push_back({n->getText(), v.range(n)});
       }
@@ -100,32 +101,34 @@ std::optional<ast::CachePolicy> cache_policy(P::RCacheContext* x, const std::vec
 }
 
 std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
-  auto path = build_path_matcher(c->pathMatcher(), v);
+  auto path = build_path_matcher(rule_child<P::PathMatcherContext>(c, P::RulePathMatcher), v);
   if (!path) return std::nullopt;
   ast::Route r;
   r.path = *path;
   r.range = v.range(c);
   const std::vector<std::string> params = param_names(r.path);
-  for (auto* s : c->routeStmt()) {
-    if (auto* x = dynamic_cast<P::RMethodContext*>(s)) {
-      for (auto* n : x->IDENT()) {
-        if (auto m = v.method(n)) r.methods.push_back(*m);
+  for (auto* s : rule_children<P::RouteStmtContext>(c, P::RuleRouteStmt)) {
+    if (auto* x = as<P::RMethodContext>(s)) {
+      for (auto* child : x->children) {
+        auto* n = as_token(child);
+        if (n && n->getSymbol()->getType() == P::IDENT)
+          if (auto m = v.method(n)) r.methods.push_back(*m);
       }
-    } else if (auto* x = dynamic_cast<P::RHeaderContext*>(s)) {
-      if (auto p = predicate(ast::Predicate::Kind::Header, x->STRING(), x->valueMatch(), x, v)) r.predicates.push_back(*p);
-    } else if (auto* x = dynamic_cast<P::RCookieContext*>(s)) {
-      if (auto p = predicate(ast::Predicate::Kind::Cookie, x->STRING(), x->valueMatch(), x, v)) r.predicates.push_back(*p);
-    } else if (auto* x = dynamic_cast<P::RQueryContext*>(s)) {
-      if (auto p = predicate(ast::Predicate::Kind::Query, x->STRING(), x->valueMatch(), x, v)) r.predicates.push_back(*p);
-    } else if (auto* x = dynamic_cast<P::RProxyContext*>(s)) {
-      if (auto n = v.name(x->name())) {
+    } else if (auto* x = as<P::RHeaderContext>(s)) {
+      if (auto p = predicate(ast::Predicate::Kind::Header, x, v)) r.predicates.push_back(*p);
+    } else if (auto* x = as<P::RCookieContext>(s)) {
+      if (auto p = predicate(ast::Predicate::Kind::Cookie, x, v)) r.predicates.push_back(*p);
+    } else if (auto* x = as<P::RQueryContext>(s)) {
+      if (auto p = predicate(ast::Predicate::Kind::Query, x, v)) r.predicates.push_back(*p);
+    } else if (auto* x = as<P::RProxyContext>(s)) {
+      if (auto n = v.name(rule_child<P::NameContext>(x, P::RuleName))) {
         ast::Action a;
         a.kind = ast::ActionKind::Proxy;
         a.upstream = *n;
         a.range = v.range(x);
         set_action(r, std::move(a), v);
       }
-    } else if (auto* x = dynamic_cast<P::RRedirectContext*>(s)) {
+    } else if (auto* x = as<P::RRedirectContext>(s)) {
       ast::Action a;
       a.kind = ast::ActionKind::Redirect;
       a.range = v.range(x);
@@ -144,7 +147,7 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
       }
       a.target = v.templ(x->value(), params);
       set_action(r, std::move(a), v);
-    } else if (auto* x = dynamic_cast<P::RRespondContext*>(s)) {
+    } else if (auto* x = as<P::RRespondContext>(s)) {
       auto st = v.status(x->INT());
       ast::Action a;
       a.kind = ast::ActionKind::Respond;
@@ -152,7 +155,7 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
       a.status = st ? *st : ast::Int{500, v.range(x->INT())};
       if (x->value()) a.target = v.templ(x->value(), params);
       set_action(r, std::move(a), v);
-    } else if (auto* x = dynamic_cast<P::RRewriteContext*>(s)) {
+    } else if (auto* x = as<P::RRewriteContext>(s)) {
       auto target = v.word(x->PATH());
       if (!target) continue;
       std::vector<GlobSegment> segs;
@@ -179,29 +182,29 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
         v.ctx().report(diag::Code::BadPathPattern, target->range, err);
       }
       v.set_once(r.rewrite, target, "rewrite");
-    } else if (auto* x = dynamic_cast<P::RRequestHeaderContext*>(s)) {
+    } else if (auto* x = as<P::RRequestHeaderContext>(s)) {
       if (auto n = v.word(x->IDENT())) r.request_headers.push_back({ast::HeaderOp::Kind::Set, *n, v.templ(x->value(), params), v.range(x)});
-    } else if (auto* x = dynamic_cast<P::RResponseHeaderContext*>(s)) {
+    } else if (auto* x = as<P::RResponseHeaderContext>(s)) {
       if (auto n = v.word(x->IDENT())) r.response_headers.push_back({ast::HeaderOp::Kind::Set, *n, v.templ(x->value(), params), v.range(x)});
-    } else if (auto* x = dynamic_cast<P::RRemoveRequestHeaderContext*>(s)) {
+    } else if (auto* x = as<P::RRemoveRequestHeaderContext>(s)) {
       if (auto n = v.word(x->IDENT())) r.request_headers.push_back({ast::HeaderOp::Kind::Remove, *n, {}, v.range(x)});
-    } else if (auto* x = dynamic_cast<P::RRemoveResponseHeaderContext*>(s)) {
+    } else if (auto* x = as<P::RRemoveResponseHeaderContext>(s)) {
       if (auto n = v.word(x->IDENT())) r.response_headers.push_back({ast::HeaderOp::Kind::Remove, *n, {}, v.range(x)});
-    } else if (auto* x = dynamic_cast<P::RCacheContext*>(s)) {
+    } else if (auto* x = as<P::RCacheContext>(s)) {
       v.set_once(r.cache, cache_policy(x, params, v), "cache");
-    } else if (auto* x = dynamic_cast<P::RCompressContext*>(s)) {
+    } else if (auto* x = as<P::RCompressContext>(s)) {
       for (auto* n : x->IDENT()) {
         if (auto which = v.choice(n, {"gzip", "br"}, "compression")) r.compress.push_back(static_cast<ast::Compression>(*which));
       }
-    } else if (auto* x = dynamic_cast<P::RConnectTimeoutContext*>(s)) {
+    } else if (auto* x = as<P::RConnectTimeoutContext>(s)) {
       v.set_once(r.connect_timeout, v.duration(x->QUANTITY()), "connect_timeout");
-    } else if (auto* x = dynamic_cast<P::RReadTimeoutContext*>(s)) {
+    } else if (auto* x = as<P::RReadTimeoutContext>(s)) {
       v.set_once(r.read_timeout, v.duration(x->QUANTITY()), "read_timeout");
-    } else if (auto* x = dynamic_cast<P::RRetriesContext*>(s)) {
+    } else if (auto* x = as<P::RRetriesContext>(s)) {
       v.set_once(r.retries, v.integer(x->INT(), 0, 10, "retries"), "retries");
-    } else if (auto* x = dynamic_cast<P::RMaxBodyContext*>(s)) {
+    } else if (auto* x = as<P::RMaxBodyContext>(s)) {
       v.set_once(r.max_body, v.size(x->QUANTITY()), "max_body");
-    } else if (auto* x = dynamic_cast<P::RAllowContext*>(s)) {
+    } else if (auto* x = as<P::RAllowContext>(s)) {
       for (auto* n : x->IDENT()) {
         if (v.choice(n, {"upgrade"}, "route opt-in")) r.allow.push_back({n->getText(), v.range(n)});
       }
@@ -219,9 +222,9 @@ std::optional<ast::Route> route(P::RouteDeclContext* c, ValueReader& v) {
 std::optional<ast::PathMatcher> build_path_matcher(P::PathMatcherContext* c, ValueReader& v) {
   if (!c) return std::nullopt;
   ast::PathMatcher m;
-  std::string first = c->getStart() ? c->getStart()->getText() : "";
+  std::string_view first = v.ctx().text_of(c->getStart());
   if (first == "~") {
-    auto re = v.string(c->STRING());
+    auto re = v.string(token_child(c, P::STRING));
     if (!re) return std::nullopt;
     m.kind = ast::PathKind::Regex;
     m.pattern = re->text;
@@ -229,7 +232,7 @@ std::optional<ast::PathMatcher> build_path_matcher(P::PathMatcherContext* c, Val
     if (m.pattern.empty()) v.ctx().report(diag::Code::BadPathPattern, re->range, "an empty regex matches every path; use the prefix route `/`");
     return m;
   }
-  auto path = v.word(c->PATH());
+  auto path = v.word(token_child(c, P::PATH));
   if (!path) return std::nullopt;
   const bool exact = first == "=";
   m.pattern = path->text;
@@ -243,12 +246,13 @@ std::optional<ast::PathMatcher> build_path_matcher(P::PathMatcherContext* c, Val
 std::optional<ast::Site> build_site(P::SiteDeclContext* c, ValueReader& v) {
   ast::Site s;
   s.range = v.range(c);
-  for (auto* h : c->hostSpec()) {
-    if (!h->STRING()) {
-      if (h->getStart() && h->getStart()->getText() == "default") s.hosts.push_back({true, "", v.range(h)});
+  for (auto* h : rule_children<P::HostSpecContext>(c, P::RuleHostSpec)) {
+    auto* string = token_child(h, P::STRING);
+    if (!string) {
+      if (v.ctx().text_of(h->getStart()) == "default") s.hosts.push_back({true, "", v.range(h)});
       continue;
     }
-    auto text = v.string(h->STRING());
+    auto text = v.string(string);
     if (!text) continue;
     std::string host = text->text;
     std::string err = check_host(host);
@@ -258,13 +262,13 @@ std::optional<ast::Site> build_site(P::SiteDeclContext* c, ValueReader& v) {
     }
     s.hosts.push_back({false, host, text->range});
   }
-  for (auto* st : c->siteStmt()) {
-    if (auto* x = dynamic_cast<P::SiteTlsContext*>(st)) {
+  for (auto* st : rule_children<P::SiteStmtContext>(c, P::RuleSiteStmt)) {
+    if (auto* x = as<P::SiteTlsContext>(st)) {
       auto n = v.name(x->name());
       if (n && s.tls) v.duplicate("tls", n->range, s.tls->range);
       else if (n) s.tls = n;
-    } else if (auto* x = dynamic_cast<P::SiteRouteContext*>(st)) {
-      if (auto r = route(x->routeDecl(), v)) s.routes.push_back(std::move(*r));
+    } else if (auto* x = as<P::SiteRouteContext>(st)) {
+      if (auto r = route(rule_child<P::RouteDeclContext>(x, P::RuleRouteDecl), v)) s.routes.push_back(std::move(*r));
     }
   }
   return s;

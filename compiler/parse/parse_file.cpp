@@ -111,7 +111,7 @@ ParsedFile parse_file(const source::SourceFile& file, diag::DiagnosticSink& sink
   try {
     CodePoints input(text);
     TokenScanner scanner(input);  // the grammar's lexer rules, by hand (RoutesLexer is its oracle)
-    antlr4::CommonTokenStream stream(&scanner);
+    ScannedTokenStream stream(scanner);
     stream.fill();
     const auto& all = stream.getTokens();
     if (all.size() > limits.max_tokens) {

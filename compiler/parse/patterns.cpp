@@ -13,14 +13,28 @@
 namespace banyan::parse {
 namespace {
 
+// ASCII classes by table: the locale's isalnum is a call per byte, and every byte of
+// every path in a routes file goes through is_pchar.
+struct ByteClasses {
+  bool alnum[256] = {};
+  bool pchar[256] = {};
+  constexpr ByteClasses() {
+    for (int c = 0; c < 256; ++c)
+      alnum[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    for (int c = 0; c < 256; ++c) pchar[c] = alnum[c];
+    for (char c : std::string_view("-._~!$&'()*+,;=:@%")) pchar[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr ByteClasses kBytes;
+
+bool is_alnum(char c) { return kBytes.alnum[static_cast<unsigned char>(c)]; }
+
 bool is_name(std::string_view s) {
-  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+  if (s.empty() || !((is_alnum(s[0]) && !(s[0] >= '0' && s[0] <= '9')) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
 }
 
-bool is_pchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-._~!$&'()*+,;=:@%").find(c) != std::string_view::npos;
-}
+bool is_pchar(char c) { return kBytes.pchar[static_cast<unsigned char>(c)]; }
 
 
 }  // namespace
@@ -71,12 +85,15 @@ std::string check_path(std::string_view path, bool exact) {
 
 std::string parse_glob(std::string_view path, std::vector<GlobSegment>& out) {
   out.clear();
-  auto segs = split_segments(path);
-  for (size_t i = 0; i < segs.size(); ++i) {
-    std::string_view s = segs[i];
+  // The segments as split_segments gives them, walked in place.
+  for (size_t i = 1; i <= path.size();) {
+    size_t j = std::min(path.find('/', i), path.size());
+    std::string_view s = path.substr(i, j - i);
+    const bool last = j == path.size();
+    i = j + 1;
     GlobSegment g;
     if (s == "**") {
-      if (i + 1 != segs.size()) return "'**' matches the rest of the path, so it must be the last segment";
+      if (!last) return "'**' matches the rest of the path, so it must be the last segment";
       g.kind = GlobSegment::Kind::DoubleStar;
     } else if (s == "*") {
       g.kind = GlobSegment::Kind::Star;

@@ -247,7 +247,7 @@ void TokenScanner::advance(size_t n) {
   }
 }
 
-std::unique_ptr<antlr4::Token> TokenScanner::nextToken() {
+std::unique_ptr<antlr4::CommonToken> TokenScanner::next() {
   // WS: [ \t\r\n]+ -> skip
   while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\r' || text_[at_] == '\n'))
     advance(1);
@@ -259,6 +259,22 @@ std::unique_ptr<antlr4::Token> TokenScanner::nextToken() {
   Match m = match_at();
   advance(m.length);
   return getTokenFactory()->create({this, &input_}, m.type, "", m.channel, start, at_ - 1, line, column);
+}
+
+// BufferedTokenStream::fetch, as ANTLR 4.9 writes it, less the cast.
+size_t ScannedTokenStream::fetch(size_t n) {
+  if (_fetchedEOF) return 0;
+  for (size_t i = 0; i < n; ++i) {
+    std::unique_ptr<antlr4::CommonToken> t = scanner_.next();
+    t->setTokenIndex(_tokens.size());
+    const bool eof = t->getType() == antlr4::Token::EOF;
+    _tokens.push_back(std::move(t));
+    if (eof) {
+      _fetchedEOF = true;
+      return i + 1;
+    }
+  }
+  return n;
 }
 
 }  // namespace banyan::parse
