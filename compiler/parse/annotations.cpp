@@ -7,7 +7,6 @@
 namespace banyan::parse {
 namespace {
 
-constexpr std::string_view kMarker = "banyan:allow";
 
 std::optional<diag::Code> code_named(std::string_view name) {
   for (const auto& info : diag::catalog()) {
@@ -85,12 +84,12 @@ std::vector<Annotation> find_annotations(const source::SourceFile& file, const s
     if (toks[i].kind != SyntaxToken::Kind::Comment) continue;
     std::string_view text = toks[i].text;  // "# banyan:allow ...": the marker opens the comment
     size_t at = text.find_first_not_of("# \t");
-    if (at == std::string_view::npos || text.substr(at, kMarker.size()) != kMarker) continue;
+    if (at == std::string_view::npos || text.substr(at, annotation_marker().size()) != annotation_marker()) continue;
     source::SourceRange where = range_of(text);
     auto bad = [&](const std::string& why) { sink.report(diag::Code::BadAnnotation, where, why); };
     Annotation a;
     a.range = where;
-    std::string_view rest = text.substr(at + kMarker.size());
+    std::string_view rest = text.substr(at + annotation_marker().size());
     auto skip = [&] {
       while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t' || rest[0] == ',')) rest.remove_prefix(1);
     };

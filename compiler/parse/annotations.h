@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/diag/diagnostic.h"
@@ -22,6 +23,10 @@ struct Annotation {
   std::string reason;
   source::SourceRange scope;  // the statement it covers
 };
+
+// What opens an annotation comment ("# banyan:allow ..."). A file whose text does not
+// hold it has none, and is read without its token list (parse_file's Layout::Skip).
+constexpr std::string_view annotation_marker() { return "banyan:allow"; }
 
 // The well-formed annotations among a file's comments; malformed ones are reported.
 std::vector<Annotation> find_annotations(const source::SourceFile& file, const std::vector<SyntaxToken>& tokens,

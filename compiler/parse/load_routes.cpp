@@ -39,7 +39,8 @@ class Loader {
     std::string canonical = reader_.canonical(path);
     source::FileId id = sm_.add(path, std::move(*text));
     if (out.root == source::kNoFile) out.root = id;
-    ParsedFile parsed = parse_file(sm_.file(id), sink_, limits_);
+    const bool annotated = sm_.file(id).text().find(annotation_marker()) != std::string_view::npos;
+    ParsedFile parsed = parse_file(sm_.file(id), sink_, limits_, annotated ? Layout::Keep : Layout::Skip);
     out.syntax_ok = out.syntax_ok && parsed.syntax_ok;
     for (auto& a : find_annotations(sm_.file(id), parsed.tokens, sink_)) out.annotations.push_back(std::move(a));
 

@@ -89,7 +89,8 @@ size_t first_invalid_utf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-ParsedFile parse_file(const source::SourceFile& file, diag::DiagnosticSink& sink, const Limits& limits) {
+ParsedFile parse_file(const source::SourceFile& file, diag::DiagnosticSink& sink, const Limits& limits,
+                      Layout layout) {
   ParsedFile out;
   std::string_view text = file.text();
   if (text.size() > limits.max_file_bytes) {
@@ -128,6 +129,7 @@ ParsedFile parse_file(const source::SourceFile& file, diag::DiagnosticSink& sink
     RoutesParser::FileContext* tree = parser.file();
     out.syntax_ok = !ctx.saw_error();
     out.ast = build_ast(tree, ctx);
+    if (layout == Layout::Skip) return out;
 
     std::vector<bool> starts(all.size(), false);
     mark_statement_starts(tree, starts);

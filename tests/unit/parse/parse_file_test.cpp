@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "compiler/ast/dump_ast.h"
 #include "compiler/diag/render.h"
 #include "tests/support/test_files.h"
 
@@ -138,6 +139,25 @@ TEST_CASE("the token list marks where each statement starts") {
   }
   CHECK(starts == std::vector<std::string>{"cache", "memory"});
   CHECK(parsed.tokens.back().kind == SyntaxToken::Kind::Comment);
+}
+
+TEST_CASE("a file read without its layout has the same tree and diagnostics, and no token list") {
+  // One file with a mistake in a value, one with a syntax error: the layout is the
+  // last step of the read, and skipping it must change nothing before it.
+  for (std::string text : {"upstream u {\n  server \"10.0.0.1:80\" weight 0\n}\n# c\nsite default {\n  route / { to u }\n}\n",
+                           "site default {\n  route /a {\n    to\n  }\n  route /b { to u }\n"}) {
+    source::SourceManager sm;
+    diag::DiagnosticSink keep_sink, skip_sink;
+    auto id = sm.add("t.routes", text);
+    auto kept = parse_file(sm.file(id), keep_sink, {}, Layout::Keep);
+    auto skipped = parse_file(sm.file(id), skip_sink, {}, Layout::Skip);
+    CHECK(!kept.tokens.empty());
+    CHECK(skipped.tokens.empty());
+    CHECK(skipped.syntax_ok == kept.syntax_ok);
+    CHECK(ast::dump_ast(skipped.ast, &sm) == ast::dump_ast(kept.ast, &sm));
+    CHECK(diag::render_text(skip_sink.all(), sm) == diag::render_text(keep_sink.all(), sm));
+    CHECK(!keep_sink.all().empty());
+  }
 }
 
 }  // namespace banyan::parse
