@@ -257,6 +257,16 @@ class Differ {
     unmatched.host = c.host;
     unmatched.path = "/" + vocab.fresh_segment();
     tries.push_back(unmatched);
+    // ... which a parameter's route still takes (`/:id`). A path of fresh segments one
+    // deeper than every glob is taken by no exact route and no glob without `**` (a
+    // glob matches as many segments as it has), and by no prefix but `/`: it is
+    // unmatched wherever the regexes, `**` and `/` leave anything unmatched.
+    size_t deepest = 0;
+    for (const auto& r : all.rules) {
+      if (r.cls == analysis::PathClass::Glob) deepest = std::max(deepest, r.glob.size());
+    }
+    for (size_t k = 0; k < deepest; ++k) unmatched.path += "/" + vocab.fresh_segment();
+    tries.push_back(unmatched);
     std::set<std::string> seen;
     std::string hosts = join(c.shown, ", ");
     for (const auto& q : tries) {

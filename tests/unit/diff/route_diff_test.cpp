@@ -289,6 +289,20 @@ TEST_CASE("deleting `for 1d` from a shadow line is reported as the moved request
   CHECK(d.uncertain.empty());
 }
 
+TEST_CASE("removing a site changes its unrouted requests from 404 (no route) to 404 (no site), and the diff says so", "[diff]") {
+  // Every path of one segment is the parameter route's: the requests that matched no
+  // route of the removed site are deeper ones.
+  DiffResult d = diff_texts(std::string(kUpstreams) + "site \"a.example.com\" {\n  route /:id {\n    to monolith\n  }\n}\n",
+                            std::string(kUpstreams) + "site \"b.example.com\" {\n  route / {\n    to users\n  }\n}\n");
+  CHECK(d.uncertain.empty());
+  bool unrouted = false;
+  for (const Change& c : d.changes) {
+    INFO(c.before << " -> " << c.after << " e.g. " << c.example.describe());
+    if (c.hosts == "a.example.com" && c.before.starts_with("404 (no route)")) unrouted = true;
+  }
+  CHECK(unrouted);
+}
+
 TEST_CASE("a file laid out again, in another order and with comments, has no change", "[diff]") {
   DiffResult d = diff_texts(std::string(kUpstreams) + "site \"a\" { route / { to monolith } route = /x { respond 204 } }\n",
                             std::string(kUpstreams) +
