@@ -16,6 +16,8 @@ namespace banyan::diff {
 namespace {
 
 constexpr const char* kOtherHost = "unnamed-host.invalid";  // a host no site names: `default`
+// Budget: (changed rule, rule with tests) pairs whose shared requests are tried, per host.
+constexpr size_t kMaxPairs = size_t{1} << 16;
 
 // Hosts whose requests are routed alike: same site in each file, and not the `on` host
 // of a migration (that host is its own class).
@@ -239,6 +241,27 @@ class Differ {
     auto may_meet = [](const analysis::Rule& x, const analysis::Rule& y) {
       return x.literal.starts_with(y.literal) || y.literal.starts_with(x.literal);
     };
+    // The requests a changed rule shares with each rule that may meet it: with `= /a`
+    // removed, `GET /a` goes to 404 but `GET /a` with `X-A: 1` to the glob `/*` that
+    // wants that header; a moved prefix's requests that a glob takes are split only
+    // if that glob proxies to the migration's `from`. (The ambiguity check's pair
+    // samples: requests both rules match.) Bounded: past kMaxPairs the answer says it
+    // hit a budget.
+    size_t pairs = 0;
+    for (size_t i = 0; i < all.rules.size(); ++i) {
+      if (!changed[i]) continue;
+      for (size_t j = 0; j < all.rules.size(); ++j) {
+        const auto& other = all.rules[j];
+        if (j == i || !may_meet(all.rules[i], other)) continue;
+        if (++pairs > kMaxPairs) {
+          complete_rule[i] = false;
+          break;
+        }
+        auto s = analysis::request_samples(all.rules[i], &other, c.host, vocab);
+        complete_rule[i] = complete_rule[i] && s.complete;
+        for (auto& q : s.requests) tries.push_back(std::move(q));
+      }
+    }
     std::vector<std::string> unproven;
     for (size_t i = 0; i < all.rules.size(); ++i) {
       if (complete_rule[i]) continue;
@@ -267,6 +290,15 @@ class Differ {
     }
     for (size_t k = 0; k < deepest; ++k) unmatched.path += "/" + vocab.fresh_segment();
     tries.push_back(unmatched);
+    // ... and the root, which `/:id/**` does not take.
+    unmatched.path = "/";
+    tries.push_back(unmatched);
+    // Each again with a method no route lists, which routes limited to methods refuse.
+    for (size_t k = tries.size() - 3, end = tries.size(); k < end; ++k) {
+      analysis::Request q = tries[k];
+      q.method = vocab.unlisted_method();
+      tries.push_back(std::move(q));
+    }
     std::set<std::string> seen;
     std::string hosts = join(c.shown, ", ");
     for (const auto& q : tries) {
