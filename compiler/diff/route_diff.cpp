@@ -16,8 +16,6 @@ namespace banyan::diff {
 namespace {
 
 constexpr const char* kOtherHost = "unnamed-host.invalid";  // a host no site names: `default`
-// Budget: (changed rule, rule with tests) pairs whose shared requests are tried, per host.
-constexpr size_t kMaxPairs = size_t{1} << 16;
 
 // Hosts whose requests are routed alike: same site in each file, and not the `on` host
 // of a migration (that host is its own class).
@@ -245,15 +243,15 @@ class Differ {
     // removed, `GET /a` goes to 404 but `GET /a` with `X-A: 1` to the glob `/*` that
     // wants that header; a moved prefix's requests that a glob takes are split only
     // if that glob proxies to the migration's `from`. (The ambiguity check's pair
-    // samples: requests both rules match.) Bounded: past kMaxPairs the answer says it
-    // hit a budget.
+    // samples: requests both rules match.) Bounded: past DiffOptions::max_pairs the answer
+    // says it hit a budget.
     size_t pairs = 0;
     for (size_t i = 0; i < all.rules.size(); ++i) {
       if (!changed[i]) continue;
       for (size_t j = 0; j < all.rules.size(); ++j) {
         const auto& other = all.rules[j];
         if (j == i || !may_meet(all.rules[i], other)) continue;
-        if (++pairs > kMaxPairs) {
+        if (++pairs > o_.max_pairs) {
           complete_rule[i] = false;
           break;
         }

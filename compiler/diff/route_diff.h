@@ -55,6 +55,9 @@ struct DiffResult {
 
 struct DiffOptions {
   int64_t now_ms = 0;  // "now" for a migration with a `start`: its share now and later
+  // Budget: (changed route, other route) pairs whose shared requests are tried, per
+  // class of hosts; past it the answer says it hit a budget.
+  size_t max_pairs = size_t{1} << 16;
 };
 
 // Both files must have checked without errors (their route models are sound).

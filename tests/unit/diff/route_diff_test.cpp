@@ -303,6 +303,21 @@ TEST_CASE("removing a site changes its unrouted requests from 404 (no route) to 
   CHECK(unrouted);
 }
 
+TEST_CASE("past its budget of route pairs the diff says its search is not exhaustive, never a silent no change", "[diff]") {
+  std::string before = std::string(kUpstreams) + "site \"a\" {\n  route /api {\n    to monolith\n  }\n  route /api/x {\n    to monolith\n  }\n}\n";
+  std::string after = std::string(kUpstreams) + "site \"a\" {\n  route /api {\n    to users\n  }\n  route /api/x {\n    to users\n  }\n}\n";
+  test::Checked a, b;
+  test::check_text(a, "before.routes", before);
+  test::check_text(b, "after.routes", after);
+  DiffOptions o;
+  CHECK(diff_files(a.result.ast, b.result.ast, o).uncertain.empty());
+  o.max_pairs = 1;  // four changed routes, each meeting the other three
+  DiffResult d = diff_files(a.result.ast, b.result.ast, o);
+  REQUIRE(d.uncertain.size() == 1);
+  CHECK(d.uncertain[0].find("hit a budget") != std::string::npos);
+  CHECK(!d.changes.empty());
+}
+
 TEST_CASE("a file laid out again, in another order and with comments, has no change", "[diff]") {
   DiffResult d = diff_texts(std::string(kUpstreams) + "site \"a\" { route / { to monolith } route = /x { respond 204 } }\n",
                             std::string(kUpstreams) +
