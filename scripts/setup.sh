@@ -13,6 +13,8 @@ packages=(
   uuid-dev
   # libraries
   libboost1.74-dev libssl-dev libtomlplusplus-dev libre2-dev libxxhash-dev catch2 zlib1g-dev libbrotli-dev
+  # banyanc's allocator (compiler/CMakeLists.txt)
+  libmimalloc-dev
   # a shadow comparison reads JSON bodies (SAX only)
   nlohmann-json3-dev
   # HTTP/2 framing and HPACK (runtime/proxy/http2_session.cpp)
