@@ -93,7 +93,10 @@ std::vector<Conflict> find_conflicts(const SiteRules& site, const SiteVocabulary
         } else if (s.complete && !c.duplicate) {
           continue;  // provably no request matches both
         } else {
-          c.certain = c.duplicate;
+          // No request found that both match: a duplicate is still one (it is reported
+          // as such), but there is no example to give, so not `certain` (whose example
+          // must match both): two copies of a route whose tests no request passes.
+          c.certain = false;
         }
         out.push_back(std::move(c));
       }
