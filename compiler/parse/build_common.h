@@ -3,8 +3,8 @@
 #pragma once
 
 #include <optional>
-#include <typeinfo>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include "RoutesParser.h"
