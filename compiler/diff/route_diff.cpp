@@ -274,28 +274,25 @@ class Differ {
       if (r.cls != analysis::PathClass::Regex && r.tests.empty()) unproven.push_back("");
     }
     bool complete = unproven.empty();
-    analysis::Request unmatched;  // a path no route names
-    unmatched.host = c.host;
-    unmatched.path = "/" + vocab.fresh_segment();
-    tries.push_back(unmatched);
-    // ... which a parameter's route still takes (`/:id`). A path of fresh segments one
-    // deeper than every glob is taken by no exact route and no glob without `**` (a
-    // glob matches as many segments as it has), and by no prefix but `/`: it is
-    // unmatched wherever the regexes, `**` and `/` leave anything unmatched.
+    // Requests no route takes, where there are any: a fresh segment; a path of fresh
+    // segments one deeper than every glob (`/x` can be a parameter route's), which no
+    // exact route, no glob without `**` (a glob matches as many segments as it has) and
+    // no prefix but `/` takes; the root, which `/:id/**` does not take. Each also with a
+    // method no route lists, which routes limited to methods refuse.
     size_t deepest = 0;
     for (const auto& r : all.rules) {
       if (r.cls == analysis::PathClass::Glob) deepest = std::max(deepest, r.glob.size());
     }
-    for (size_t k = 0; k < deepest; ++k) unmatched.path += "/" + vocab.fresh_segment();
-    tries.push_back(unmatched);
-    // ... and the root, which `/:id/**` does not take.
-    unmatched.path = "/";
-    tries.push_back(unmatched);
-    // Each again with a method no route lists, which routes limited to methods refuse.
-    for (size_t k = tries.size() - 3, end = tries.size(); k < end; ++k) {
-      analysis::Request q = tries[k];
-      q.method = vocab.unlisted_method();
-      tries.push_back(std::move(q));
+    std::string deep;
+    for (size_t k = 0; k <= deepest; ++k) deep += "/" + vocab.fresh_segment();
+    for (const std::string& path : {"/" + vocab.fresh_segment(), deep, std::string("/")}) {
+      for (const std::string& method : {std::string("GET"), vocab.unlisted_method()}) {
+        analysis::Request unmatched;
+        unmatched.host = c.host;
+        unmatched.method = method;
+        unmatched.path = path;
+        tries.push_back(std::move(unmatched));
+      }
     }
     std::set<std::string> seen;
     std::string hosts = join(c.shown, ", ");

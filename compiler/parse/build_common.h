@@ -39,12 +39,16 @@ inline antlr4::tree::TerminalNode* as_token(antlr4::tree::ParseTree* t) {
 // What c->X(i) returns for a token type X: the i-th child token of that type.
 antlr4::tree::TerminalNode* token_child(antlr4::ParserRuleContext* c, size_t type, size_t i = 0);
 
-// What c->x() returns for a rule x (RoutesParser::RuleX) that occurs once, and many times.
+// Whether `child` is a context of rule `rule` (RoutesParser::RuleX).
+inline bool is_rule(antlr4::tree::ParseTree* child, size_t rule) {
+  return !as_token(child) && static_cast<antlr4::ParserRuleContext*>(child)->getRuleIndex() == rule;
+}
+
+// What c->x() returns for a rule x that occurs once, and many times.
 template <typename T>
 T* rule_child(antlr4::ParserRuleContext* c, size_t rule) {
   for (auto* child : c->children) {
-    if (!as_token(child) && static_cast<antlr4::ParserRuleContext*>(child)->getRuleIndex() == rule)
-      return static_cast<T*>(child);
+    if (is_rule(child, rule)) return static_cast<T*>(child);
   }
   return nullptr;
 }
@@ -52,8 +56,7 @@ template <typename T>
 std::vector<T*> rule_children(antlr4::ParserRuleContext* c, size_t rule) {
   std::vector<T*> out;
   for (auto* child : c->children) {
-    if (!as_token(child) && static_cast<antlr4::ParserRuleContext*>(child)->getRuleIndex() == rule)
-      out.push_back(static_cast<T*>(child));
+    if (is_rule(child, rule)) out.push_back(static_cast<T*>(child));
   }
   return out;
 }

@@ -28,9 +28,10 @@ struct ByteClasses {
 constexpr ByteClasses kBytes;
 
 bool is_alnum(char c) { return kBytes.alnum[static_cast<unsigned char>(c)]; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
 bool is_name(std::string_view s) {
-  if (s.empty() || !((is_alnum(s[0]) && !(s[0] >= '0' && s[0] <= '9')) || s[0] == '_')) return false;
+  if (s.empty() || !((is_alnum(s[0]) && !is_digit(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
 }
 

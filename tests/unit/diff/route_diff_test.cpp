@@ -290,9 +290,10 @@ TEST_CASE("deleting `for 1d` from a shadow line is reported as the moved request
 }
 
 TEST_CASE("removing a site changes its unrouted requests from 404 (no route) to 404 (no site), and the diff says so", "[diff]") {
-  // Every path of one segment is the parameter route's: the requests that matched no
-  // route of the removed site are deeper ones.
-  DiffResult d = diff_texts(std::string(kUpstreams) + "site \"a.example.com\" {\n  route /:id {\n    to monolith\n  }\n}\n",
+  // The root and every path of one segment are the site's: the requests that matched
+  // no route of the removed site are deeper ones.
+  DiffResult d = diff_texts(std::string(kUpstreams) +
+                                "site \"a.example.com\" {\n  route /:id {\n    to monolith\n  }\n  route = / {\n    to monolith\n  }\n}\n",
                             std::string(kUpstreams) + "site \"b.example.com\" {\n  route / {\n    to users\n  }\n}\n");
   CHECK(d.uncertain.empty());
   bool unrouted = false;
