@@ -650,6 +650,7 @@ int Gateway::run() {
   for (const ListenerInfo& l : listeners)
     where += (where.empty() ? "" : ", ") + std::string(l.https ? "https://" : "http://") + config::to_string(l.bind) +
              " (" + l.plan_address + ")";
+  if (where.empty()) where = "no listener (the routes file has no `listen`: no client can connect)";
   auto g = generation();
   note("serving " + g->source + " (" + std::to_string(g->plan->routes().size()) + " routes) on " + where + " with " +
        std::to_string(config_.workers) + " worker(s)" +

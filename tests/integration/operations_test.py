@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -405,6 +406,16 @@ site "o.test" {{
                 r = subprocess.run([h.banyan_bin, "run", path, *flags], capture_output=True, text=True, timeout=WAIT)
                 expect_eq(r.returncode, 2, f"exit status of banyan run FILE {' '.join(flags)} ({r.stderr.strip()})")
                 check(message in r.stderr, f"banyan run FILE {' '.join(flags)}: expected {message!r} in:\n{r.stderr}")
+            # The flags become TOML: a plan path with a quote, a backslash and a newline
+            # in it is written escaped, so the only complaint is the one about --workers.
+            odd = os.path.join(h.dir, 'we"ird\\\ndir')
+            os.makedirs(odd)
+            shutil.copy(path, odd)
+            r = subprocess.run([h.banyan_bin, "run", os.path.join(odd, "dev.routes"), "--workers", "0"],
+                               capture_output=True, text=True, timeout=WAIT)
+            expect_eq(r.returncode, 2, f"exit status with an odd plan path ({r.stderr.strip()})")
+            check(r.stderr.strip().endswith("workers: must be an integer from 1 to 256, not 0"),
+                  f"an odd plan path is read as the path it is:\n{r.stderr}")
 
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("reload under load drops nothing", reload_under_load)
