@@ -273,6 +273,24 @@ class Walk {
     // (format.h, CaptureRef), or the rest of the path after them.
     const uint32_t k = std::min<uint32_t>(e.captures, kMaxCaptures + 1);
     const CaptureRef* caps = plan_.capture_refs().data() + e.aux;
+    out_.capture_count = k;
+    if (depth_ < kTracked) {
+      // Every consumed segment's '/' is tracked, and the end of the last one is `off`:
+      // segment i is the bytes between starts_[i] + 1 and starts_[i + 1].
+      // (The loader checked that a capture names a segment the walk consumed, so one
+      // below depth_ and written; GCC cannot see that, hence the pragma.)
+      starts_[depth_] = static_cast<uint32_t>(off);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+      for (uint32_t j = 0; j < k; ++j) {
+        const CaptureRef& c = caps[j];
+        const size_t start = c.segment == kRestSegment ? off : starts_[c.segment];
+        const size_t end = c.segment == kRestSegment ? path_.size() : starts_[c.segment + 1];
+        out_.captures[j] = {plan_.str(c.name), start < end ? slice(start + 1, end) : std::string_view()};
+      }
+#pragma GCC diagnostic pop
+      return;
+    }
     for (uint32_t j = 0; j < k; ++j) {
       std::string_view value;
       if (caps[j].segment == kRestSegment) {
@@ -283,7 +301,6 @@ class Walk {
       }
       out_.captures[j] = {plan_.str(caps[j].name), value};
     }
-    out_.capture_count = k;
   }
 
   // Bytes [from, to) of the path, which the walk knows lie inside it (substr would

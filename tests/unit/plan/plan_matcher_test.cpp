@@ -282,7 +282,14 @@ TEST_CASE("captures are views of the path: glob parameters by name, and the rest
   f.upstreams = {upstream("app")};
   ast::Site site;
   site.hosts.push_back({false, "example.com", {}});
-  for (const char* pattern : {"/users/:id/photos/:photo", "/files/**", "/any/*/x", "/static", "/assets/", "/"}) {
+  // Deeper than the walk tracks segments (kTracked, 32): its captures are found by a
+  // scan of the path instead.
+  std::string deep = "/deep/:first";
+  for (int i = 0; i < 34; ++i) deep += "/x";
+  deep += "/:last/**";
+  for (const std::string& pattern :
+       {std::string("/users/:id/photos/:photo"), std::string("/files/**"), std::string("/any/*/x"),
+        std::string("/static"), std::string("/assets/"), std::string("/"), deep}) {
     ast::Route r;
     r.path = {parse::is_glob(pattern) ? ast::PathKind::Glob : ast::PathKind::Prefix, pattern, {}};
     r.action.kind = ast::ActionKind::Proxy;
@@ -310,6 +317,10 @@ TEST_CASE("captures are views of the path: glob parameters by name, and the rest
   CHECK(caps("/static/css/a.css") == "**=css/a.css;");
   CHECK(caps("/assets/x") == "**=x;");
   CHECK(caps("/") == "**=;");
+  std::string xs;
+  for (int i = 0; i < 34; ++i) xs += "/x";
+  CHECK(caps("/deep/a" + xs + "/b/c/d") == "first=a;last=b;**=c/d;");
+  CHECK(caps("/deep/a" + xs + "/b") == "first=a;last=b;**=;");
 }
 
 }  // namespace banyan::plan
