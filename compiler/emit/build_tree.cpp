@@ -180,12 +180,27 @@ class TreeWriter {
       stack_.pop_back();
       expand(*n, self);
     }
+    // Each node's prefetch: its first Subtree entry's node, or itself (format.h), and
+    // that node's first entry, known only now that every node's entries are written.
+    for (uint32_t i = index; i < w_.nodes.size(); ++i) {
+      Node& n = w_.nodes[i];
+      n.prefetch_node = i;
+      for (uint32_t k = n.entries.first; k < n.entries.first + n.entries.count; ++k)
+        if (w_.entries[k].test == EntryTest::Subtree) {
+          n.prefetch_node = w_.entries[k].target;
+          break;
+        }
+      n.prefetch_entries = w_.nodes[n.prefetch_node].entries.first;
+    }
     return index;
   }
 
  private:
   uint32_t alloc(const TNode& n, uint32_t parent) {
-    w_.nodes.push_back(Node{parent, 0, {}, {}, {}, n.kind, {}, 0, 0, 0});
+    Node node{};
+    node.parent = parent;
+    node.kind = n.kind;
+    w_.nodes.push_back(node);
     NodeKey key{};
     if (n.kind == NodeKind::Literal) {
       key.label = w_.str(n.label);

@@ -33,9 +33,11 @@ inline constexpr char kMagic[8] = {'B', 'A', 'N', 'Y', 'A', 'N', 'P', 'L'};
 // 5: the header names a shadow's comparison ignores. Version 6: a shadow may compare
 // bodies as JSON and leave out the old side's noise (two more CompareBits; a version 5
 // plan has neither, so it is still read). Version 7: an upstream's `protocol` (h2c) in
-// what was padding (a version 5 or 6 plan has zero there: HTTP/1.1). Older plans are
+// what was padding (a version 5 or 6 plan has zero there: HTTP/1.1). Version 8: a node
+// names what a lookup reads after its own entries (Node::prefetch_node, in what was
+// padding; a version 5 to 7 plan has zero there, and is still read). Older plans are
 // refused with "recompile the routes".
-inline constexpr uint32_t kFormatVersion = 7;
+inline constexpr uint32_t kFormatVersion = 8;
 inline constexpr uint32_t kMinVersion = 5;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 inline constexpr uint64_t kChecksumFrom = 24;  // the checksum covers [24, file_size)
@@ -238,12 +240,18 @@ struct Node {
   Slice entries;     // Entries, in the order the lookup tries them
   ChildTable table;  // the children by perfect hash, when there are more than kMaxScannedChildren
   NodeKind kind;
-  uint8_t pad[7];
+  uint8_t pad[3];
+  // What the walk reads next when no literal child takes the path's next segment: the
+  // node its first Subtree entry enters (itself when it has none) and that node's first
+  // entry, named here so both are fetched while this node's entries are tested. Only a
+  // prefetch: the walk is correct whatever they say (the loader still checks them).
+  // Zero in a plan older than version 8.
+  uint32_t prefetch_entries;
   // A node with exactly one literal child keeps that child's head and label length
   // here (zero otherwise), so testing it reads no other record.
   uint64_t only_head;
   uint32_t only_length;
-  uint32_t pad2;
+  uint32_t prefetch_node;
 };
 // One cache line: the Nodes section starts on a 64-byte boundary (kNodeAlign), so a
 // node's fields never span two lines.

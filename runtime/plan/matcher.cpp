@@ -147,6 +147,12 @@ class Walk {
         at = c;
       }
       steps_ = steps;
+      {  // No literal child goes further: the entries are next, and often the node one
+         // of them enters and its entries (format.h, Node::prefetch_node).
+        const Node& n = nodes[at];
+        __builtin_prefetch(nodes.data() + n.prefetch_node);
+        __builtin_prefetch(entries.data() + n.prefetch_entries);
+      }
       // The entries of `at`, then of each parent from where it left off, until one
       // matches or descends into a Param or Rest child.
       uint32_t next = 0;
@@ -276,19 +282,16 @@ class Walk {
     out_.capture_count = k;
     if (depth_ < kTracked) {
       // Every consumed segment's '/' is tracked, and the end of the last one is `off`:
-      // segment i is the bytes between starts_[i] + 1 and starts_[i + 1].
-      // (The loader checked that a capture names a segment the walk consumed, so one
-      // below depth_ and written; GCC cannot see that, hence the pragma.)
+      // segment i is the bytes between starts_[i] + 1 and starts_[i + 1] (the loader
+      // checked that a capture names a segment the walk consumed).
       starts_[depth_] = static_cast<uint32_t>(off);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+      const uint32_t* starts = starts_;
       for (uint32_t j = 0; j < k; ++j) {
         const CaptureRef& c = caps[j];
-        const size_t start = c.segment == kRestSegment ? off : starts_[c.segment];
-        const size_t end = c.segment == kRestSegment ? path_.size() : starts_[c.segment + 1];
+        const size_t start = c.segment == kRestSegment ? off : starts[c.segment];
+        const size_t end = c.segment == kRestSegment ? path_.size() : starts[c.segment + 1];
         out_.captures[j] = {plan_.str(c.name), start < end ? slice(start + 1, end) : std::string_view()};
       }
-#pragma GCC diagnostic pop
       return;
     }
     for (uint32_t j = 0; j < k; ++j) {

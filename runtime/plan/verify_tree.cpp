@@ -51,13 +51,31 @@ class TreeCheck {
     if (uint64_t{key.label.offset} + key.label.length > p_.strings_size()) return fail(i, "its label points outside the string table");
     if (n.kind != NodeKind::Literal && (key.label.length != 0 || key.head != 0)) return fail(i, "only a literal node has a label");
     if (n.kind == NodeKind::Rest && n.children.count > 0) return fail(i, "a `**` node has children");
-    if (n.pad2 != 0 || std::any_of(std::begin(n.pad), std::end(n.pad), [](uint8_t b) { return b != 0; }))
+    if (std::any_of(std::begin(n.pad), std::end(n.pad), [](uint8_t b) { return b != 0; }))
       return fail(i, "its padding is not zero");
     const bool one = n.children.count == 1 && n.children.first < p_.nodes().size();
     if (n.only_head != (one ? p_.node_keys()[n.children.first].head : 0) ||
         n.only_length != (one ? p_.node_keys()[n.children.first].label.length : 0))
       return fail(i, "it keeps the wrong key for its one child");
-    return children(i, n) && table(i, n) && entries(i, n);
+    return children(i, n) && table(i, n) && entries(i, n) && prefetch(i, n);
+  }
+
+  // What the walk fetches ahead (format.h, Node::prefetch_node): the node the first
+  // Subtree entry enters, else the node itself, and its first entry; zero before
+  // version 8. (Its entries are checked, so their targets are in range.)
+  bool prefetch(uint32_t i, const Node& n) {
+    uint32_t node = 0, entries = 0;
+    if (p_.header().version >= 8) {
+      node = i;
+      for (const Entry& e : p_.entries(n.entries))
+        if (e.test == EntryTest::Subtree) {
+          node = e.target;
+          break;
+        }
+      entries = p_.nodes()[node].entries.first;
+    }
+    if (n.prefetch_node != node || n.prefetch_entries != entries) return fail(i, "it names the wrong nodes to fetch ahead");
+    return true;
   }
 
   bool children(uint32_t i, const Node& n) {

@@ -114,7 +114,39 @@ TEST_CASE("a plan from an older compiler is refused with a message that says to 
   reseal(bytes);
   LoadResult r = load_plan(bytes);
   REQUIRE_FALSE(r.plan);
-  CHECK(r.error == "plan format version 4 is older than this build reads (5 to 7); recompile the routes");
+  CHECK(r.error == "plan format version 4 is older than this build reads (5 to " + std::to_string(kFormatVersion) + "); recompile the routes");
+}
+
+TEST_CASE("a version 7 plan, whose nodes name nothing to fetch ahead, is read and routes as its version 8 form does", "[plan]") {
+  const std::string v8 = compile_example("examples/image-gallery/gallery.routes");
+  std::string v7 = v8;
+  uint32_t version = 7;
+  std::memcpy(v7.data() + 8, &version, 4);
+  SectionEntry nodes;
+  std::memcpy(&nodes, v7.data() + sizeof(Header) + sizeof(SectionEntry) * static_cast<uint32_t>(Section::Nodes), sizeof nodes);
+  REQUIRE(nodes.count > 1);
+  bool named = false;  // some node names another to fetch ahead in version 8
+  for (uint32_t i = 0; i < nodes.count; ++i) {
+    Node* n = record<Node>(v7, Section::Nodes, i);
+    named = named || n->prefetch_node != i;
+    n->prefetch_node = n->prefetch_entries = 0;  // version 7's padding
+  }
+  CHECK(named);
+  reseal(v7);
+  LoadResult old = load_plan(v7), now = load_plan(v8);
+  INFO(old.error);
+  REQUIRE(old.plan);
+  REQUIRE(now.plan);
+  for (const char* path : {"/", "/api/image", "/demo.Greeter/SayHello", "/nowhere/x"}) {
+    RequestView req{"GET", "image-gallery.local", path, "", {}};
+    MatchResult a, b;
+    CHECK(match(*old.plan, req, a) == match(*now.plan, req, b));
+    CHECK(a.route == b.route);
+  }
+  // The same zeros in a version 8 plan are a mistake.
+  std::memcpy(v7.data() + 8, &kFormatVersion, 4);
+  reseal(v7);
+  CHECK(load_plan(v7).error.find("it names the wrong nodes to fetch ahead") != std::string::npos);
 }
 
 TEST_CASE("hostile plans with a valid checksum are refused by the record at fault", "[plan]") {
@@ -149,6 +181,10 @@ TEST_CASE("hostile plans with a valid checksum are refused by the record at faul
   CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 1)->resume += 1; }).find("does not continue it") !=
         std::string::npos);
   CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 0)->children.first = 0; }).starts_with("node 0: "));
+  CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 1)->prefetch_node += 1; }) ==
+        "node 1: it names the wrong nodes to fetch ahead");
+  CHECK(refused([](std::string& b) { record<Node>(b, Section::Nodes, 1)->prefetch_entries += 1; }) ==
+        "node 1: it names the wrong nodes to fetch ahead");
   CHECK(refused([](std::string& b) { record<Migration>(b, Section::Migrations, 0)->steps = {0, 1000}; }) ==
         "migration 0: a list reference points outside its section");
   CHECK(refused([](std::string& b) {
