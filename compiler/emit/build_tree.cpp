@@ -184,12 +184,7 @@ class TreeWriter {
     // that node's first entry, known only now that every node's entries are written.
     for (uint32_t i = index; i < w_.nodes.size(); ++i) {
       Node& n = w_.nodes[i];
-      n.prefetch_node = i;
-      for (uint32_t k = n.entries.first; k < n.entries.first + n.entries.count; ++k)
-        if (w_.entries[k].test == EntryTest::Subtree) {
-          n.prefetch_node = w_.entries[k].target;
-          break;
-        }
+      n.prefetch_node = prefetch_node_of(std::span(w_.entries).subspan(n.entries.first, n.entries.count), i);
       n.prefetch_entries = w_.nodes[n.prefetch_node].entries.first;
     }
     return index;

@@ -18,6 +18,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <type_traits>
 
@@ -324,6 +325,14 @@ struct Entry {
   uint8_t pad[3];
 };
 static_assert(sizeof(Entry) == 16);
+
+// Node::prefetch_node of node `self` whose entries are `entries`: the node its first
+// Subtree entry enters, else `self`. (The emitter writes it; the loader checks it.)
+inline uint32_t prefetch_node_of(std::span<const Entry> entries, uint32_t self) {
+  for (const Entry& e : entries)
+    if (e.test == EntryTest::Subtree) return e.target;
+  return self;
+}
 
 // What a glob won through the tree captures: a parameter's name (`*` for a star,
 // `**` for the rest) and the path segment it is. A glob matches segment by segment

@@ -66,12 +66,7 @@ class TreeCheck {
   bool prefetch(uint32_t i, const Node& n) {
     uint32_t node = 0, entries = 0;
     if (p_.header().version >= 8) {
-      node = i;
-      for (const Entry& e : p_.entries(n.entries))
-        if (e.test == EntryTest::Subtree) {
-          node = e.target;
-          break;
-        }
+      node = prefetch_node_of(p_.entries(n.entries), i);
       entries = p_.nodes()[node].entries.first;
     }
     if (n.prefetch_node != node || n.prefetch_entries != entries) return fail(i, "it names the wrong nodes to fetch ahead");
