@@ -202,11 +202,59 @@ void side_done(const std::shared_ptr<ShadowPair>& p) {
   if (p->primary.done && p->copy.done && (!(p->compare & plan::kCompareNoise) || p->second.done)) compare(*p);
 }
 
-// The copy's upstream: an endpoint of the new side by its round robin (a copy must not
-// disturb the primary's balancing state elsewhere), an idle connection or a new one.
-// With `after` (the primary's endpoint), the old side's second answer for `noise`: the
-// next usable endpoint after that one (itself when it is the only one), on a
-// connection of its own, closed after: the old side's balancer and pools are not touched.
+// The endpoint a copy goes to: the new side's next by its own round robin, or with
+// `after` (the primary's endpoint, for the old side's second answer) the next usable
+// endpoint after that one, itself when it is the only one; kNoEndpoint when none is usable.
+uint32_t copy_endpoint(WorkerUpstream& wu, uint32_t after) {
+  const EndpointSet& set = *wu.set;
+  const int64_t now_ms = steady_ms();
+  for (size_t i = 0; i < set.size(); ++i)
+    wu.endpoints[i].usable = set.health[i].healthy(now_ms) &&
+                             !(set.max_conns[i] >= 0 && wu.endpoints[i].active >= static_cast<uint32_t>(set.max_conns[i]));
+  if (after == balance::kNoEndpoint) return wu.round_robin->pick(wu.endpoints);
+  for (size_t k = 1; k <= set.size(); ++k) {
+    const uint32_t i = static_cast<uint32_t>((after + k) % set.size());
+    if (wu.endpoints[i].usable) return i;
+  }
+  return balance::kNoEndpoint;
+}
+
+// A copy's body after its head (already consumed from `buf`), read to its end and
+// digested into `s`; true when it arrived whole.
+awaitable<bool> digest_body(asio::ip::tcp::socket& sock, Buffer& buf, const http::ResponseHead& head, ShadowSide& s,
+                            bool json, boost::system::error_code& ec) {
+  uint64_t left = head.content_length;
+  http::ChunkedDecoder dec;
+  bool done = head.framing == http::Framing::None;
+  while (!done) {
+    std::string_view data;
+    size_t used = 0;
+    if (head.framing == http::Framing::Chunked) {
+      http::ChunkedDecoder::Step st = dec.next(buf.view());
+      if (st.failed) co_return false;
+      data = st.data, used = st.consumed, done = st.done;
+    } else {
+      used = head.framing == http::Framing::Length ? static_cast<size_t>(std::min<uint64_t>(left, buf.size())) : buf.size();
+      data = buf.view().substr(0, used);
+      left -= head.framing == http::Framing::Length ? used : 0;
+      done = head.framing == http::Framing::Length && left == 0;
+    }
+    s.body(data, json);
+    buf.consume(used);
+    if (done || (used > 0 && buf.size() > 0)) continue;
+    if (buf.full()) buf.grow(buf.cap * 2);
+    buf.compact();
+    size_t n = co_await sock.async_read_some(buf.tail(), asio::redirect_error(asio::use_awaitable, ec));
+    buf.end += n;
+    if (ec || n == 0) co_return head.framing == http::Framing::UntilClose;  // its end; else broken off
+  }
+  co_return true;
+}
+
+// A copy sent to copy_endpoint()'s endpoint (a copy must not disturb the primary's
+// balancing state elsewhere), on an idle connection or a new one. With `after` (the
+// primary's endpoint), the old side's second answer for `noise`, on a connection of its
+// own, closed after: the old side's balancer and pools are not touched.
 awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32_t upstream, std::string request,
                           bool head_request, std::shared_ptr<ShadowPair> pair, uint32_t after = balance::kNoEndpoint) {
   const bool second = after != balance::kNoEndpoint;
@@ -214,19 +262,7 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
   const PreparedUpstream& pu = g->upstreams[upstream];
   std::shared_ptr<WorkerUpstream> wu = w.upstream(*g, upstream);
   const EndpointSet& set = *wu->set;
-  const int64_t now_ms = steady_ms();
-  for (size_t i = 0; i < set.size(); ++i)
-    wu->endpoints[i].usable = set.health[i].healthy(now_ms) &&
-                              !(set.max_conns[i] >= 0 && wu->endpoints[i].active >= static_cast<uint32_t>(set.max_conns[i]));
-  uint32_t ep = balance::kNoEndpoint;
-  if (!second) {
-    ep = wu->round_robin->pick(wu->endpoints);
-  } else {
-    for (size_t k = 1; k <= set.size() && ep == balance::kNoEndpoint; ++k) {
-      const uint32_t i = static_cast<uint32_t>((after + k) % set.size());
-      if (wu->endpoints[i].usable) ep = i;
-    }
-  }
+  const uint32_t ep = copy_endpoint(*wu, after);
   boost::system::error_code ec;
   // Shared with the deadline's handler, which may run after this coroutine has ended.
   auto sock_holder = std::make_shared<std::optional<asio::ip::tcp::socket>>();
@@ -281,36 +317,8 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
     if (r == http::Parse::Complete) {
       keep_head(s, head, *pair);
       buf.consume(head.head_bytes);
-      uint64_t left = head.content_length;
-      http::ChunkedDecoder dec;
-      bool done = head.framing == http::Framing::None;
-      while (!done) {  // the body, digested
-        std::string_view data;
-        size_t used = 0;
-        if (head.framing == http::Framing::Chunked) {
-          http::ChunkedDecoder::Step st = dec.next(buf.view());
-          if (st.failed) break;
-          data = st.data, used = st.consumed, done = st.done;
-        } else {
-          used = head.framing == http::Framing::Length ? static_cast<size_t>(std::min<uint64_t>(left, buf.size())) : buf.size();
-          data = buf.view().substr(0, used);
-          left -= head.framing == http::Framing::Length ? used : 0;
-          done = head.framing == http::Framing::Length && left == 0;
-        }
-        s.body(data, pair->compare & plan::kCompareJson);
-        buf.consume(used);
-        if (done || (used > 0 && buf.size() > 0)) continue;
-        if (buf.full()) buf.grow(buf.cap * 2);
-        buf.compact();
-        size_t n = co_await sock->async_read_some(buf.tail(), asio::redirect_error(asio::use_awaitable, ec));
-        buf.end += n;
-        if (ec || n == 0) {
-          done = head.framing == http::Framing::UntilClose;  // its end; else broken off
-          break;
-        }
-      }
-      s.whole = done;
-      clean = done && head.keep_alive && head.framing != http::Framing::UntilClose && buf.size() == 0;
+      s.whole = co_await digest_body(*sock, buf, head, s, pair->compare & plan::kCompareJson, ec);
+      clean = s.whole && head.keep_alive && head.framing != http::Framing::UntilClose && buf.size() == 0;
     }
     if (!s.whole) s.error = ec ? ec.message() : "no whole response";
     deadline.cancel();
