@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "runtime/http/parse.h"
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
@@ -68,22 +69,22 @@ class Downstream {
   virtual void consume_buffered_body() = 0;
   // The next piece of the body, at most `limit` bytes of it in all (TooLarge past it).
   // A client that sent `Expect: 100-continue` is told to go on at the first read.
-  virtual boost::asio::awaitable<BodyPiece> read_body(uint64_t limit) = 0;
+  virtual Task<BodyPiece> read_body(uint64_t limit) = 0;
   // Body bytes the client has not sent or we have not read: after an answer the
   // connection cannot be reused.
   virtual bool body_unread() const = 0;
 
   // The head and the first bytes of the body in one write; `last`: nothing follows.
   // False when the client is gone.
-  virtual boost::asio::awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool last) = 0;
-  virtual boost::asio::awaitable<bool> send_body(std::string_view data, bool last) = 0;
+  virtual Task<bool> send_head(const ResponseStart& r, std::string_view body, bool last) = 0;
+  virtual Task<bool> send_body(std::string_view data, bool last) = 0;
   // Trailer fields ("name: value\r\n" each, names lower-case) to follow the body the
   // next send with `last` ends; called before it. HTTP/2 sends them (gRPC's status is
   // there); HTTP/1.1 leaves them out (its chunked trailers are rarely read).
   virtual void set_trailers(std::string_view fields) { (void)fields; }
   // After a 101 (sent with send_head) the connection is a tunnel to `upstream` until
   // either side closes or it idles for `limits.idle_timeout`.
-  virtual boost::asio::awaitable<void> tunnel(boost::asio::ip::tcp::socket& upstream) = 0;
+  virtual Task<void> tunnel(Socket& upstream) = 0;
 
   virtual uint64_t bytes_in() const = 0;
   virtual uint64_t bytes_out() const = 0;

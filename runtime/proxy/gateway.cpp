@@ -25,14 +25,13 @@
 #include "runtime/proxy/access_log.h"
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/health_check.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/tls.h"
 
 namespace banyan::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
-using asio::use_awaitable;
 using boost::system::error_code;
 
 namespace {
@@ -292,10 +291,10 @@ int Gateway::migrations_request(const http::RequestHead& head, std::string& body
 
 // --- admin ------------------------------------------------------------------
 
-awaitable<void> Gateway::admin_loop(tcp::acceptor& acceptor) {
+Task<void> Gateway::admin_loop(Acceptor& acceptor) {
   for (;;) {
     error_code ec;
-    tcp::socket s = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    Socket s = co_await acceptor.async_accept(asio::redirect_error(use_task, ec));
     if (ec) {
       if (!acceptor.is_open()) co_return;
       continue;
@@ -348,14 +347,14 @@ int Gateway::purge_request(const http::RequestHead& head, std::string& body, std
 
 // One request per connection, parsed as strictly as the data plane's; answered with
 // Connection: close. Bounded: 8 KiB of head, 5 seconds.
-awaitable<void> Gateway::admin_session(tcp::socket socket) {
+Task<void> Gateway::admin_session(Socket socket) {
   char buf[8192];
   size_t have = 0;
   std::array<plan::HeaderField, 32> fields;
   http::RequestHead head;
   http::Error err = http::Error::None;
   http::Limits limits{2048, sizeof buf, fields.size()};
-  asio::steady_timer deadline(main_io_, std::chrono::seconds(5));
+  Timer deadline(main_io_, std::chrono::seconds(5));
   deadline.async_wait([&socket](error_code ec) {
     if (!ec) socket.close(ec);
   });
@@ -363,7 +362,7 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
   while (r == http::Parse::Incomplete && have < sizeof buf) {
     error_code ec;
     size_t n = co_await socket.async_read_some(asio::buffer(buf + have, sizeof buf - have),
-                                               asio::redirect_error(use_awaitable, ec));
+                                               asio::redirect_error(use_task, ec));
     if (ec) co_return;
     have += n;
     r = http::parse_request({buf, have}, limits, fields, head, err);
@@ -416,32 +415,32 @@ awaitable<void> Gateway::admin_session(tcp::socket socket) {
   if (r == http::Parse::Complete && head.method == "HEAD") body.clear();
   error_code ec;
   std::array<asio::const_buffer, 2> b{asio::buffer(head_out), asio::buffer(body)};
-  co_await asio::async_write(socket, b, asio::redirect_error(use_awaitable, ec));
-  socket.shutdown(tcp::socket::shutdown_both, ec);
+  co_await asio::async_write(socket, b, asio::redirect_error(use_task, ec));
+  socket.shutdown(Socket::shutdown_both, ec);
   deadline.cancel();
 }
 
 // --- background work on the main thread ---------------------------------------
 
 // Every kEvaluateEveryMs: the migrations' counters and rollback rules (migration_control.h).
-awaitable<void> Gateway::watch_migrations() {
-  asio::steady_timer t(main_io_);
+Task<void> Gateway::watch_migrations() {
+  Timer t(main_io_);
   while (!stopping_) {
     t.expires_after(std::chrono::milliseconds(kEvaluateEveryMs));
     error_code ec;
-    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
     migrations_->tick(*generation(), unix_ms_now(), [this](const std::string& line) { note(line); });
   }
 }
 
 // Once a second: a new session ticket key when the rotation is due (ticket_keys.h).
-awaitable<void> Gateway::rotate_ticket_keys() {
-  asio::steady_timer t(main_io_);
+Task<void> Gateway::rotate_ticket_keys() {
+  Timer t(main_io_);
   while (!stopping_) {
     t.expires_after(std::chrono::seconds(1));
     error_code ec;
-    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
     ticket_keys_.tick(steady_ms());
   }
@@ -449,13 +448,13 @@ awaitable<void> Gateway::rotate_ticket_keys() {
 
 // Polls the plan file once a second (robust to editors that replace the file and to
 // `banyanc compile`'s rename); a change is reloaded once it has been still for a poll.
-awaitable<void> Gateway::watch_plan_file() {
-  asio::steady_timer t(main_io_);
+Task<void> Gateway::watch_plan_file() {
+  Timer t(main_io_);
   FileStamp seen = stamp_of(config_.plan_path), pending = seen;
   while (!stopping_) {
     t.expires_after(std::chrono::seconds(1));
     error_code ec;
-    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
     FileStamp now = stamp_of(config_.plan_path);
     if (now == seen) continue;
@@ -472,14 +471,14 @@ awaitable<void> Gateway::watch_plan_file() {
   }
 }
 
-awaitable<void> Gateway::re_resolve() {
-  asio::steady_timer t(main_io_);
+Task<void> Gateway::re_resolve() {
+  Timer t(main_io_);
   std::vector<int64_t> due;  // steady ms per upstream of the generation we last looked at
   uint64_t seen = 0;
   while (!stopping_) {
     t.expires_after(std::chrono::milliseconds(250));
     error_code ec;
-    co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
     auto g = generation();
     int64_t now = steady_ms();
@@ -584,7 +583,7 @@ int Gateway::run() {
   std::vector<ListenerInfo> listeners;
   if (int status = start(listeners)) return status;
 
-  std::optional<tcp::acceptor> admin;
+  std::optional<Acceptor> admin;
   try {
     for (uint32_t i = 0; i < config_.workers; ++i) {
       workers_.push_back(std::make_unique<Worker>(*this, i));
@@ -622,12 +621,12 @@ int Gateway::run() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.limits.drain_timeout_ms);
     asio::co_spawn(
         main_io_,
-        [this, deadline]() -> awaitable<void> {
-          asio::steady_timer t(main_io_);
+        [this, deadline]() -> Task<void> {
+          Timer t(main_io_);
           while (open_connections_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
             t.expires_after(std::chrono::milliseconds(20));
             error_code e;
-            co_await t.async_wait(asio::redirect_error(use_awaitable, e));
+            co_await t.async_wait(asio::redirect_error(use_task, e));
           }
           if (open_connections_.load() > 0)
             note("drain deadline passed with " + std::to_string(open_connections_.load()) + " connection(s) open; closing them");

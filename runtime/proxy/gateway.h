@@ -16,6 +16,7 @@
 #include "runtime/config/config.h"
 #include "runtime/http/parse.h"
 #include "runtime/proxy/generation.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/metrics.h"
 #include "runtime/proxy/migration_control.h"
 #include "runtime/proxy/ticket_keys.h"
@@ -70,12 +71,12 @@ class Gateway {
   void note(const std::string& line) const;
 
  private:
-  boost::asio::awaitable<void> admin_loop(boost::asio::ip::tcp::acceptor& acceptor);
-  boost::asio::awaitable<void> admin_session(boost::asio::ip::tcp::socket socket);
-  boost::asio::awaitable<void> watch_plan_file();
-  boost::asio::awaitable<void> re_resolve();
-  boost::asio::awaitable<void> watch_migrations();
-  boost::asio::awaitable<void> rotate_ticket_keys();
+  Task<void> admin_loop(Acceptor& acceptor);
+  Task<void> admin_session(Socket socket);
+  Task<void> watch_plan_file();
+  Task<void> re_resolve();
+  Task<void> watch_migrations();
+  Task<void> rotate_ticket_keys();
   const TicketKeys* tickets() const { return config_.tls_session_tickets ? &ticket_keys_ : nullptr; }
   // The admin's /migrations: GET lists them; POST /migrations/NAME/ACTION acts.
   int migrations_request(const http::RequestHead& head, std::string& body, std::string& type);

@@ -13,13 +13,12 @@
 #include <boost/asio/write.hpp>
 
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
-using asio::use_awaitable;
 using boost::system::error_code;
 
 namespace {
@@ -45,11 +44,11 @@ int status_of(std::string_view head) {
   return s;
 }
 
-awaitable<void> probe(Gateway& gw, asio::io_context& io, Probe p) {
+Task<void> probe(Gateway& gw, asio::io_context& io, Probe p) {
   // The socket and the timer outlive this frame in the timer's handler, if need be.
   struct State {
-    tcp::socket socket;
-    asio::steady_timer timer;
+    Socket socket;
+    Timer timer;
     explicit State(asio::io_context& io) : socket(io), timer(io) {}
   };
   auto st = std::make_shared<State>(io);
@@ -59,13 +58,13 @@ awaitable<void> probe(Gateway& gw, asio::io_context& io, Probe p) {
   });
   error_code ec;
   int status = 0;
-  co_await st->socket.async_connect(p.set->addresses[p.endpoint], asio::redirect_error(use_awaitable, ec));
-  if (!ec) co_await asio::async_write(st->socket, asio::buffer(p.request), asio::redirect_error(use_awaitable, ec));
+  co_await st->socket.async_connect(p.set->addresses[p.endpoint], asio::redirect_error(use_task, ec));
+  if (!ec) co_await asio::async_write(st->socket, asio::buffer(p.request), asio::redirect_error(use_task, ec));
   std::array<char, 256> head{};
   size_t have = 0;
   while (!ec && have < 12) {
     size_t n = co_await st->socket.async_read_some(asio::buffer(head.data() + have, head.size() - have),
-                                                   asio::redirect_error(use_awaitable, ec));
+                                                   asio::redirect_error(use_task, ec));
     have += n;
   }
   st->timer.cancel();
@@ -95,13 +94,13 @@ awaitable<void> probe(Gateway& gw, asio::io_context& io, Probe p) {
 
 }  // namespace
 
-awaitable<void> run_health_checks(Gateway& gw, asio::io_context& io, const bool& stopping) {
-  asio::steady_timer tick(io);
+Task<void> run_health_checks(Gateway& gw, asio::io_context& io, const bool& stopping) {
+  Timer tick(io);
   std::map<const EndpointSource*, std::chrono::steady_clock::time_point> due;
   while (!stopping) {
     tick.expires_after(std::chrono::milliseconds(250));
     error_code ec;
-    co_await tick.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await tick.async_wait(asio::redirect_error(use_task, ec));
     if (stopping) break;
     auto g = gw.generation();
     const plan::Plan& p = *g->plan;

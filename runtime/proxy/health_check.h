@@ -9,12 +9,13 @@
 #include <utility>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
 class Gateway;
 
 // Runs until the gateway stops; re-reads the serving generation every tick.
-boost::asio::awaitable<void> run_health_checks(Gateway& gateway, boost::asio::io_context& io, const bool& stopping);
+Task<void> run_health_checks(Gateway& gateway, boost::asio::io_context& io, const bool& stopping);
 
 }  // namespace banyan::proxy

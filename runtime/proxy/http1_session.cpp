@@ -37,6 +37,7 @@
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/http1_framing.h"
 #include "runtime/proxy/http2_session.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/send_ready.h"
 #include "runtime/proxy/tls.h"
 #include "runtime/proxy/tls_stream.h"
@@ -47,8 +48,6 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
-using asio::use_awaitable;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
@@ -162,7 +161,7 @@ class Http1Session final : public SpareSession, public Downstream {
   }
 
   // `conn` keeps the connection alive for as long as the coroutine runs.
-  awaitable<void> run(std::shared_ptr<Connection> conn);
+  Task<void> run(std::shared_ptr<Connection> conn);
   void stop_clock() { clock_.stop(); }
   void drain() {
     closing_ = true;
@@ -192,13 +191,13 @@ class Http1Session final : public SpareSession, public Downstream {
     in_.consume(body_left_);
     body_left_ = 0;
   }
-  awaitable<BodyPiece> read_body(uint64_t limit) override;
+  Task<BodyPiece> read_body(uint64_t limit) override;
   bool body_unread() const override {
     return head_.framing == http::Framing::Chunked ? !chunked_done_ : body_left_ > 0;
   }
-  awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool last) override;
-  awaitable<bool> send_body(std::string_view data, bool last) override;
-  awaitable<void> tunnel(tcp::socket& upstream) override;
+  Task<bool> send_head(const ResponseStart& r, std::string_view body, bool last) override;
+  Task<bool> send_body(std::string_view data, bool last) override;
+  Task<void> tunnel(Socket& upstream) override;
   uint64_t bytes_in() const override { return bytes_in_; }
   uint64_t bytes_out() const override { return bytes_out_; }
 
@@ -206,9 +205,9 @@ class Http1Session final : public SpareSession, public Downstream {
   // Writes to the client under the write deadline. Not a coroutine: the caller's
   // co_await is the write itself (one frame fewer per response).
   template <class Buffers>
-  awaitable<size_t> write_client(const Buffers& b, error_code& ec) {
+  Task<size_t> write_client(const Buffers& b, error_code& ec) {
     clock_.set(Phase::ClientWrite, limits_.body_timeout_ms);
-    return asio::async_write(c_->stream, b, asio::redirect_error(use_awaitable, ec));
+    return asio::async_write(c_->stream, b, asio::redirect_error(use_task, ec));
   }
   // As much of `b` as the client's socket takes at once, without waiting: the caller
   // writes the rest, if any, with write_client. A response that fits the socket's
@@ -227,10 +226,10 @@ class Http1Session final : public SpareSession, public Downstream {
     if (ec) client_gone_ = true;
     return !ec;
   }
-  awaitable<size_t> read_client(Phase phase, int64_t timeout_ms, error_code& ec) {
+  Task<size_t> read_client(Phase phase, int64_t timeout_ms, error_code& ec) {
     in_.make_room(4096, in_.cap);
     clock_.set(phase, timeout_ms);
-    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_task, ec));
     in_.end += n;
     bytes_in_ += n;
     co_return n;
@@ -248,7 +247,7 @@ class Http1Session final : public SpareSession, public Downstream {
     peer_port_ = std::to_string(port);
     facts_.port = peer_port_;
   }
-  awaitable<bool> read_proxy_header();
+  Task<bool> read_proxy_header();
   bool speaks_h2c();
   // Whether the connection may park: a TLS stream holds no ciphertext OpenSSL has not
   // taken (it never does while its read waits; checked anyway).
@@ -258,7 +257,7 @@ class Http1Session final : public SpareSession, public Downstream {
   }
   // HTTP/2 until it ends; then a lingering close, so that a GOAWAY we sent is read
   // before unread bytes of the client's turn our close into a reset.
-  awaitable<void> serve_h2(std::string_view first) {
+  Task<void> serve_h2(std::string_view first) {
     co_await serve_http2(worker_, c_->stream, clock_, {facts_, c_->peer_addr, first, &h2_, first_bytes_});
     if (!in_.data) in_.acquire(worker_.buffers());
     co_await linger();
@@ -267,11 +266,11 @@ class Http1Session final : public SpareSession, public Downstream {
   void begin_request();
   void took_first_bytes(size_t n);
   http::Parse parse_head();
-  awaitable<http::Parse> read_rest_of_head();
-  awaitable<void> refuse();
+  Task<http::Parse> read_rest_of_head();
+  Task<void> refuse();
   void begin_exchange();
-  awaitable<void> linger();
-  awaitable<void> pump_to_upstream(std::shared_ptr<Connection> conn, tcp::socket& upstream);
+  Task<void> linger();
+  Task<void> pump_to_upstream(std::shared_ptr<Connection> conn, Socket& upstream);
 
   Connection* c_ = nullptr;
   std::weak_ptr<Connection> conn_;  // for the tunnel's second coroutine
@@ -309,11 +308,11 @@ class Http1Session final : public SpareSession, public Downstream {
   bool chunked_done_ = true, continue_sent_ = false;
   bool chunked_out_ = false, close_after_ = false;  // the response's framing, as sent
   bool tunnel_open_ = false, pump_done_ = true;
-  asio::steady_timer* tunnel_done_ = nullptr;
+  Timer* tunnel_done_ = nullptr;
 };
 
 template <class Stream>
-awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Connection> conn) {
+Task<void> Http1Session<Stream>::run(std::shared_ptr<Connection> conn) {
   conn_ = conn;
   Connection& c = *conn;
   error_code ec;
@@ -328,7 +327,7 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Connection> conn) {
     if constexpr (Connection::kTls) {
       if (!closing_) {
         clock_.set(Phase::Head, limits_.header_timeout_ms);
-        co_await c.stream.async_handshake(asio::redirect_error(use_awaitable, ec));
+        co_await c.stream.async_handshake(asio::redirect_error(use_task, ec));
         if (ec) closing_ = true;  // a failed handshake: nothing to answer
         if (!closing_ && negotiated_h2(c.stream.native_handle())) {
           co_await serve_h2({});
@@ -353,7 +352,7 @@ awaitable<void> Http1Session<Stream>::run(std::shared_ptr<Connection> conn) {
       release_request_memory();
       worker_.idle_session(*this);
       idle_seen_ = park_ = false;
-      size_t n = co_await c.stream.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_awaitable, ec));
+      size_t n = co_await c.stream.async_read_some(asio::buffer(first_bytes_), asio::redirect_error(use_task, ec));
       unlink();
       if (park_ && n == 0 && ec == asio::error::operation_aborted && !closing_ && !clock_.expired()) {
         if (!may_park()) continue;
@@ -423,7 +422,7 @@ void Http1Connection<Stream>::park(std::shared_ptr<Http1Connection> self, Clock:
   worker.parked(*this);
   bump(worker.gateway().metrics().connections_parked);
   bump(worker.gateway().metrics().parks);
-  stream.lowest_layer().async_wait(tcp::socket::wait_read, [self = std::move(self)](const error_code& ec) mutable {
+  stream.lowest_layer().async_wait(Socket::wait_read, [self = std::move(self)](const error_code& ec) mutable {
     Http1Connection& c = *self;
     c.ParkedHook::unlink();
     c.worker.gateway().metrics().connections_parked.fetch_sub(1, std::memory_order_relaxed);
@@ -463,15 +462,15 @@ void Http1Connection<Stream>::drain() {
 
 // Closes our side for writing and reads what the client still sends, bounded.
 template <class Stream>
-awaitable<void> Http1Session<Stream>::linger() {
+Task<void> Http1Session<Stream>::linger() {
   error_code ec;
   if (!in_.data) co_return;
-  if constexpr (std::is_same_v<Stream, tcp::socket>) c_->stream.shutdown(tcp::socket::shutdown_send, ec);
+  if constexpr (std::is_same_v<Stream, Socket>) c_->stream.shutdown(Socket::shutdown_send, ec);
   clock_.set(Phase::Closing, kLingerMs);
   size_t total = 0;
   while (!ec && total < kLingerBytes) {
     in_.begin = in_.end = 0;
-    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_task, ec));
     total += n;
   }
 }
@@ -482,7 +481,7 @@ awaitable<void> Http1Session<Stream>::linger() {
 // first request's, left in `in_`. A malformed header closes the connection, counted and
 // noted with its reason; not one byte of it reaches the HTTP parser.
 template <class Stream>
-awaitable<bool> Http1Session<Stream>::read_proxy_header() {
+Task<bool> Http1Session<Stream>::read_proxy_header() {
   in_.acquire(worker_.buffers());
   const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
   http::ProxyHeader h;
@@ -495,11 +494,11 @@ awaitable<bool> Http1Session<Stream>::read_proxy_header() {
     clock_.set(Phase::Head, std::max<int64_t>(left, 1));
     error_code ec;
     size_t n = 0;
-    if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    if constexpr (std::is_same_v<Stream, Socket>) {
+      n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_task, ec));
     } else {
       n = co_await asio::async_read(c_->stream.next_layer(), asio::buffer(in_.tail().data(), h.need),
-                                    asio::redirect_error(use_awaitable, ec));
+                                    asio::redirect_error(use_task, ec));
     }
     in_.end += n;
     if (ec || n == 0) {
@@ -592,7 +591,7 @@ http::Parse Http1Session<Stream>::parse_head() {
 
 // The rest of a head that did not arrive in one read, within the header deadline.
 template <class Stream>
-awaitable<http::Parse> Http1Session<Stream>::read_rest_of_head() {
+Task<http::Parse> Http1Session<Stream>::read_rest_of_head() {
   for (;;) {
     if (in_.full()) in_.grow(limits_.header_bytes + 1);
     error_code ec;
@@ -610,7 +609,7 @@ awaitable<http::Parse> Http1Session<Stream>::read_rest_of_head() {
 // Answers a head the gateway will not serve, and closes (lingering, so the answer is
 // not lost to a reset).
 template <class Stream>
-awaitable<void> Http1Session<Stream>::refuse() {
+Task<void> Http1Session<Stream>::refuse() {
   head_.framing = http::Framing::None;  // nothing of it is trusted, a body least of all
   worker_.next_request_id(request_id_);
   if (refusal_status_ == 408) {
@@ -627,7 +626,7 @@ awaitable<void> Http1Session<Stream>::refuse() {
 }
 
 template <class Stream>
-awaitable<BodyPiece> Http1Session<Stream>::read_body(uint64_t limit) {
+Task<BodyPiece> Http1Session<Stream>::read_body(uint64_t limit) {
   // `Expect: 100-continue`: the client waits for a word before sending its body.
   if (head_.expect_continue && !continue_sent_ && in_.size() == 0 && body_unread()) {
     continue_sent_ = true;
@@ -666,7 +665,7 @@ awaitable<BodyPiece> Http1Session<Stream>::read_body(uint64_t limit) {
 }
 
 template <class Stream>
-awaitable<bool> Http1Session<Stream>::send_head(const ResponseStart& r, std::string_view body, bool last) {
+Task<bool> Http1Session<Stream>::send_head(const ResponseStart& r, std::string_view body, bool last) {
   Http1Framing f =
       write_response_head(out_, r, head_.version_minor == 1, head_.keep_alive && !closing_ && !worker_.draining());
   chunked_out_ = f.chunked;
@@ -685,7 +684,7 @@ awaitable<bool> Http1Session<Stream>::send_head(const ResponseStart& r, std::str
 }
 
 template <class Stream>
-awaitable<bool> Http1Session<Stream>::send_body(std::string_view data, bool last) {
+Task<bool> Http1Session<Stream>::send_body(std::string_view data, bool last) {
   // Chunked: the size line before the data and the CRLF (and the last chunk) after it;
   // otherwise the data alone, framed by the head.
   char size_line[24];
@@ -707,11 +706,11 @@ awaitable<bool> Http1Session<Stream>::send_body(std::string_view data, bool last
 // limits.idle_timeout. The client-to-upstream direction is a second coroutine; this
 // one returns only when both have stopped (the buffers are the connection's).
 template <class Stream>
-awaitable<void> Http1Session<Stream>::tunnel(tcp::socket& upstream) {
+Task<void> Http1Session<Stream>::tunnel(Socket& upstream) {
   close_after_ = true;
   tunnel_open_ = true;
   pump_done_ = false;
-  asio::steady_timer done(worker_.io(), Clock::time_point::max());
+  Timer done(worker_.io(), Clock::time_point::max());
   tunnel_done_ = &done;
   asio::co_spawn(worker_.io(), pump_to_upstream(conn_.lock(), upstream), asio::detached);
   Buffer buf;
@@ -720,38 +719,38 @@ awaitable<void> Http1Session<Stream>::tunnel(tcp::socket& upstream) {
   while (tunnel_open_) {  // upstream -> client
     clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
     size_t n = co_await upstream.async_read_some(asio::buffer(buf.data.get(), buf.cap),
-                                                 asio::redirect_error(use_awaitable, ec));
+                                                 asio::redirect_error(use_task, ec));
     if (ec || n == 0) break;
     clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
     size_t w =
-        co_await asio::async_write(c_->stream, asio::buffer(buf.data.get(), n), asio::redirect_error(use_awaitable, ec));
+        co_await asio::async_write(c_->stream, asio::buffer(buf.data.get(), n), asio::redirect_error(use_task, ec));
     bytes_out_ += w;
     if (ec) break;
   }
   buf.release(worker_.buffers());
   tunnel_open_ = false;
   clock_.cancel_all();
-  while (!pump_done_) co_await done.async_wait(asio::redirect_error(use_awaitable, ec));
+  while (!pump_done_) co_await done.async_wait(asio::redirect_error(use_task, ec));
   tunnel_done_ = nullptr;
 }
 
 template <class Stream>
-awaitable<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Connection> conn, tcp::socket& upstream) {
+Task<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Connection> conn, Socket& upstream) {
   (void)conn;  // kept alive; the session waits for this coroutine before it ends
   error_code ec;
   if (in_.size() > 0) {  // bytes the client sent after the upgrade request
     co_await asio::async_write(upstream, asio::buffer(in_.view().data(), in_.size()),
-                               asio::redirect_error(use_awaitable, ec));
+                               asio::redirect_error(use_task, ec));
     in_.consume(in_.size());
   }
   while (!ec && tunnel_open_) {
     in_.begin = in_.end = in_.pinned;
-    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await c_->stream.async_read_some(in_.tail(), asio::redirect_error(use_task, ec));
     if (ec || n == 0) break;
     bytes_in_ += n;
     clock_.set(Phase::Tunnel, limits_.idle_timeout_ms);
     co_await asio::async_write(upstream, asio::buffer(in_.data.get() + in_.pinned, n),
-                               asio::redirect_error(use_awaitable, ec));
+                               asio::redirect_error(use_task, ec));
   }
   tunnel_open_ = false;
   clock_.cancel_all();
@@ -761,7 +760,7 @@ awaitable<void> Http1Session<Stream>::pump_to_upstream(std::shared_ptr<Connectio
 
 }  // namespace
 
-void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer, const ListenerInfo& listener) {
+void start_session(Worker& worker, Socket socket, const tcp::endpoint& peer, const ListenerInfo& listener) {
   // TCP_NODELAY comes from the listening socket (Linux passes it on at accept).
   if (listener.https) {
     std::shared_ptr<const TlsContexts> tls = worker.gateway().tls();
@@ -773,7 +772,7 @@ void start_session(Worker& worker, tcp::socket socket, const tcp::endpoint& peer
     auto* raw = c.get();
     raw->serve(std::move(c));
   } else {
-    auto c = std::make_shared<Http1Connection<tcp::socket>>(worker, listener, peer, std::move(socket));
+    auto c = std::make_shared<Http1Connection<Socket>>(worker, listener, peer, std::move(socket));
     worker.add_session(c.get());
     auto* raw = c.get();
     raw->serve(std::move(c));

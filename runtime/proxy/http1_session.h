@@ -9,11 +9,12 @@
 #include <utility>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/worker.h"
 
 namespace banyan::proxy {
 
-void start_session(Worker& worker, boost::asio::ip::tcp::socket socket, const boost::asio::ip::tcp::endpoint& peer,
+void start_session(Worker& worker, Socket socket, const boost::asio::ip::tcp::endpoint& peer,
                    const ListenerInfo& listener);
 
 }  // namespace banyan::proxy

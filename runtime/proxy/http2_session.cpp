@@ -31,6 +31,7 @@
 #include "runtime/proxy/client_address.h"
 #include "runtime/proxy/exchange/exchange.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/tls_stream.h"
 #include "runtime/proxy/watchdog.h"
 #include "runtime/proxy/worker.h"
@@ -40,8 +41,6 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
-using asio::use_awaitable;
 using boost::system::error_code;
 using Clock = std::chrono::steady_clock;
 
@@ -85,12 +84,12 @@ class H2Stream final : public Downstream {
     return whole ? std::string_view(incoming_) : std::string_view();
   }
   void consume_buffered_body() override;
-  awaitable<BodyPiece> read_body(uint64_t limit) override;
+  Task<BodyPiece> read_body(uint64_t limit) override;
   bool body_unread() const override { return !body_ended_ && !closed_; }
-  awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool last) override;
-  awaitable<bool> send_body(std::string_view data, bool last) override;
+  Task<bool> send_head(const ResponseStart& r, std::string_view body, bool last) override;
+  Task<bool> send_body(std::string_view data, bool last) override;
   void set_trailers(std::string_view fields) override { trailers_.assign(fields); }
-  awaitable<void> tunnel(tcp::socket&) override { co_return; }  // no Upgrade in HTTP/2
+  Task<void> tunnel(Socket&) override { co_return; }  // no Upgrade in HTTP/2
   uint64_t bytes_in() const override { return bytes_in_; }
   uint64_t bytes_out() const override { return bytes_out_; }
 
@@ -115,21 +114,21 @@ class H2Stream final : public Downstream {
   ssize_t provide(uint8_t* buf, size_t length, uint32_t* flags);
   bool submit_trailers();  // from the provider, at the body's end (nghttp2's rule)
 
-  awaitable<void> run(std::shared_ptr<H2Stream> self);
+  Task<void> run(std::shared_ptr<H2Stream> self);
   int32_t id() const { return id_; }
 
  private:
   void wake() { signal_.cancel(); }
   bool dead() const { return gone_ || closed_; }
-  awaitable<bool> wait_sent();
-  awaitable<void> discard_body();
+  Task<bool> wait_sent();
+  Task<void> discard_body();
   void refuse(int status, std::string_view why) {
     if (!refusal_status_) refusal_status_ = status, refusal_ = why;
   }
 
   H2Connection& conn_;
   const int32_t id_;
-  asio::steady_timer signal_;  // wakes the exchange's waits: body bytes, window, the stream's end
+  Timer signal_;  // wakes the exchange's waits: body bytes, window, the stream's end
   Watchdog clock_;
   Exchange exchange_;
   ClientFacts facts_;
@@ -208,7 +207,7 @@ class H2Connection final : public Http2Control {
   config::IpAddress peer;
   nghttp2_session* ng = nullptr;
   std::vector<std::shared_ptr<H2Stream>> streams;  // open in nghttp2 (a few: a vector)
-  asio::steady_timer write_wake, all_done;
+  Timer write_wake, all_done;
   bool write_wanted = false, writing = false, gone = false, draining = false, closing = false, writer_done = false;
   size_t owed = 0;  // body bytes of closed streams, not yet given back to the connection's window
   uint32_t running = 0;  // stream coroutines not yet finished
@@ -436,7 +435,7 @@ void H2Stream::head_complete(bool end_stream) {
   }
 }
 
-awaitable<void> H2Stream::run(std::shared_ptr<H2Stream> self) {
+Task<void> H2Stream::run(std::shared_ptr<H2Stream> self) {
   // A body whole before the exchange starts goes upstream with its length (nginx does
   // the same), and can be sent again on a retry.
   if (head_.framing == http::Framing::Chunked && body_ended_) {
@@ -492,13 +491,13 @@ void H2Stream::consume_buffered_body() {
   incoming_.clear();  // the bytes stay where they were: a view taken before still reads them
 }
 
-awaitable<BodyPiece> H2Stream::read_body(uint64_t limit) {
+Task<BodyPiece> H2Stream::read_body(uint64_t limit) {
   handed_.clear();
   error_code ec;
   clock_.set(Phase::Body, conn_.limits.body_timeout_ms);
   while (incoming_.empty() && !body_ended_) {
     if (dead() || clock_.expired()) co_return BodyPiece{{}, BodyPiece::End::ClientGone};
-    co_await signal_.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await signal_.async_wait(asio::redirect_error(use_task, ec));
   }
   if (dead() && (reset_ || gone_)) co_return BodyPiece{{}, BodyPiece::End::ClientGone};
   if (incoming_.empty()) co_return BodyPiece{{}, BodyPiece::End::Done};
@@ -550,7 +549,7 @@ void H2Connection::response_fields(const ResponseStart& r) {
   if (length_size) nv.push_back(field("content-length", {length, length_size}));
 }
 
-awaitable<bool> H2Stream::send_head(const ResponseStart& r, std::string_view body, bool last) {
+Task<bool> H2Stream::send_head(const ResponseStart& r, std::string_view body, bool last) {
   if (dead()) co_return false;
   if (r.status < 200) co_return true;  // no interim answers here (101 has no meaning in HTTP/2)
   conn_.response_fields(r);
@@ -571,7 +570,7 @@ awaitable<bool> H2Stream::send_head(const ResponseStart& r, std::string_view bod
   co_return co_await wait_sent();
 }
 
-awaitable<bool> H2Stream::send_body(std::string_view data, bool last) {
+Task<bool> H2Stream::send_body(std::string_view data, bool last) {
   if (dead()) co_return false;
   if (data.empty() && !last) co_return true;
   pending_ = data;
@@ -585,7 +584,7 @@ awaitable<bool> H2Stream::send_body(std::string_view data, bool last) {
 // HTTP/1.1's lingering close does, for a while and up to a size: some clients (curl
 // 7.88) take RST_STREAM(NO_ERROR) in the middle of an upload badly. Past the bounds the
 // stream is reset, as RFC 9113 8.1 allows.
-awaitable<void> H2Stream::discard_body() {
+Task<void> H2Stream::discard_body() {
   error_code ec;
   uint64_t dropped = 0;
   clock_.set(Phase::Closing, kLingerMs);
@@ -597,20 +596,20 @@ awaitable<void> H2Stream::discard_body() {
       conn_.notify();
     }
     if (body_ended_) break;
-    co_await signal_.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await signal_.async_wait(asio::redirect_error(use_task, ec));
   }
 }
 
 // Until the provider has taken what the exchange passed (the window may hold it back
 // for as long as the client does not read: the body timeout, then the stream is reset).
-awaitable<bool> H2Stream::wait_sent() {
+Task<bool> H2Stream::wait_sent() {
   error_code ec;
   clock_.set(Phase::ClientWrite, conn_.limits.body_timeout_ms);
   // Taken means sent as far as this stream goes: the stream may already be closed by
   // then (its last DATA frame out), which is no failure.
   while (!pending_.empty() || (pending_last_ && !eof_taken_)) {
     if (dead() || clock_.expired()) co_return false;
-    co_await signal_.async_wait(asio::redirect_error(use_awaitable, ec));
+    co_await signal_.async_wait(asio::redirect_error(use_task, ec));
   }
   co_return true;
 }
@@ -724,7 +723,7 @@ void H2Connection::rearm() {
 
 // The writer: frames nghttp2 has ready, gathered, written under the write deadline.
 template <class Stream>
-awaitable<void> write_loop(H2Connection& c, Stream& stream) {
+Task<void> write_loop(H2Connection& c, Stream& stream) {
   // Frames are gathered into one of the worker's buffers, held only while there is
   // something to write: an idle connection holds none. A frame larger than what is
   // left is written after the gathered ones; one larger than a buffer (a HEADERS of
@@ -762,13 +761,13 @@ awaitable<void> write_loop(H2Connection& c, Stream& stream) {
       if (c.closing) break;  // the read side ended: what was queued is written
       if (!nghttp2_session_want_read(c.ng) && !nghttp2_session_want_write(c.ng)) break;  // GOAWAY done
       c.write_wanted = false;
-      while (!c.write_wanted && !c.gone) co_await c.write_wake.async_wait(asio::redirect_error(use_awaitable, ec));
+      while (!c.write_wanted && !c.gone) co_await c.write_wake.async_wait(asio::redirect_error(use_task, ec));
       continue;
     }
     c.writing = true;
     c.clock.set(Phase::ClientWrite, c.limits.body_timeout_ms);
     co_await asio::async_write(stream, asio::buffer(bytes.data(), bytes.size()),
-                               asio::redirect_error(use_awaitable, ec));
+                               asio::redirect_error(use_task, ec));
     c.writing = false;
     if (ec) break;
     c.rearm();
@@ -783,7 +782,7 @@ awaitable<void> write_loop(H2Connection& c, Stream& stream) {
 }  // namespace
 
 template <class Stream>
-awaitable<void> serve_http2(Worker& worker, Stream& stream, Watchdog& clock, Http2Start start) {
+Task<void> serve_http2(Worker& worker, Stream& stream, Watchdog& clock, Http2Start start) {
   H2Connection c(worker, clock, start);
   if (!c.open()) co_return;
   bump(c.gw.metrics().http2_connections);
@@ -805,7 +804,7 @@ awaitable<void> serve_http2(Worker& worker, Stream& stream, Watchdog& clock, Htt
         in.acquire(worker.buffers());
         into = asio::buffer(in.data.get(), in.cap);
       }
-      size_t n = co_await stream.async_read_some(into, asio::redirect_error(use_awaitable, ec));
+      size_t n = co_await stream.async_read_some(into, asio::redirect_error(use_task, ec));
       if (ec || n == 0 || c.gone) break;
       got = {static_cast<const char*>(into.data()), n};
       filled = n == into.size();
@@ -832,15 +831,15 @@ awaitable<void> serve_http2(Worker& worker, Stream& stream, Watchdog& clock, Htt
   // The writer flushes what is queued (a GOAWAY), within its deadline, and stops.
   c.closing = true;
   c.notify();
-  while (!c.writer_done) co_await c.all_done.async_wait(asio::redirect_error(use_awaitable, ec));
+  while (!c.writer_done) co_await c.all_done.async_wait(asio::redirect_error(use_task, ec));
   c.gone = true;
   for (auto& s : c.streams) s->connection_gone();
   c.streams.clear();
-  while (c.running > 0) co_await c.all_done.async_wait(asio::redirect_error(use_awaitable, ec));
+  while (c.running > 0) co_await c.all_done.async_wait(asio::redirect_error(use_task, ec));
   if (start.control) *start.control = nullptr;
 }
 
-template awaitable<void> serve_http2<tcp::socket>(Worker&, tcp::socket&, Watchdog&, Http2Start);
-template awaitable<void> serve_http2<TlsStream>(Worker&, TlsStream&, Watchdog&, Http2Start);
+template Task<void> serve_http2<Socket>(Worker&, Socket&, Watchdog&, Http2Start);
+template Task<void> serve_http2<TlsStream>(Worker&, TlsStream&, Watchdog&, Http2Start);
 
 }  // namespace banyan::proxy

@@ -28,6 +28,7 @@
 
 #include "runtime/config/cidr.h"
 #include "runtime/proxy/downstream.h"
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
@@ -54,7 +55,7 @@ struct Http2Start {
 
 // `clock` is the connection's watchdog (idle, and the deadline of a write to the client).
 template <class Stream>
-boost::asio::awaitable<void> serve_http2(Worker& worker, Stream& stream, Watchdog& clock, Http2Start start);
+Task<void> serve_http2(Worker& worker, Stream& stream, Watchdog& clock, Http2Start start);
 
 // The client connection preface (RFC 9113 3.4).
 inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";

@@ -14,6 +14,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
@@ -21,7 +22,7 @@ namespace banyan::proxy {
 // the socket's mode); returns the bytes sent. A full socket buffer is not an error
 // (0 bytes, `ec` clear); a broken connection sets `ec`.
 template <size_t N>
-size_t send_ready(boost::asio::ip::tcp::socket& s, const std::array<boost::asio::const_buffer, N>& b,
+size_t send_ready(Socket& s, const std::array<boost::asio::const_buffer, N>& b,
                   boost::system::error_code& ec) {
   std::array<iovec, N> iov;
   size_t count = 0;

@@ -138,7 +138,7 @@ boost::asio::mutable_buffer TlsStream::receive_buffer() {
   return {at_, capacity_};
 }
 
-TlsStream::TlsStream(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx) : socket_(std::move(socket)) {
+TlsStream::TlsStream(Socket socket, SSL_CTX* ctx) : socket_(std::move(socket)) {
   ssl_ = SSL_new(ctx);  // null on failure: every operation then fails with no_memory
   if (ssl_ == nullptr) return;
   BIO* bio = BIO_new(TlsBio::method());

@@ -30,6 +30,7 @@
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include "runtime/proxy/io.h"
 
 typedef struct ssl_st SSL;
 typedef struct ssl_ctx_st SSL_CTX;
@@ -59,18 +60,18 @@ char* gather_buffer();
 
 class TlsStream {
  public:
-  using executor_type = boost::asio::ip::tcp::socket::executor_type;
-  using lowest_layer_type = boost::asio::ip::tcp::socket::lowest_layer_type;
+  using executor_type = Socket::executor_type;
+  using lowest_layer_type = Socket::lowest_layer_type;
 
   // `ctx` is the context the handshake starts on (the SNI callback may switch it).
-  TlsStream(boost::asio::ip::tcp::socket socket, SSL_CTX* ctx);
+  TlsStream(Socket socket, SSL_CTX* ctx);
   TlsStream(TlsStream&& o) = delete;  // OpenSSL's BIO points at it
   TlsStream& operator=(TlsStream&&) = delete;
   TlsStream(const TlsStream&) = delete;
   ~TlsStream();
 
   executor_type get_executor() { return socket_.get_executor(); }
-  boost::asio::ip::tcp::socket& next_layer() { return socket_; }
+  Socket& next_layer() { return socket_; }
   lowest_layer_type& lowest_layer() { return socket_; }
   SSL* native_handle() { return ssl_; }
   // Where reads land (kSmall bytes), or null: the stream is parked, and must then
@@ -145,12 +146,12 @@ class TlsStream {
             // A write that needs input while a read waits for it (a TLS 1.3 key update
             // in a tunnel): the read receives; this one tries again when it may have.
             waited = true;
-            s->socket_.async_wait(boost::asio::ip::tcp::socket::wait_read, std::move(self));
+            s->socket_.async_wait(Socket::wait_read, std::move(self));
             return;
           }
           if (result.want == tls_detail::Want::Write) {
             waited = true;
-            s->socket_.async_wait(boost::asio::ip::tcp::socket::wait_write, std::move(self));
+            s->socket_.async_wait(Socket::wait_write, std::move(self));
             return;
           }
           if (result.want == tls_detail::Want::Read) result = {tls_detail::Want::Nothing, boost::asio::error::eof, 0};
@@ -203,7 +204,7 @@ class TlsStream {
   friend struct TlsBio;
 
   static constexpr size_t kLarge = 17 << 10;
-  boost::asio::ip::tcp::socket socket_;
+  Socket socket_;
   SSL* ssl_ = nullptr;
   char* small_ = nullptr;  // lent
   // Ciphertext received and not yet taken by OpenSSL: [begin_, end_) of `at_`.

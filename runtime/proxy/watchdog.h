@@ -13,6 +13,7 @@
 #include <utility>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
@@ -22,12 +23,12 @@ class Watchdog {
  public:
   using Clock = std::chrono::steady_clock;
 
-  using ClientSocket = boost::asio::ip::tcp::socket::lowest_layer_type;  // of a plain or a TLS stream
+  using ClientSocket = Socket::lowest_layer_type;  // of a plain or a TLS stream
 
   Watchdog(boost::asio::io_context& io, ClientSocket& client) : timer_(io), client_(&client), deadline_(Clock::now()) {}
   // An HTTP/2 stream's: the client's connection is not the stream's to cancel; an
   // expiry wakes the stream's waits (`wake`, a timer its waits sleep on) instead.
-  Watchdog(boost::asio::io_context& io, boost::asio::steady_timer& wake)
+  Watchdog(boost::asio::io_context& io, Timer& wake)
       : timer_(io), wake_(&wake), deadline_(Clock::now()) {}
 
   // The next step may take `ms`; a passed deadline is forgotten.
@@ -42,9 +43,9 @@ class Watchdog {
   bool expired() const { return expired_; }
 
   // The exchange's upstream socket, cancelled with the client's (null: none now).
-  void watch_upstream(boost::asio::ip::tcp::socket* s) { upstream_ = s; }
+  void watch_upstream(Socket* s) { upstream_ = s; }
   // A timer an exchange's wait on an HTTP/2 upstream stream sleeps on, woken with the rest.
-  void watch_timer(boost::asio::steady_timer* t) { upstream_wake_ = t; }
+  void watch_timer(Timer* t) { upstream_wake_ = t; }
   void cancel_all();
 
   // Arms the timer at the deadline set() gave (call it first: the constructor's
@@ -68,11 +69,11 @@ class Watchdog {
   Clock::time_point deadline() const { return deadline_; }
 
  private:
-  boost::asio::steady_timer timer_;
+  Timer timer_;
   ClientSocket* client_ = nullptr;
-  boost::asio::steady_timer* wake_ = nullptr;
-  boost::asio::steady_timer* upstream_wake_ = nullptr;
-  boost::asio::ip::tcp::socket* upstream_ = nullptr;
+  Timer* wake_ = nullptr;
+  Timer* upstream_wake_ = nullptr;
+  Socket* upstream_ = nullptr;
   Clock::time_point deadline_, armed_ = Clock::time_point::max();
   Phase phase_ = Phase::Head;
   bool expired_ = false, stopped_ = false;

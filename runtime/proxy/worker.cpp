@@ -61,9 +61,9 @@ void Worker::listen(const std::vector<ListenerInfo>& listeners) {
     asio::ip::address addr = l.bind.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
                                                  : asio::ip::make_address(l.bind.host);
     tcp::endpoint ep(addr, l.bind.port);
-    tcp::acceptor& a = acceptors_.emplace_back(io_);
+    Acceptor& a = acceptors_.emplace_back(io_);
     a.open(ep.protocol());
-    a.set_option(tcp::acceptor::reuse_address(true));
+    a.set_option(Acceptor::reuse_address(true));
     int one = 1;
     if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
       throw std::runtime_error("SO_REUSEPORT: " + std::string(strerror(errno)));
@@ -115,8 +115,8 @@ void Worker::join() {
 // Asio's (boost/asio/detail), so this is written for the one Boost Debian 12 ships and
 // does nothing with any other.
 namespace {
-struct AcceptedSocket : tcp::socket {
-  static void adopt(tcp::socket& s) {
+struct AcceptedSocket : Socket {
+  static void adopt(Socket& s) {
 #if BOOST_VERSION == 107400
     auto& impl = (s.*(&AcceptedSocket::impl_)).get_implementation();
     impl.state_ |= asio::detail::socket_ops::internal_non_blocking;
@@ -131,7 +131,7 @@ struct AcceptedSocket : tcp::socket {
 inline constexpr int kAcceptBatch = 64;
 }  // namespace
 
-asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const ListenerInfo& info) {
+Task<void> Worker::accept_loop(Acceptor& acceptor, const ListenerInfo& info) {
   const uint32_t cap = gateway_.config().limits.connections;
   const tcp protocol = acceptor.local_endpoint().protocol();
   boost::system::error_code ec;
@@ -149,7 +149,7 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const Listene
         break;
       }
       peer.resize(len);
-      tcp::socket s(io_);
+      Socket s(io_);
       s.assign(protocol, fd, ec);
       if (ec) {
         ::close(fd);
@@ -167,14 +167,14 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const Listene
     }
     if (!acceptor.is_open()) co_return;
     if (taken == kAcceptBatch) {
-      co_await asio::post(io_, asio::use_awaitable);  // more may be waiting: after the sessions just started
+      co_await asio::post(io_, use_task);  // more may be waiting: after the sessions just started
     } else if (err == EAGAIN || err == EWOULDBLOCK) {
-      co_await acceptor.async_wait(tcp::acceptor::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+      co_await acceptor.async_wait(Acceptor::wait_read, asio::redirect_error(use_task, ec));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
     } else {
       // EMFILE and friends: wait a little rather than spin.
-      asio::steady_timer t(io_, std::chrono::milliseconds(50));
-      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      Timer t(io_, std::chrono::milliseconds(50));
+      co_await t.async_wait(asio::redirect_error(use_task, ec));
       if (!acceptor.is_open()) co_return;
     }
   }
@@ -183,12 +183,12 @@ asio::awaitable<void> Worker::accept_loop(tcp::acceptor& acceptor, const Listene
 // Each tick parks the HTTP/1.1 connections idle since the last one and closes parked
 // ones idle too long; every tenth flushes the access log, trims the spares and closes
 // upstream connections idle too long.
-asio::awaitable<void> Worker::housekeeping() {
-  asio::steady_timer t(io_);
+Task<void> Worker::housekeeping() {
+  Timer t(io_);
   for (unsigned tick = 1;; ++tick) {
     t.expires_after(kParkTick);
     boost::system::error_code ec;
-    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await t.async_wait(asio::redirect_error(use_task, ec));
     for (SpareSession& s : idle_sessions_) s.sweep();  // cancels a read: nothing completes (or unlinks) inline
     const auto now = std::chrono::steady_clock::now();
     while (!parked_.empty() && parked_.front().idle_deadline <= now) {

@@ -32,6 +32,7 @@
 #include "runtime/proxy/access_log.h"
 #include "runtime/plan/matcher.h"
 #include "runtime/proxy/generation.h"
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
@@ -40,7 +41,7 @@ class H2UpstreamConnection;
 
 // An idle upstream connection, kept for the next request to the same endpoint.
 struct IdleConnection {
-  boost::asio::ip::tcp::socket socket;
+  Socket socket;
   std::chrono::steady_clock::time_point since;
 };
 
@@ -194,8 +195,8 @@ class Worker {
   uint32_t& shadows_in_flight() { return shadows_in_flight_; }
 
  private:
-  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor, const ListenerInfo& info);
-  boost::asio::awaitable<void> housekeeping();
+  Task<void> accept_loop(Acceptor& acceptor, const ListenerInfo& info);
+  Task<void> housekeeping();
 
   Gateway& gateway_;
   unsigned index_;
@@ -203,7 +204,7 @@ class Worker {
   // and timers (other threads post, or stop the context): no lock per descriptor.
   boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   std::thread thread_;
-  std::list<boost::asio::ip::tcp::acceptor> acceptors_;
+  std::list<Acceptor> acceptors_;
   std::vector<ListenerInfo> listeners_;
   std::shared_ptr<const Generation> generation_;
   uint64_t generation_seq_ = 0;

@@ -6,6 +6,7 @@
 // body the gateway did not read says `Connection: close`.
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 namespace {
@@ -69,7 +70,7 @@ void grpc_answer(Exchange& x, int status, std::string_view phrase, bool close) {
 
 // The answer's head and body. A gateway-made error (`error`) names the request on the
 // body's second line; `details` follow it. On a gRPC call an error is gRPC's own.
-boost::asio::awaitable<void> send_answer(Exchange& x, int status, std::string_view fields, std::string_view body,
+Task<void> send_answer(Exchange& x, int status, std::string_view fields, std::string_view body,
                                          bool error, bool close, std::string_view details = {}) {
   if (status == 0) co_return;  // nothing to answer
   if (error && is_grpc(*x.head)) {
@@ -145,13 +146,13 @@ std::string_view failure_phrase(K k) {
 }
 
 // Not a coroutine: it returns send_answer's, one frame fewer (Asio 1.74 recycles one).
-boost::asio::awaitable<void> send_local(Exchange& x) {
+Task<void> send_local(Exchange& x) {
   const LocalAnswer& a = x.local;
   if (!a.error.empty()) x.error_text.assign(a.error);
   return send_answer(x, a.status, a.fields, a.body, !a.error.empty() && a.status >= 400, a.close);
 }
 
-boost::asio::awaitable<void> answer_failure(Exchange& x) {
+Task<void> answer_failure(Exchange& x) {
   const ExchangeError& e = x.error;
   const bool upstream = e.source == ExchangeError::Source::Upstream;
   // The access log: the cause, with the upstream's name and address when it is theirs.
@@ -177,7 +178,7 @@ boost::asio::awaitable<void> answer_failure(Exchange& x) {
   return send_answer(x, status, std::string_view(), x.text, true, close, x.fields);  // not a coroutine: one frame fewer
 }
 
-boost::asio::awaitable<void> Exchange::refuse(int st, std::string_view body, std::string_view why, const char* id,
+Task<void> Exchange::refuse(int st, std::string_view body, std::string_view why, const char* id,
                                               Clock::time_point t) {
   reset();
   head = &down.request();

@@ -17,13 +17,13 @@
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/exchange/shadow.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
 namespace {
 
 namespace asio = boost::asio;
-using asio::awaitable;
 using K = ExchangeError::Kind;
 
 // Encoded output leaves in chunks of at least this much (the last may be smaller): a
@@ -31,12 +31,12 @@ using K = ExchangeError::Kind;
 inline constexpr size_t kMinEncodedChunk = 8 * 1024;
 
 // More of the body from the upstream; false at its end or on an error (`ec`).
-awaitable<bool> read_more(Exchange& x, boost::system::error_code& ec) {
+Task<bool> read_more(Exchange& x, boost::system::error_code& ec) {
   Buffer& b = x.up.buf;
   if (b.full()) b.grow(b.cap * 2);
   b.compact();
   x.clock.set(Phase::UpstreamRead, x.up.read_ms);
-  size_t n = co_await x.up.socket->async_read_some(b.tail(), asio::redirect_error(asio::use_awaitable, ec));
+  size_t n = co_await x.up.socket->async_read_some(b.tail(), asio::redirect_error(use_task, ec));
   b.end += n;
   co_return !ec && n > 0;
 }
@@ -45,7 +45,7 @@ awaitable<bool> read_more(Exchange& x, boost::system::error_code& ec) {
 // To the client: the head with these first bytes, or the bytes after it. False when
 // the client is gone: the exchange ends there, and so does the connection. Not a
 // coroutine (Asio 1.74 recycles one frame per thread: each level of calls costs one).
-awaitable<bool> send(Exchange& x, std::string_view data, bool last) {
+Task<bool> send(Exchange& x, std::string_view data, bool last) {
   if (x.responded) return x.down.send_body(data, last);
   x.responded = true;
   return x.down.send_head(x.start, data, last);
@@ -69,7 +69,7 @@ void broken_off(Exchange& x, bool expired, std::string detail) {
 
 // A Content-Length body, not encoded: the rest of a small one is often already in the
 // socket; taken without waiting, it leaves with the head in one write.
-awaitable<Step> pipe_length(Exchange& x) {
+Task<Step> pipe_length(Exchange& x) {
   Buffer& b = x.up.buf;
   uint64_t left = x.up.head.content_length;
   if (b.size() < left) {
@@ -101,7 +101,7 @@ awaitable<Step> pipe_length(Exchange& x) {
 }
 
 // Chunked, until close, or encoded (from any framing).
-awaitable<Step> pipe_stream(Exchange& x) {
+Task<Step> pipe_stream(Exchange& x) {
   Buffer& b = x.up.buf;
   const http::Framing framing = x.up.head.framing;
   const bool chunked = framing == http::Framing::Chunked, length = framing == http::Framing::Length;
@@ -174,7 +174,7 @@ awaitable<Step> pipe_stream(Exchange& x) {
 }
 
 // After a 101: the head with the bytes already read past the upstream's, then a tunnel.
-awaitable<Step> pipe_tunnel(Exchange& x) {
+Task<Step> pipe_tunnel(Exchange& x) {
   x.responded = true;
   bool sent = co_await x.down.send_head(x.start, x.up.buf.view(), false);
   x.up.buf.consume(x.up.buf.size());
@@ -185,7 +185,7 @@ awaitable<Step> pipe_tunnel(Exchange& x) {
 
 // A stored response (the cache's): its body is here whole, so the head and all of it
 // (encoded when `compress` chose a coding) leave in one write.
-awaitable<Step> pipe_stored(Exchange& x) {
+Task<Step> pipe_stored(Exchange& x) {
   x.responded = true;
   if (x.down.body_unread()) {  // a request body the answer did not need (stored_head)
     x.start.close = true;
@@ -212,10 +212,10 @@ awaitable<Step> pipe_stored(Exchange& x) {
 // breaks off (its upstream failed) cuts this response short too.
 inline constexpr int64_t kFillPollMs = 5;
 
-awaitable<Step> pipe_filling(Exchange& x) {
+Task<Step> pipe_filling(Exchange& x) {
   cache::Filling& f = *x.cache.shared;
   compress::Encoder* enc = x.encoder.get();
-  std::optional<asio::steady_timer> timer;
+  std::optional<Timer> timer;
   uint64_t sent = 0, in = 0, out = 0;
   x.clock.set(Phase::UpstreamRead, kDefaultReadTimeoutMs);
   for (;;) {
@@ -251,7 +251,7 @@ awaitable<Step> pipe_filling(Exchange& x) {
     if (!timer) timer.emplace(x.worker.io());
     timer->expires_after(std::chrono::milliseconds(kFillPollMs));
     boost::system::error_code ec;
-    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await timer->async_wait(asio::redirect_error(use_task, ec));
   }
   if (enc) {
     Metrics& m = x.gw.metrics();
@@ -262,7 +262,7 @@ awaitable<Step> pipe_filling(Exchange& x) {
   co_return Step::Answered;
 }
 
-awaitable<Step> pipe_nothing(Exchange& x) {
+Task<Step> pipe_nothing(Exchange& x) {
   x.responded = true;
   const std::string_view nothing;  // not `{}`: GCC 12 miscompiles braced temporaries in co_await
   if (!co_await x.down.send_head(x.start, nothing, true)) co_return client_gone(x);
@@ -274,7 +274,7 @@ awaitable<Step> pipe_nothing(Exchange& x) {
 }  // namespace
 
 // Not a coroutine: it returns the one that pipes this response's framing.
-awaitable<Step> pipe_body(Exchange& x) {
+Task<Step> pipe_body(Exchange& x) {
   if (x.cache.streaming) return pipe_filling(x);
   if (x.cache.serve) return pipe_stored(x);
   if (x.up.call) return pipe_h2_body(x);

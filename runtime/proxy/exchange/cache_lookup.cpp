@@ -17,6 +17,7 @@
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
@@ -73,7 +74,7 @@ void cache_uri(Exchange& x) {
   }
 }
 
-boost::asio::awaitable<Step> look_up_cache(Exchange& x) {
+Task<Step> look_up_cache(Exchange& x) {
   CacheLeg& c = x.cache;
   const PreparedRoute& pr = *x.prepared;
   const http::RequestHead& h = *x.head;
@@ -93,7 +94,7 @@ boost::asio::awaitable<Step> look_up_cache(Exchange& x) {
   const int64_t lease_ms = (x.route->connect_timeout_ms >= 0 ? x.route->connect_timeout_ms : up.pu->connect_timeout_ms) +
                            (x.route->read_timeout_ms >= 0 ? x.route->read_timeout_ms : up.pu->read_timeout_ms);
   int64_t now = unix_ms_now();
-  std::optional<asio::steady_timer> poll;
+  std::optional<Timer> poll;
   for (int64_t waited = 0;; waited += kCollapsePollMs) {
     c.entry = c.zone->find(c.key, h.fields, now);
     if (c.entry) {
@@ -126,7 +127,7 @@ boost::asio::awaitable<Step> look_up_cache(Exchange& x) {
     x.clock.set(Phase::UpstreamRead, kCollapseWaitMs + 1000);
     poll->expires_after(std::chrono::milliseconds(kCollapsePollMs));
     boost::system::error_code ec;
-    co_await poll->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await poll->async_wait(asio::redirect_error(use_task, ec));
     if (ec) co_return Step::Next;
     now = unix_ms_now();
   }

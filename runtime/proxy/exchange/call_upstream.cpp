@@ -18,13 +18,13 @@
 #include "runtime/proxy/exchange/retry_policy.h"
 #include "runtime/proxy/exchange/shadow.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
 namespace {
 
 namespace asio = boost::asio;
-using asio::awaitable;
 using K = ExchangeError::Kind;
 
 // Attempts beyond the retry budget: each dead pooled connection may add one, each
@@ -51,7 +51,7 @@ struct AttemptFacts {
 
 // The rest of the request body, as the client sends it: decoded by the connection,
 // framed again for the upstream (chunked stays chunked, re-encoded).
-awaitable<bool> stream_body(Exchange& x, uint64_t limit) {
+Task<bool> stream_body(Exchange& x, uint64_t limit) {
   const bool chunked = x.head->framing == http::Framing::Chunked;
   boost::system::error_code ec;
   for (;;) {
@@ -82,10 +82,10 @@ awaitable<bool> stream_body(Exchange& x, uint64_t limit) {
       std::string_view tail = piece.data.empty() ? (done ? "0\r\n\r\n" : "") : (done ? "\r\n0\r\n\r\n" : "\r\n");
       std::array<asio::const_buffer, 3> b{asio::buffer(x.scratch), asio::buffer(piece.data.data(), piece.data.size()),
                                           asio::buffer(tail.data(), tail.size())};
-      co_await asio::async_write(*x.up.socket, b, asio::redirect_error(asio::use_awaitable, ec));
+      co_await asio::async_write(*x.up.socket, b, asio::redirect_error(use_task, ec));
     } else if (!piece.data.empty()) {
       co_await asio::async_write(*x.up.socket, asio::buffer(piece.data.data(), piece.data.size()),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+                                 asio::redirect_error(use_task, ec));
     }
     if (ec) {
       fail(x, K::WriteRequest, "failed while receiving the request body: " + ec.message());
@@ -116,12 +116,12 @@ void head_failed(Exchange& x, http::Error perr, AttemptFacts& f) {
 // skipped (Expect is answered by the connection); a 101 only follows an Upgrade the
 // route lets through. One coroutine for both halves: each level of calls costs a
 // frame allocation per request (Asio 1.74 recycles one per thread).
-awaitable<bool> round_trip(Exchange& x, std::string_view body, bool replayable, bool upgrading, AttemptFacts& f) {
+Task<bool> round_trip(Exchange& x, std::string_view body, bool replayable, bool upgrading, AttemptFacts& f) {
   UpstreamLeg& up = x.up;
   boost::system::error_code ec;
   x.clock.set(Phase::UpstreamWrite, up.read_ms);
   std::array<asio::const_buffer, 2> hb{asio::buffer(x.out), asio::buffer(body.data(), replayable ? body.size() : 0)};
-  co_await asio::async_write(*up.socket, hb, asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(*up.socket, hb, asio::redirect_error(use_task, ec));
   if (ec) {
     fail(x, K::WriteRequest, "writing the request: " + ec.message());
     co_return false;
@@ -160,7 +160,7 @@ awaitable<bool> round_trip(Exchange& x, std::string_view body, bool replayable, 
     }
     up.buf.compact();
     x.clock.set(Phase::UpstreamRead, up.read_ms);
-    size_t n = co_await up.socket->async_read_some(up.buf.tail(), asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = co_await up.socket->async_read_some(up.buf.tail(), asio::redirect_error(use_task, ec));
     up.buf.end += n;
     if (ec || n == 0) break;
   }
@@ -181,7 +181,7 @@ int32_t begin_upstream_leg(Exchange& x) {
   return route.retries >= 0 ? route.retries : pu.retries;
 }
 
-awaitable<Step> call_upstream(Exchange& x) {
+Task<Step> call_upstream(Exchange& x) {
   UpstreamLeg& up = x.up;
   const plan::Route& route = *x.route;
   const PreparedUpstream& pu = *up.pu;

@@ -8,11 +8,11 @@
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
 
-using boost::asio::awaitable;
 
 ExchangeError::Source ExchangeError::source_of(Kind k) {
   switch (k) {
@@ -90,7 +90,7 @@ void Exchange::release() {
   worker.fields().put(std::move(up.fields));
 }
 
-awaitable<bool> Exchange::run(std::shared_ptr<const Generation> g, const char* id, Clock::time_point t) {
+Task<bool> Exchange::run(std::shared_ptr<const Generation> g, const char* id, Clock::time_point t) {
   reset();
   gen = std::move(g);
   head = &down.request();

@@ -41,6 +41,7 @@
 #include "runtime/proxy/buffer.h"
 #include "runtime/proxy/downstream.h"
 #include "runtime/proxy/generation.h"
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
@@ -105,7 +106,7 @@ struct UpstreamLeg {
   std::shared_ptr<WorkerUpstream> wu;  // this worker's state of it, held for the exchange
   uint32_t endpoint = balance::kNoEndpoint;
   std::string_view addr;  // the endpoint's identity, "127.0.0.1:9001" (kept by `wu`)
-  std::optional<boost::asio::ip::tcp::socket> socket;
+  std::optional<Socket> socket;
   std::shared_ptr<H2Call> call;  // an h2c upstream: the stream of its connection (h2_upstream.cpp)
   bool reused = false;  // the connection came from the idle pool
   Buffer buf;
@@ -166,7 +167,7 @@ class Exchange {
 
   // Serves the request the connection has read, on `gen` (held until the end, whatever
   // reloads do). True when the connection may serve another request.
-  boost::asio::awaitable<bool> run(std::shared_ptr<const Generation> gen, const char* request_id,
+  Task<bool> run(std::shared_ptr<const Generation> gen, const char* request_id,
                                    Clock::time_point started);
   // Gives back what a request borrowed (buffers, field arrays) and lets go of what it
   // held: an idle or spare session holds none of it.
@@ -174,7 +175,7 @@ class Exchange {
   // The connection's own refusals of a request that never became an exchange (a head
   // that does not parse, a slow head): the answer, which closes the connection, and
   // its access-log line.
-  boost::asio::awaitable<void> refuse(int status, std::string_view body, std::string_view error, const char* request_id,
+  Task<void> refuse(int status, std::string_view body, std::string_view error, const char* request_id,
                                       Clock::time_point started);
 
   // --- for the phases (this folder) --------------------------------------------

@@ -25,13 +25,12 @@
 #include "runtime/http/fields.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
 
 namespace asio = boost::asio;
-using asio::awaitable;
-using asio::use_awaitable;
 using boost::system::error_code;
 using K = ExchangeError::Kind;
 
@@ -46,7 +45,7 @@ struct H2Call {
   explicit H2Call(asio::io_context& io) : signal(io, std::chrono::steady_clock::time_point::max()) {}
   std::shared_ptr<H2UpstreamConnection> conn;  // (the connection holds the call until its stream closes)
   int32_t id = -1;
-  asio::steady_timer signal;  // wakes the exchange (and its body pump)
+  Timer signal;  // wakes the exchange (and its body pump)
   void wake() { signal.cancel(); }
 
   // The request body: what the pump passed and the data provider has not taken.
@@ -71,7 +70,7 @@ struct H2Call {
 
 class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConnection> {
  public:
-  H2UpstreamConnection(Worker& w, asio::ip::tcp::socket s)
+  H2UpstreamConnection(Worker& w, Socket s)
       : worker(w), socket(std::move(s)), write_wake(w.io(), std::chrono::steady_clock::time_point::max()) {}
   ~H2UpstreamConnection() {
     if (ng) nghttp2_session_del(ng);
@@ -102,9 +101,9 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   }
 
   Worker& worker;
-  asio::ip::tcp::socket socket;
+  Socket socket;
   nghttp2_session* ng = nullptr;
-  asio::steady_timer write_wake;
+  Timer write_wake;
   bool write_wanted = false, gone = false, closing = false;
   size_t owed = 0;  // body bytes of streams that closed unread, for the connection's window
   // The calls whose streams nghttp2 has open: their data providers and stream user
@@ -112,8 +111,8 @@ class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConne
   std::vector<std::shared_ptr<H2Call>> calls;
 
  private:
-  awaitable<void> read_loop(std::shared_ptr<H2UpstreamConnection> self);
-  awaitable<void> write_loop(std::shared_ptr<H2UpstreamConnection> self);
+  Task<void> read_loop(std::shared_ptr<H2UpstreamConnection> self);
+  Task<void> write_loop(std::shared_ptr<H2UpstreamConnection> self);
 };
 
 namespace {
@@ -233,13 +232,13 @@ bool H2UpstreamConnection::open() {
 }
 
 // `self` keeps the connection alive while its loops run.
-awaitable<void> H2UpstreamConnection::read_loop(std::shared_ptr<H2UpstreamConnection> self) {
+Task<void> H2UpstreamConnection::read_loop(std::shared_ptr<H2UpstreamConnection> self) {
   (void)self;
   Buffer in;
   in.acquire(worker.buffers());
   error_code ec;
   while (!gone) {
-    size_t n = co_await socket.async_read_some(asio::buffer(in.data.get(), in.cap), asio::redirect_error(use_awaitable, ec));
+    size_t n = co_await socket.async_read_some(asio::buffer(in.data.get(), in.cap), asio::redirect_error(use_task, ec));
     if (ec || n == 0) break;
     if (nghttp2_session_mem_recv(ng, reinterpret_cast<const uint8_t*>(in.data.get()), n) < 0) break;
     notify();
@@ -249,7 +248,7 @@ awaitable<void> H2UpstreamConnection::read_loop(std::shared_ptr<H2UpstreamConnec
   fail();
 }
 
-awaitable<void> H2UpstreamConnection::write_loop(std::shared_ptr<H2UpstreamConnection> self) {
+Task<void> H2UpstreamConnection::write_loop(std::shared_ptr<H2UpstreamConnection> self) {
   (void)self;
   std::string out;
   error_code ec;
@@ -272,7 +271,7 @@ awaitable<void> H2UpstreamConnection::write_loop(std::shared_ptr<H2UpstreamConne
       write_wanted = false;
       while (!write_wanted && !gone) {
         write_wake.expires_after(kIdleClose);
-        co_await write_wake.async_wait(asio::redirect_error(use_awaitable, ec));
+        co_await write_wake.async_wait(asio::redirect_error(use_task, ec));
         if (!ec && calls.empty() && !write_wanted) {
           nghttp2_session_terminate_session(ng, NGHTTP2_NO_ERROR);
           write_wanted = true;  // the GOAWAY goes out, then the reader sees the end
@@ -281,7 +280,7 @@ awaitable<void> H2UpstreamConnection::write_loop(std::shared_ptr<H2UpstreamConne
       }
       continue;
     }
-    co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(use_task, ec));
     if (ec) break;
   }
   fail();
@@ -343,15 +342,15 @@ void fail_call(Exchange& x, K kind, std::string detail) {
 }
 
 // Waits for the call's next event within the read deadline; false when it expired.
-awaitable<bool> wait_call(Exchange& x, H2Call& c) {
+Task<bool> wait_call(Exchange& x, H2Call& c) {
   error_code ec;
-  co_await c.signal.async_wait(asio::redirect_error(use_awaitable, ec));
+  co_await c.signal.async_wait(asio::redirect_error(use_task, ec));
   co_return !x.clock.expired();
 }
 
 // The client's body, as it comes, to the upstream stream: the pump runs beside the
 // response (a bidirectional stream needs both at once) and ends with the body.
-awaitable<void> pump_body(Exchange& x, std::shared_ptr<H2Call> c, uint64_t limit) {
+Task<void> pump_body(Exchange& x, std::shared_ptr<H2Call> c, uint64_t limit) {
   error_code ec;
   for (;;) {
     BodyPiece piece = co_await x.down.read_body(limit);
@@ -367,7 +366,7 @@ awaitable<void> pump_body(Exchange& x, std::shared_ptr<H2Call> c, uint64_t limit
     nghttp2_session_resume_data(c->conn->ng, c->id);
     c->conn->notify();
     while (!c->closed && (!c->pending.empty() || (c->pending_last && !c->eof_taken)))
-      co_await c->signal.async_wait(asio::redirect_error(use_awaitable, ec));
+      co_await c->signal.async_wait(asio::redirect_error(use_task, ec));
     if (c->pending_last || c->closed) break;
   }
   c->pump_running = false;
@@ -435,7 +434,7 @@ void request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& names
 // An endpoint and its connection: the one this worker has, or a new one. A failed
 // connect is tried again on another endpoint, as over HTTP/1.1. Null with `error` set
 // when none could be had.
-awaitable<std::shared_ptr<H2UpstreamConnection>> h2_connection(Exchange& x, int32_t retries) {
+Task<std::shared_ptr<H2UpstreamConnection>> h2_connection(Exchange& x, int32_t retries) {
   UpstreamLeg& up = x.up;
   const PreparedUpstream& pu = *up.pu;
   if (up.wu->h2.size() < up.wu->endpoints.size()) up.wu->h2.resize(up.wu->endpoints.size());
@@ -473,7 +472,7 @@ awaitable<std::shared_ptr<H2UpstreamConnection>> h2_connection(Exchange& x, int3
 
 }  // namespace
 
-awaitable<Step> call_h2_upstream(Exchange& x) {
+Task<Step> call_h2_upstream(Exchange& x) {
   UpstreamLeg& up = x.up;
   const PreparedUpstream& pu = *up.pu;
   const http::RequestHead& h = *x.head;
@@ -556,7 +555,7 @@ awaitable<Step> call_h2_upstream(Exchange& x) {
   co_return Step::Next;
 }
 
-awaitable<Step> pipe_h2_body(Exchange& x) {
+Task<Step> pipe_h2_body(Exchange& x) {
   H2Call& c = *x.up.call;
   x.clock.set(Phase::UpstreamRead, x.up.read_ms);
   for (;;) {
@@ -597,7 +596,7 @@ awaitable<Step> pipe_h2_body(Exchange& x) {
   co_return Step::Answered;
 }
 
-awaitable<void> finish_h2_call(Exchange& x) {
+Task<void> finish_h2_call(Exchange& x) {
   std::shared_ptr<H2Call> c = std::move(x.up.call);
   H2UpstreamConnection& conn = *c->conn;
   // A stream not done with is cancelled (the client left, or the answer failed);
@@ -614,7 +613,7 @@ awaitable<void> finish_h2_call(Exchange& x) {
   // The pump reads the client's body through this exchange's Downstream: it ends
   // (the body done, the client gone, the stream closed) before the exchange does.
   error_code ec;
-  while (c->pump_running) co_await c->signal.async_wait(asio::redirect_error(use_awaitable, ec));
+  while (c->pump_running) co_await c->signal.async_wait(asio::redirect_error(use_task, ec));
   x.clock.watch_timer(nullptr);
 }
 

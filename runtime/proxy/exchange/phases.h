@@ -9,6 +9,7 @@
 
 #include "runtime/http/fields.h"
 #include "runtime/proxy/exchange/exchange.h"
+#include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
 
@@ -17,9 +18,9 @@ Step route_request(Exchange& x);
 // 2. split.cpp: which upstream, the route's or a migration's new one.
 Step choose_side(Exchange& x);
 // 3. cache_lookup.cpp: a stored response that answers (Step::Cached), or the upstream.
-boost::asio::awaitable<Step> look_up_cache(Exchange& x);
+Task<Step> look_up_cache(Exchange& x);
 // 4. call_upstream.cpp: endpoints, connections, the request, the response head, retries.
-boost::asio::awaitable<Step> call_upstream(Exchange& x);
+Task<Step> call_upstream(Exchange& x);
 // cache_answer.cpp: what phase 4's outcome `s` does with the cache (a refresh, a stale
 // answer, a fill, an invalidation); Step::Cached when a stored response answers.
 Step use_upstream_answer(Exchange& x, Step s);
@@ -37,19 +38,19 @@ void cache_uri(Exchange& x);
 // prior knowledge): one stream of the worker's connection to the endpoint, the
 // client's body pumped up while the response comes down, trailers passed on; and the
 // stream's end (cancelled if unfinished, the body pump awaited) before phase 7.
-boost::asio::awaitable<Step> call_h2_upstream(Exchange& x);
-boost::asio::awaitable<Step> pipe_h2_body(Exchange& x);
-boost::asio::awaitable<void> finish_h2_call(Exchange& x);
+Task<Step> call_h2_upstream(Exchange& x);
+Task<Step> pipe_h2_body(Exchange& x);
+Task<void> finish_h2_call(Exchange& x);
 // 5. response_head.cpp: the client's response head (fields in Exchange::fields).
 Step build_response_head(Exchange& x);
 // 6. body_pipe.cpp: the upstream's body to the client (and a tunnel after a 101).
-boost::asio::awaitable<Step> pipe_body(Exchange& x);
+Task<Step> pipe_body(Exchange& x);
 // 7. outcome.cpp: health, metrics, the pool, the access log.
 void record_outcome(Exchange& x);
 
 // answer.cpp: a LocalAnswer, and the answer to a failure (ExchangeError -> status).
-boost::asio::awaitable<void> send_local(Exchange& x);
-boost::asio::awaitable<void> answer_failure(Exchange& x);
+Task<void> send_local(Exchange& x);
+Task<void> answer_failure(Exchange& x);
 // What a failure answers: 0 when nothing can be answered (the client is gone, or the
 // response already started); the phrase starts the body.
 int failure_status(const ExchangeError& e, bool head_sent);
@@ -75,7 +76,7 @@ void begin_attempt(Exchange& x, uint32_t ep, bool retry);
 // An idle pooled connection to up.endpoint that is still open; true when taken.
 bool take_pooled(Exchange& x);
 // A new connection to up.endpoint; false with `error` set.
-boost::asio::awaitable<bool> connect_new(Exchange& x);
+Task<bool> connect_new(Exchange& x);
 // Passive health: one failure of `endpoint`; after the upstream's count, a cool-down.
 void record_failure(Exchange& x, uint32_t endpoint, std::string_view why);
 // The connection back to the endpoint's idle pool (when `reuse`), or closed.

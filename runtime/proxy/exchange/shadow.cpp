@@ -25,12 +25,12 @@
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/retry_policy.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/migration_control.h"
 
 namespace banyan::proxy {
 
 namespace asio = boost::asio;
-using asio::awaitable;
 
 static_assert(plan::kCompareStatus == migrations::kStatus && plan::kCompareHeaders == migrations::kHeaders &&
               plan::kCompareBody == migrations::kBody && plan::kCompareJson == migrations::kJson &&
@@ -221,7 +221,7 @@ uint32_t copy_endpoint(WorkerUpstream& wu, uint32_t after) {
 
 // A copy's body after its head (already consumed from `buf`), read to its end and
 // digested into `s`; true when it arrived whole.
-awaitable<bool> digest_body(asio::ip::tcp::socket& sock, Buffer& buf, const http::ResponseHead& head, ShadowSide& s,
+Task<bool> digest_body(Socket& sock, Buffer& buf, const http::ResponseHead& head, ShadowSide& s,
                             bool json, boost::system::error_code& ec) {
   uint64_t left = head.content_length;
   http::ChunkedDecoder dec;
@@ -244,7 +244,7 @@ awaitable<bool> digest_body(asio::ip::tcp::socket& sock, Buffer& buf, const http
     if (done || (used > 0 && buf.size() > 0)) continue;
     if (buf.full()) buf.grow(buf.cap * 2);
     buf.compact();
-    size_t n = co_await sock.async_read_some(buf.tail(), asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = co_await sock.async_read_some(buf.tail(), asio::redirect_error(use_task, ec));
     buf.end += n;
     if (ec || n == 0) co_return head.framing == http::Framing::UntilClose;  // its end; else broken off
   }
@@ -255,7 +255,7 @@ awaitable<bool> digest_body(asio::ip::tcp::socket& sock, Buffer& buf, const http
 // balancing state elsewhere), on an idle connection or a new one. With `after` (the
 // primary's endpoint), the old side's second answer for `noise`, on a connection of its
 // own, closed after: the old side's balancer and pools are not touched.
-awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32_t upstream, std::string request,
+Task<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32_t upstream, std::string request,
                           bool head_request, std::shared_ptr<ShadowPair> pair, uint32_t after = balance::kNoEndpoint) {
   const bool second = after != balance::kNoEndpoint;
   ShadowSide& s = second ? pair->second : pair->copy;
@@ -265,8 +265,8 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
   const uint32_t ep = copy_endpoint(*wu, after);
   boost::system::error_code ec;
   // Shared with the deadline's handler, which may run after this coroutine has ended.
-  auto sock_holder = std::make_shared<std::optional<asio::ip::tcp::socket>>();
-  std::optional<asio::ip::tcp::socket>& sock = *sock_holder;
+  auto sock_holder = std::make_shared<std::optional<Socket>>();
+  std::optional<Socket>& sock = *sock_holder;
   if (ep != balance::kNoEndpoint) {
     wu->endpoints[ep].active++;
     auto& pool = wu->idle[ep];
@@ -278,7 +278,7 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
         sock.emplace(std::move(c.socket));
     }
     // The copy's own deadlines: the upstream's connect timeout, then its read timeout.
-    asio::steady_timer deadline(w.io());
+    Timer deadline(w.io());
     auto arm = [&](int64_t ms) {
       deadline.expires_after(std::chrono::milliseconds(ms));  // a pending wait ends as aborted
       deadline.async_wait([sock_holder](boost::system::error_code e) {
@@ -289,10 +289,10 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
     if (fresh) {
       sock.emplace(w.io());
       arm(pu.connect_timeout_ms);
-      co_await sock->async_connect(set.addresses[ep], asio::redirect_error(asio::use_awaitable, ec));
+      co_await sock->async_connect(set.addresses[ep], asio::redirect_error(use_task, ec));
     }
     arm(pu.read_timeout_ms);
-    if (!ec) co_await asio::async_write(*sock, asio::buffer(request), asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) co_await asio::async_write(*sock, asio::buffer(request), asio::redirect_error(use_task, ec));
     Buffer buf;
     buf.acquire(w.buffers());
     std::unique_ptr<plan::HeaderField[]> fields = w.fields().get();
@@ -303,7 +303,7 @@ awaitable<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32
     while (!ec && r == http::Parse::Incomplete) {  // the head (1xx skipped)
       if (buf.full()) buf.grow(limits.header_bytes + 1);
       buf.compact();
-      size_t n = co_await sock->async_read_some(buf.tail(), asio::redirect_error(asio::use_awaitable, ec));
+      size_t n = co_await sock->async_read_some(buf.tail(), asio::redirect_error(use_task, ec));
       buf.end += n;
       if (n == 0) break;
       http::Error err = http::Error::None;

@@ -14,6 +14,7 @@
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
@@ -143,13 +144,13 @@ bool take_pooled(Exchange& x) {
   return false;
 }
 
-asio::awaitable<bool> connect_new(Exchange& x) {
+Task<bool> connect_new(Exchange& x) {
   UpstreamLeg& up = x.up;
   up.socket.emplace(x.worker.io());
   x.clock.watch_upstream(&*up.socket);
   x.clock.set(Phase::Connect, up.connect_ms);
   boost::system::error_code ec;
-  co_await up.socket->async_connect(up.wu->set->addresses[up.endpoint], asio::redirect_error(asio::use_awaitable, ec));
+  co_await up.socket->async_connect(up.wu->set->addresses[up.endpoint], asio::redirect_error(use_task, ec));
   if (ec) {
     bool timeout = x.clock.expired();
     x.error.kind = timeout ? ExchangeError::Kind::ConnectTimeout : ExchangeError::Kind::Connect;

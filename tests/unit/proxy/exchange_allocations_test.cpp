@@ -31,6 +31,7 @@
 #include "runtime/proxy/downstream.h"
 #include "runtime/proxy/exchange/exchange.h"
 #include "runtime/proxy/gateway.h"
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 #include "tests/support/counting_new.h"
 
@@ -64,18 +65,18 @@ class FakeClient final : public Downstream {
     return {};
   }
   void consume_buffered_body() override {}
-  asio::awaitable<BodyPiece> read_body(uint64_t) override { co_return BodyPiece{{}, BodyPiece::End::Done}; }
+  Task<BodyPiece> read_body(uint64_t) override { co_return BodyPiece{{}, BodyPiece::End::Done}; }
   bool body_unread() const override { return false; }
-  asio::awaitable<bool> send_head(const ResponseStart& r, std::string_view body, bool) override {
+  Task<bool> send_head(const ResponseStart& r, std::string_view body, bool) override {
     status = r.status;
     bytes += body.size();
     co_return true;
   }
-  asio::awaitable<bool> send_body(std::string_view data, bool) override {
+  Task<bool> send_body(std::string_view data, bool) override {
     bytes += data.size();
     co_return true;
   }
-  asio::awaitable<void> tunnel(asio::ip::tcp::socket&) override { co_return; }
+  Task<void> tunnel(Socket&) override { co_return; }
   uint64_t bytes_in() const override { return raw_.size(); }
   uint64_t bytes_out() const override { return bytes; }
 
@@ -138,12 +139,12 @@ int main() {
   if (gw.start(listeners) != 0) return 2;
   std::filesystem::remove_all(dir);
   Worker worker(gw, 0);
-  asio::ip::tcp::socket client_socket(worker.io());
+  Socket client_socket(worker.io());
   Watchdog clock(worker.io(), client_socket);
 
   long proxied = -1, local = -1;
   int failures = 0;
-  auto drive = [&]() -> asio::awaitable<void> {
+  auto drive = [&]() -> Task<void> {
     char id[32];
     std::memset(id, 'a', sizeof id);
     for (const char* path : {"/proxied", "/local"}) {

@@ -19,6 +19,7 @@
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/tls_stream.h"
 
 namespace banyan::proxy {
@@ -27,8 +28,6 @@ namespace {
 namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using asio::awaitable;
-using asio::use_awaitable;
 using boost::system::error_code;
 
 const std::string kCerts = std::string(BANYAN_SOURCE_DIR) + "/tests/fixtures/certs/";
@@ -38,7 +37,7 @@ struct Pair {
   ssl::context server_ctx{ssl::context::tls_server};
   ssl::context client_ctx{ssl::context::tls_client};
   std::unique_ptr<TlsStream> server;
-  std::unique_ptr<ssl::stream<tcp::socket>> client;
+  std::unique_ptr<ssl::stream<Socket>> client;
   int app_records_to_client = 0;  // TLS application-data records the client received
   std::array<char, TlsStream::kSmall> small;  // where the server's reads land (a session's array)
 
@@ -49,14 +48,14 @@ struct Pair {
     SSL_CTX_set_read_ahead(server_ctx.native_handle(), 1);
     SSL_CTX_set_num_tickets(server_ctx.native_handle(), 0);  // no records but the test's own
     SSL_CTX_set_min_proto_version(client_ctx.native_handle(), TLS1_3_VERSION);
-    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket c(io);
+    Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    Socket c(io);
     c.connect(acceptor.local_endpoint());
-    tcp::socket s = acceptor.accept();
+    Socket s = acceptor.accept();
     s.non_blocking(true);
     server = std::make_unique<TlsStream>(std::move(s), server_ctx.native_handle());
     server->lend(small.data());
-    client = std::make_unique<ssl::stream<tcp::socket>>(std::move(c), client_ctx);
+    client = std::make_unique<ssl::stream<Socket>>(std::move(c), client_ctx);
     SSL_set_msg_callback_arg(client->native_handle(), this);
     SSL_set_msg_callback(client->native_handle(), [](int write_p, int, int content_type, const void* buf, size_t len,
                                                       SSL*, void* arg) {
@@ -106,30 +105,30 @@ TEST_CASE("tls stream: 4 MiB each way through a full socket buffer in pieces of 
   for (size_t i = 0; i < down.size(); ++i) down[i] = static_cast<char>(i * 7 + i / 4096), up[i] = static_cast<char>(i * 13);
   std::string got_down(down.size(), '\0'), got_up;
   error_code e1, e2, e3, e4;
-  asio::co_spawn(p.io, [&]() -> awaitable<void> {  // the gateway's side writes in pieces of 1 B to 40 KiB, gathered in threes
+  asio::co_spawn(p.io, [&]() -> Task<void> {  // the gateway's side writes in pieces of 1 B to 40 KiB, gathered in threes
     size_t off = 0, k = 0;
     while (off < down.size()) {
       size_t a = std::min<size_t>(down.size() - off, 1 + (k * 977) % 20000);
       size_t b = std::min<size_t>(down.size() - off - a, (k * 131) % 20000);
       std::array<asio::const_buffer, 3> bufs{asio::buffer(down.data() + off, a), asio::buffer(down.data() + off + a, b),
                                              asio::const_buffer()};
-      off += co_await asio::async_write(*p.server, bufs, asio::redirect_error(use_awaitable, e1));
+      off += co_await asio::async_write(*p.server, bufs, asio::redirect_error(use_task, e1));
       if (e1) co_return;
       ++k;
     }
   }, asio::detached);
-  asio::co_spawn(p.io, [&]() -> awaitable<void> {
-    co_await asio::async_read(*p.client, asio::buffer(got_down), asio::redirect_error(use_awaitable, e2));
+  asio::co_spawn(p.io, [&]() -> Task<void> {
+    co_await asio::async_read(*p.client, asio::buffer(got_down), asio::redirect_error(use_task, e2));
   }, asio::detached);
-  asio::co_spawn(p.io, [&]() -> awaitable<void> {
-    co_await asio::async_write(*p.client, asio::buffer(up), asio::redirect_error(use_awaitable, e3));
+  asio::co_spawn(p.io, [&]() -> Task<void> {
+    co_await asio::async_write(*p.client, asio::buffer(up), asio::redirect_error(use_task, e3));
   }, asio::detached);
-  asio::co_spawn(p.io, [&]() -> awaitable<void> {  // and reads into buffers of changing sizes
+  asio::co_spawn(p.io, [&]() -> Task<void> {  // and reads into buffers of changing sizes
     std::vector<char> buf(70000);
     size_t k = 0;
     while (got_up.size() < up.size()) {
       size_t want = 1 + (k++ * 4099) % buf.size();
-      size_t n = co_await p.server->async_read_some(asio::buffer(buf.data(), want), asio::redirect_error(use_awaitable, e4));
+      size_t n = co_await p.server->async_read_some(asio::buffer(buf.data(), want), asio::redirect_error(use_task, e4));
       if (e4) co_return;
       got_up.append(buf.data(), n);
     }
@@ -163,10 +162,10 @@ TEST_CASE("tls stream: a step that needs no wait completes through the queue and
   REQUIRE(called);
   std::string got(1, first);
   error_code ec;
-  asio::co_spawn(p.io, [&]() -> awaitable<void> {
+  asio::co_spawn(p.io, [&]() -> Task<void> {
     char c;
     while (got.size() < bytes.size()) {
-      size_t n = co_await p.server->async_read_some(asio::buffer(&c, 1), asio::redirect_error(use_awaitable, ec));
+      size_t n = co_await p.server->async_read_some(asio::buffer(&c, 1), asio::redirect_error(use_task, ec));
       if (ec || n != 1) co_return;
       got += c;
     }
@@ -205,7 +204,7 @@ TEST_CASE("tls stream: the ends of a connection are values (close_notify or a ba
     error_code ec;
     char c;
     p.server->async_read_some(asio::buffer(&c, 1), [&](error_code e, size_t) { ec = e; });
-    asio::steady_timer t(p.io, std::chrono::milliseconds(20));
+    Timer t(p.io, std::chrono::milliseconds(20));
     t.async_wait([&](error_code) { p.server->lowest_layer().close(); });
     p.io.run();
     CHECK(ec == asio::error::operation_aborted);
@@ -215,10 +214,10 @@ TEST_CASE("tls stream: the ends of a connection are values (close_notify or a ba
     ssl::context ctx{ssl::context::tls_server};
     ctx.use_certificate_chain_file(kCerts + "example.pem");
     ctx.use_private_key_file(kCerts + "example.key", ssl::context::pem);
-    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket c(io);
+    Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    Socket c(io);
     c.connect(acceptor.local_endpoint());
-    tcp::socket s = acceptor.accept();
+    Socket s = acceptor.accept();
     s.non_blocking(true);
     TlsStream server(std::move(s), ctx.native_handle());
     std::array<char, TlsStream::kSmall> small;

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
 namespace banyan::proxy {
@@ -20,8 +21,8 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 struct Pair {
-  tcp::socket client, server;
-  explicit Pair(asio::io_context& io, tcp::acceptor& acceptor) : client(io), server(io) {
+  Socket client, server;
+  explicit Pair(asio::io_context& io, Acceptor& acceptor) : client(io), server(io) {
     client.connect(acceptor.local_endpoint());
     server = acceptor.accept();
   }
@@ -32,7 +33,7 @@ struct Pair {
 TEST_CASE("a watchdog restarted on another connection cancels only that one and queues no stale wake-ups",
           "[watchdog]") {
   asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   Pair first(io, acceptor), second(io, acceptor);
   char a[1], b[1];
   error_code first_ec, second_ec;
