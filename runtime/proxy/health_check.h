@@ -9,6 +9,7 @@
 #include <utility>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+
 #include "runtime/proxy/io.h"
 
 namespace banyan::proxy {

@@ -32,6 +32,7 @@
 #include "runtime/http/proxy_protocol.h"
 #include "runtime/proxy/buffer.h"
 #include "runtime/proxy/client_address.h"
+#include "runtime/proxy/clock.h"
 #include "runtime/proxy/downstream.h"
 #include "runtime/proxy/exchange/exchange.h"
 #include "runtime/proxy/gateway.h"
@@ -369,7 +370,7 @@ Task<void> Http1Session<Stream>::run(std::shared_ptr<Connection> conn) {
       break;
     }
     // The header timeout is one deadline for the whole head, from its first byte.
-    head_deadline_ = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
+    head_deadline_ = coarse_now() + std::chrono::milliseconds(limits_.header_timeout_ms);
     http::Parse p = parse_head();
     if (p == http::Parse::Incomplete) p = co_await read_rest_of_head();
     if (p != http::Parse::Complete) {
@@ -483,14 +484,14 @@ Task<void> Http1Session<Stream>::linger() {
 template <class Stream>
 Task<bool> Http1Session<Stream>::read_proxy_header() {
   in_.acquire(worker_.buffers());
-  const Clock::time_point deadline = Clock::now() + std::chrono::milliseconds(limits_.header_timeout_ms);
+  const Clock::time_point deadline = coarse_now() + std::chrono::milliseconds(limits_.header_timeout_ms);
   http::ProxyHeader h;
   std::string_view why;
   for (;;) {
     http::ProxyParse r = http::parse_proxy_header(in_.view(), h, why);
     if (r == http::ProxyParse::Complete) break;
     if (r == http::ProxyParse::Failed) break;
-    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - coarse_now()).count();
     clock_.set(Phase::Head, std::max<int64_t>(left, 1));
     error_code ec;
     size_t n = 0;
@@ -595,7 +596,7 @@ Task<http::Parse> Http1Session<Stream>::read_rest_of_head() {
   for (;;) {
     if (in_.full()) in_.grow(limits_.header_bytes + 1);
     error_code ec;
-    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(head_deadline_ - Clock::now()).count();
+    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(head_deadline_ - coarse_now()).count();
     size_t n = co_await read_client(Phase::Head, std::max<int64_t>(left, 1), ec);
     if (ec || n == 0) {
       if (clock_.expired()) refusal_status_ = 408;  // a slow client (nginx closes silently; a status is kinder to logs)

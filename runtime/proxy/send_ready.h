@@ -14,6 +14,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/tcp.hpp>
+
 #include "runtime/proxy/io.h"
 
 namespace banyan::proxy {

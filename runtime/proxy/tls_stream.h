@@ -30,6 +30,7 @@
 #include <boost/asio/compose.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+
 #include "runtime/proxy/io.h"
 
 typedef struct ssl_st SSL;

@@ -9,10 +9,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-
 #include <utility>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "runtime/proxy/clock.h"
 #include "runtime/proxy/io.h"
 
 namespace banyan::proxy {
@@ -25,17 +27,17 @@ class Watchdog {
 
   using ClientSocket = Socket::lowest_layer_type;  // of a plain or a TLS stream
 
-  Watchdog(boost::asio::io_context& io, ClientSocket& client) : timer_(io), client_(&client), deadline_(Clock::now()) {}
+  Watchdog(boost::asio::io_context& io, ClientSocket& client) : timer_(io), client_(&client), deadline_(coarse_now()) {}
   // An HTTP/2 stream's: the client's connection is not the stream's to cancel; an
   // expiry wakes the stream's waits (`wake`, a timer its waits sleep on) instead.
   Watchdog(boost::asio::io_context& io, Timer& wake)
-      : timer_(io), wake_(&wake), deadline_(Clock::now()) {}
+      : timer_(io), wake_(&wake), deadline_(coarse_now()) {}
 
   // The next step may take `ms`; a passed deadline is forgotten.
   void set(Phase phase, int64_t ms) {
     phase_ = phase;
     expired_ = false;
-    deadline_ = Clock::now() + std::chrono::milliseconds(ms);
+    deadline_ = coarse_now() + std::chrono::milliseconds(ms);
     if (deadline_ < armed_) timer_.cancel();  // the loop re-arms at the earlier time
   }
   Phase phase() const { return phase_; }

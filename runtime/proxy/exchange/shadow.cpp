@@ -323,7 +323,7 @@ Task<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32_t up
     if (!s.whole) s.error = ec ? ec.message() : "no whole response";
     deadline.cancel();
     if (clean && !second && wu->idle[ep].size() < static_cast<size_t>(pu.keepalive) && !w.draining())
-      wu->idle[ep].push_back({std::move(*sock), std::chrono::steady_clock::now()});
+      wu->idle[ep].push_back({std::move(*sock), coarse_now()});
     buf.release(w.buffers());
     w.fields().put(std::move(fields));
     wu->endpoints[ep].active--;

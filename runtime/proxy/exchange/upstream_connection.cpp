@@ -122,7 +122,7 @@ void record_failure(Exchange& x, uint32_t i, std::string_view why) {
 bool take_pooled(Exchange& x) {
   UpstreamLeg& up = x.up;
   auto& pool = up.wu->idle[up.endpoint];
-  auto now = std::chrono::steady_clock::now();
+  auto now = coarse_now();  // idle ages are seconds
   up.reused = false;
   while (!pool.empty()) {
     IdleConnection c = std::move(pool.back());
@@ -170,7 +170,7 @@ void finish_connection(Exchange& x, bool reuse) {
   x.clock.watch_upstream(nullptr);
   auto& pool = up.wu->idle[up.endpoint];
   if (reuse && pool.size() < static_cast<size_t>(up.pu->keepalive) && !x.worker.draining()) {
-    pool.push_back({std::move(*up.socket), std::chrono::steady_clock::now()});
+    pool.push_back({std::move(*up.socket), coarse_now()});
   } else {
     boost::system::error_code ec;
     up.socket->close(ec);

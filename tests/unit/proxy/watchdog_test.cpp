@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "runtime/proxy/clock.h"
 #include "runtime/proxy/io.h"
 #include "runtime/proxy/watchdog.h"
 
@@ -72,6 +73,20 @@ TEST_CASE("a watchdog restarted on another connection cancels only that one and 
   first.server.cancel();
   io.poll();
   CHECK(first_done);
+}
+
+// Deadlines are set from coarse_now() and compared with steady_clock::now() (the
+// watchdog's timer and its expiry check): both must be one timeline, the coarse one at
+// most a tick behind (CLOCK_MONOTONIC_COARSE; a tick is 1 to 10 ms, allowed 50 here).
+TEST_CASE("the coarse clock is the steady clock's timeline, at most a tick behind it", "[watchdog]") {
+  using std::chrono::steady_clock;
+  for (int i = 0; i < 1000; ++i) {
+    const steady_clock::time_point before = steady_clock::now();
+    const steady_clock::time_point coarse = coarse_now();
+    const steady_clock::time_point after = steady_clock::now();
+    REQUIRE(coarse <= after);
+    REQUIRE(coarse >= before - std::chrono::milliseconds(50));
+  }
 }
 
 }  // namespace banyan::proxy
