@@ -1,5 +1,6 @@
 #include "runtime/proxy/worker.h"
 
+#include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -83,11 +84,15 @@ void Worker::start() {
     io_.run();
     log_.flush();
   });
+  // Named for `top -H`, perf and /proc/PID/task/*/comm: "banyan-w0", "banyan-w1", ...
+  const std::string name = "banyan-w" + std::to_string(index_);
+  ::pthread_setname_np(thread_.native_handle(), name.substr(0, 15).c_str());
 }
 
 void Worker::begin_drain() {
   asio::post(io_, [this] {
     draining_ = true;
+    if (housekeeping_asleep_) wake_housekeeping();  // so that it ends, and io_.run() with it
     for (auto& a : acceptors_) {
       boost::system::error_code ec;
       a.close(ec);
@@ -182,9 +187,10 @@ Task<void> Worker::accept_loop(Acceptor& acceptor, const ListenerInfo& info) {
 
 // Each tick parks the HTTP/1.1 connections idle since the last one and closes parked
 // ones idle too long; every tenth flushes the access log, trims the spares and closes
-// upstream connections idle too long.
+// upstream connections idle too long. A tenth tick that leaves the worker quiet stops
+// the ticks until there is something to look at again.
 Task<void> Worker::housekeeping() {
-  Timer t(io_);
+  Timer& t = housekeeping_timer_;
   for (unsigned tick = 1;; ++tick) {
     t.expires_after(kParkTick);
     boost::system::error_code ec;
@@ -204,9 +210,38 @@ Task<void> Worker::housekeeping() {
     for (auto& u : upstreams_)
       if (u)
         for (auto& pool : u->idle)
-          std::erase_if(pool, [&](const IdleConnection& c) { return now - c.since > std::chrono::seconds(30); });
+          std::erase_if(pool, [&](const IdleConnection& c) { return now - c.since > kUpstreamIdleClose; });
     if (draining_ && sessions_.empty()) co_return;
+    if (!quiet()) continue;
+    housekeeping_asleep_ = true;
+    t.expires_at(next_upstream_close());
+    co_await t.async_wait(asio::redirect_error(use_task, ec));
+    housekeeping_asleep_ = false;
+    if (draining_ && sessions_.empty()) co_return;
+    tick = 9;  // the next tick is a tenth: it closes the upstream connection that came due
   }
+}
+
+// Nothing for a tick to do: no connection (so none idle or parked, and no request to
+// log), no shadow copy in flight, the access log flushed and the spares given back.
+bool Worker::quiet() const {
+  return sessions_.empty() && shadows_in_flight_ == 0 && log_.empty() && buffers_.empty() && fields_.empty() &&
+         spare_sessions_[0].empty() && spare_sessions_[1].empty();
+}
+
+// When the oldest idle upstream connection is due to close (never, when there is none).
+std::chrono::steady_clock::time_point Worker::next_upstream_close() const {
+  auto at = std::chrono::steady_clock::time_point::max();
+  for (const auto& u : upstreams_)
+    if (u)
+      for (const auto& pool : u->idle)
+        for (const IdleConnection& c : pool) at = std::min(at, c.since + kUpstreamIdleClose);
+  return at;
+}
+
+void Worker::wake_housekeeping() {
+  housekeeping_asleep_ = false;
+  housekeeping_timer_.cancel();
 }
 
 const std::shared_ptr<const Generation>& Worker::generation() {

@@ -74,6 +74,7 @@ class SpareList {
   }
   void give(T t) { items_.push_back(std::move(t)); }
   size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
   void trim() {
     items_.resize(items_.size() - std::min(low_, items_.size()));
     low_ = items_.size();
@@ -92,6 +93,7 @@ class BufferPool {
   std::unique_ptr<char[]> get();
   void put(std::unique_ptr<char[]> b);
   void trim() { spare_.trim(); }
+  bool empty() const { return spare_.empty(); }
 
  private:
   SpareList<std::unique_ptr<char[]>> spare_;
@@ -106,6 +108,7 @@ class FieldPool {
   void put(std::unique_ptr<plan::HeaderField[]> f);
   size_t count() const { return count_; }
   void trim() { spare_.trim(); }
+  bool empty() const { return spare_.empty(); }
 
  private:
   size_t count_;
@@ -154,6 +157,9 @@ class SpareSession : public boost::intrusive::list_base_hook<AutoUnlink> {
 // their session; a connection idle longer costs its stream alone, and a parked one
 // past its idle deadline is closed at the next tick.
 inline constexpr std::chrono::milliseconds kParkTick{20};
+// An upstream connection idle this long in a worker's pool is closed (at the next
+// tenth tick).
+inline constexpr std::chrono::seconds kUpstreamIdleClose{30};
 
 class Worker {
  public:
@@ -188,7 +194,10 @@ class Worker {
   balance::Rng& rng() { return rng_; }
   void next_request_id(char out[32]);
 
-  void add_session(SessionBase* s) { sessions_.push_back(*s); }
+  void add_session(SessionBase* s) {
+    sessions_.push_back(*s);
+    if (housekeeping_asleep_) wake_housekeeping();
+  }
   void remove_session(SessionBase* s) { s->ListHook::unlink(); }
   bool draining() const { return draining_; }
   // Shadow copies this worker has in flight (exchange/shadow.h caps them).
@@ -197,6 +206,9 @@ class Worker {
  private:
   Task<void> accept_loop(Acceptor& acceptor, const ListenerInfo& info);
   Task<void> housekeeping();
+  bool quiet() const;
+  std::chrono::steady_clock::time_point next_upstream_close() const;
+  void wake_housekeeping();
 
   Gateway& gateway_;
   unsigned index_;
@@ -225,6 +237,11 @@ class Worker {
       sessions_;
   bool draining_ = false;
   uint32_t shadows_in_flight_ = 0;
+  // The housekeeping tick's timer. A quiet worker (quiet()) stops ticking: it sleeps
+  // until a connection comes (add_session), the drain begins, or an idle upstream
+  // connection is due to close, so an idle gateway does not wake 50 times a second.
+  Timer housekeeping_timer_{io_};
+  bool housekeeping_asleep_ = false;
 };
 
 }  // namespace banyan::proxy

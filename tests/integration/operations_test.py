@@ -9,6 +9,7 @@ development form `banyan run FILE.routes --listen ... --upstream ...` serves.
 
 usage: operations_test.py BANYAN BANYAN_ORIGIN
 """
+import glob
 import http.client
 import json
 import os
@@ -21,8 +22,8 @@ import sys
 import threading
 import time
 
-from harness import (WAIT, Harness, check, connectable, expect_eq, find_banyanc, free_port, get, metric, read_until_close, statuses,
-                     wait_until)
+from harness import (WAIT, Harness, check, connectable, expect_eq, find_banyanc, free_port, get, metric, read_one_response,
+                     read_until_close, statuses, wait_until)
 
 LOAD_CONNECTIONS = 50
 LOAD_MAX_REQUESTS = 200_000  # a bound, whatever the machine's speed
@@ -124,6 +125,39 @@ def main():
                        "10 reloads counted in /metrics")
             expect_eq(metric(gw.metrics(), 'banyan_reloads_total{outcome="failed"}'), 0, "failed reloads")
             print(f"     {load.ok} requests over 50 connections, 10 reloads, 0 failed", flush=True)
+
+        def idle_workers_sleep():
+            # A worker with no connection stops its housekeeping tick (worker.cpp, Worker::quiet):
+            # it wakes for a connection, not every 20 ms. Counted by the kernel: each worker
+            # thread's voluntary context switches over two idle seconds.
+            def wakes():
+                out = {}
+                for task in glob.glob(f"/proc/{gw.proc.pid}/task/*"):
+                    with open(f"{task}/comm") as f:
+                        name = f.read().strip()
+                    if name.startswith("banyan-w"):
+                        with open(f"{task}/status") as f:
+                            out[name] = int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", f.read()).group(1))
+                return out
+
+            expect_eq(get(gw.url("/"), "-H", "Host: o.test")[0], 200, "a request first")
+            time.sleep(1.5)  # its connection closes, the access log is flushed, two trims give the spares back
+            before = wakes()
+            expect_eq(sorted(before), ["banyan-w0", "banyan-w1"], "the worker threads, by name")
+            time.sleep(2)
+            after = wakes()
+            woke = {name: after[name] - before[name] for name in before}
+            check(all(n <= 4 for n in woke.values()), f"idle workers woke {woke} times in 2 s (a 20 ms tick: 100)")
+            # A connection wakes its worker's tick, which parks it when idle and enforces its
+            # idle timeout: an idle keep-alive connection keeps the tick going.
+            with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as idle:
+                idle.sendall(b"GET / HTTP/1.1\r\nHost: o.test\r\n\r\n")
+                expect_eq(read_one_response(idle)[0], 200, "a sleeping worker serves")
+                before = wakes()
+                time.sleep(1)
+                after = wakes()
+            woke = sum(after[name] - before[name] for name in before)
+            check(woke >= 20, f"the workers woke {woke} times in 1 s with an idle connection open (want its ticks)")
 
         def bad_plan_keeps_the_old_one():
             s, _, _ = get(gw.url("/"), "-H", "Host: o.test")
@@ -418,6 +452,7 @@ site "o.test" {{
                   f"an odd plan path is read as the path it is:\n{r.stderr}")
 
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
+        h.case("idle workers sleep until a connection comes", idle_workers_sleep)
         h.case("reload under load drops nothing", reload_under_load)
         h.case("a bad plan at reload keeps the old one", bad_plan_keeps_the_old_one)
         h.case("the plan file is watched", watch_reloads_on_change)
