@@ -33,6 +33,7 @@ class AccessLog {
     if (fd_ >= 0) buffer_.reserve(kFlushAt * 2);
   }
   void add(const AccessRecord& r);
+  bool on() const { return fd_ >= 0; }  // false: `off`, and a record need not be made
   void flush();
   bool empty() const { return buffer_.empty(); }
   static constexpr size_t kFlushAt = 16 << 10;

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <ctime>
+#include <memory>
 
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
@@ -69,7 +70,7 @@ void Exchange::reset() {
   up.clean = false;
   up.body_whole = false;
   up.hold(nullptr);
-  start = {};
+  std::construct_at(&start);  // in place: `start = {}` built a temporary and read it back in pieces (a stall)
   coding = compress::Coding::None;
   encoder.reset();
   may_compress = false;
@@ -78,7 +79,8 @@ void Exchange::reset() {
   grpc_status = -1;
   grpc_message.clear();
   retries = 0;
-  error = {};
+  std::destroy_at(&error);  // in place, as `start`: no temporary string
+  std::construct_at(&error);
   error_text.clear();
   keep = true;
   responded = false;

@@ -12,6 +12,45 @@
 
 namespace banyan::proxy {
 
+namespace {
+
+// The access log's line for this exchange (made only when there is a log: a clock read
+// and some forty fields a request).
+void log_exchange(Exchange& x, uint64_t us) {
+  const UpstreamLeg& up = x.up;
+  AccessRecord r;
+  r.unix_ms = unix_ms_now();
+  r.request_id = x.request_id;
+  r.client = x.down.client().ip;
+  if (x.head) {
+    r.method = x.head->method;
+    r.host = x.head->host;
+    r.path = x.head->target;
+    if (!x.head->method.empty())
+      r.protocol = x.head->version_major == 2 ? "HTTP/2.0" : x.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+  }
+  r.route = x.prepared ? std::string_view(x.prepared->label) : std::string_view();
+  r.upstream = up.pu ? up.pu->name : std::string_view();
+  r.upstream_addr = up.addr;
+  if (x.side.migration != plan::kNone) {
+    r.migration = x.gen->plan->str(x.gen->plan->migrations()[x.side.migration].name);
+    r.side = x.side.tester ? "tester" : x.side.moved ? "new" : "old";
+    r.bucket = x.side.bucket == kNoBucket ? -1 : static_cast<int64_t>(x.side.bucket);
+  }
+  r.status = x.status;
+  r.bytes_in = x.down.bytes_in();
+  r.bytes_out = x.down.bytes_out();
+  r.duration_us = us;
+  r.retries = x.retries;
+  r.grpc_status = x.grpc_status;
+  r.grpc_message = x.grpc_message;
+  r.error = x.error_text;
+  if (x.cache.has_status) r.cache = cache::status_name(x.cache.status);
+  x.worker.log().add(r);
+}
+
+}  // namespace
+
 void record_outcome(Exchange& x) {
   using Clock = std::chrono::steady_clock;
   const auto now = Clock::now();
@@ -51,36 +90,9 @@ void record_outcome(Exchange& x) {
 
   shadow_primary_done(x, up.body_whole && x.error.kind == ExchangeError::Kind::None);
 
-  AccessRecord r;
-  r.unix_ms = unix_ms_now();
-  r.request_id = x.request_id;
-  r.client = x.down.client().ip;
-  if (x.head) {
-    r.method = x.head->method;
-    r.host = x.head->host;
-    r.path = x.head->target;
-    if (!x.head->method.empty())
-      r.protocol = x.head->version_major == 2 ? "HTTP/2.0" : x.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
-  }
-  r.route = x.prepared ? std::string_view(x.prepared->label) : std::string_view();
-  r.upstream = up.pu ? up.pu->name : std::string_view();
-  r.upstream_addr = up.addr;
-  if (x.side.migration != plan::kNone) {
-    r.migration = x.gen->plan->str(x.gen->plan->migrations()[x.side.migration].name);
-    r.side = x.side.tester ? "tester" : x.side.moved ? "new" : "old";
-    r.bucket = x.side.bucket == kNoBucket ? -1 : static_cast<int64_t>(x.side.bucket);
-  }
-  r.status = x.status;
-  r.bytes_in = x.down.bytes_in();
-  r.bytes_out = x.down.bytes_out();
-  r.duration_us = us;
-  r.retries = x.retries;
-  r.grpc_status = x.grpc_status;
-  r.grpc_message = x.grpc_message;
   if (x.grpc_status >= 0 && x.grpc_status < static_cast<int>(kGrpcCodes)) bump(x.gw.metrics().grpc_status[x.grpc_status]);
-  r.error = x.error_text;
-  if (x.cache.has_status) r.cache = cache::status_name(x.cache.status);
-  x.worker.log().add(r);
+  if (x.worker.log().on()) log_exchange(x, us);
 }
+
 
 }  // namespace banyan::proxy
