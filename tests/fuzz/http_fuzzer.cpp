@@ -10,7 +10,8 @@
 // listener does) ends at the header's last byte, never past it. The parsed fields are
 // also read as the response cache reads them (runtime/cache/directives.h): every
 // delta-seconds is absent or within [0, 2^31], every directive name and value lies in
-// its field, and an HTTP date that parses formats back to the same second.
+// its field, an HTTP date that parses formats back to the same second, and a field read
+// as a Range (runtime/http/range.h) gives, for any length, a non-empty range inside it.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -21,6 +22,7 @@
 #include "runtime/http/chunked.h"
 #include "runtime/http/parse.h"
 #include "runtime/http/proxy_protocol.h"
+#include "runtime/http/range.h"
 
 namespace {
 
@@ -47,6 +49,11 @@ void check_cache_fields(std::span<const banyan::plan::HeaderField> fields) {
     });
     if (std::optional<int64_t> t = cache::parse_http_date(f.value); t && *t >= 0 && *t < 253402300800) {  // years 1970..9999
       require(cache::parse_http_date(cache::format_http_date(*t)) == t);
+    }
+    for (uint64_t size : {uint64_t{0}, uint64_t{1}, uint64_t{1000}, ~uint64_t{0}}) {
+      ByteRange r;
+      if (byte_range(f.value, size, r) == RangeAnswer::Partial)
+        require(r.length >= 1 && r.first < size && r.length <= size - r.first);
     }
   }
 }

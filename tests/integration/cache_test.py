@@ -27,7 +27,7 @@ import threading
 import time
 import urllib.parse
 
-from harness import Harness, TestFailure, check, curl, expect_eq, metric, parse_response, wait_until
+from harness import Harness, TestFailure, check, curl, expect_eq, metric, origin_bytes, parse_response, wait_until
 
 HOST = "cache.test"
 # Long enough for a max-age=1 entry to be stale whatever the rounding of Age and Date
@@ -108,6 +108,16 @@ site default {
     cache capped
     response_header X-Cache $upstream_cache_status
   }
+  # Stored and compressed: a client that takes gzip gets the whole, encoded, for a Range.
+  route /zc {
+    to app
+    rewrite /bytes/**
+    cache pages {
+      valid 200 10s
+    }
+    compress gzip
+    response_header X-Cache $upstream_cache_status
+  }
   route /spare {
     to app
     rewrite /c/**
@@ -183,7 +193,7 @@ def main():
         def upstream_target(path):
             """The target the origin sees for a gateway path (the routes' rewrites)."""
             first, _, rest = path[1:].partition("/")
-            base = {"small": "/bytes", "capped": "/bytes"}.get(first, "/c")
+            base = {"small": "/bytes", "capped": "/bytes", "zc": "/bytes"}.get(first, "/c")
             return base + "/" + rest if first not in ("c",) else path
 
         def upstream_heads(path, method="GET", origin_=None):
@@ -236,6 +246,91 @@ def main():
         def fetch_origin(path):
             a = fetch(path)
             return a.status, a
+
+        # ---- RFC 9110 section 14: a Range answered from a stored response ----
+
+        def ranges_of_a_hit():
+            path = u("/c/range-1", "Cache-Control: max-age=60")
+            first = fetch(path)
+            expect_cache(first, "MISS", "the first GET")
+            whole, n = first.body, len(first.body)  # ASCII: characters are bytes
+            for spec, lo, hi in [("bytes=0-3", 0, 3), ("bytes=2-", 2, n - 1), ("bytes=-3", n - 3, n - 1),
+                                 (f"bytes=1-{n + 100}", 1, n - 1), (f"bytes={n - 1}-{n - 1}", n - 1, n - 1)]:
+                a = fetch(path, f"Range: {spec}")
+                expect_eq(a.status, 206, f"{spec}: status")
+                expect_cache(a, "HIT", spec)
+                expect_eq(a.headers.get("content-range"), f"bytes {lo}-{hi}/{n}", f"{spec}: Content-Range")
+                expect_eq(a.headers.get("content-length"), str(hi - lo + 1), f"{spec}: Content-Length")
+                expect_eq(a.body, whole[lo:hi + 1], f"{spec}: the bytes")
+            expect_eq(upstream_heads(path), 1, "requests the origin received")
+
+        def ranges_of_a_larger_body():
+            want = origin_bytes(100_000).decode()  # the pattern is ASCII
+            path = "/zc/100000?type=application/octet-stream"
+            expect_eq(fetch(path).status, 200, "the first GET")
+            for lo, hi in [(0, 0), (65_530, 65_540), (99_000, 99_999)]:
+                a = fetch(path, f"Range: bytes={lo}-{hi}")
+                expect_eq((a.status, a.headers.get("content-range")), (206, f"bytes {lo}-{hi}/100000"), f"bytes={lo}-{hi}")
+                check(a.body == want[lo:hi + 1], f"bytes={lo}-{hi}: {len(a.body)} bytes, not the origin's")
+            expect_eq(upstream_heads(path), 1, "requests the origin received")
+
+        def range_not_satisfiable():
+            path = u("/c/range-2", "Cache-Control: max-age=60")
+            n = len(fetch(path).body)
+            a = fetch(path, f"Range: bytes={n}-")
+            expect_eq(a.status, 416, "status")
+            expect_cache(a, "HIT", "a 416 from the stored response")
+            expect_eq(a.headers.get("content-range"), f"bytes */{n}", "Content-Range")
+            expect_eq((a.headers.get("content-length"), a.body), ("0", ""), "no body")
+            expect_eq(upstream_heads(path), 1, "requests the origin received")
+
+        def ranges_answered_whole():
+            path = u("/c/range-3", "Cache-Control: max-age=60")
+            first = fetch(path)
+            for spec in ["bytes=0-1,3-4", "bytes=3-1", "items=0-1", "bytes=x-", "bytes=1"]:
+                a = fetch(path, f"Range: {spec}")
+                expect_same(a, first, spec)
+                check("content-range" not in a.headers, f"{spec}: no Content-Range: {a.headers}")
+            head = fetch(path, "Range: bytes=0-1", method="HEAD")
+            expect_eq(head.status, 200, "a HEAD with Range (14.2: GET only)")
+
+        def if_range():
+            modified = http_date(1_700_000_000)
+            path = u("/c/range-4", "Cache-Control: max-age=60", 'ETag: "r4"', f"Last-Modified: {modified}")
+            first = fetch(path)
+            for cond, status in [('"r4"', 206), ('"other"', 200), ('W/"r4"', 200), (modified, 206),
+                                 (http_date(1_700_000_001), 200), ("nonsense", 200)]:
+                a = fetch(path, "Range: bytes=0-1", f"If-Range: {cond}")
+                expect_eq(a.status, status, f"If-Range: {cond}")
+                expect_eq(a.body, first.body[:2] if status == 206 else first.body, f"If-Range: {cond}: body")
+
+        def range_from_the_start_fills():
+            path = u("/c/range-5", "Cache-Control: max-age=60")
+            first = fetch(path, "Range: bytes=0-")
+            expect_eq(first.status, 200, "a miss asking for every byte: the whole response")
+            expect_cache(first, "MISS", "the first GET")
+            sent = upstream_head_texts(path)
+            expect_eq(len(sent), 1, "requests the origin received")
+            check("range:" not in sent[0].lower(), f"the fill asked for the whole: {sent[0]!r}")
+            again = fetch(path, "Range: bytes=0-3")
+            expect_eq((again.status, again.body), (206, first.body[:4]), "the next range, from the stored response")
+            expect_cache(again, "HIT", "the next range")
+
+        def other_range_on_a_miss():
+            path = u("/c/range-6", "Cache-Control: max-age=60")
+            fetch(path, "Range: bytes=2-3")
+            sent = upstream_head_texts(path)
+            expect_eq(len(sent), 1, "requests the origin received")
+            check("range: bytes=2-3" in sent[0].lower(), f"the range went upstream as it was: {sent[0]!r}")
+
+        def range_of_an_encoded_response():
+            path = "/zc/4096?type=text/plain"
+            expect_eq(fetch(path).status, 200, "the first GET")
+            gz = fetch(path, "Range: bytes=0-9", "Accept-Encoding: gzip")
+            expect_eq((gz.status, gz.headers.get("content-encoding")), (200, "gzip"), "a client that takes gzip")
+            plain = fetch(path, "Range: bytes=0-9")
+            expect_eq((plain.status, plain.body), (206, origin_bytes(10).decode()), "a client that takes none")
+            expect_cache(plain, "HIT", "the range")
 
         # ---- section 3: what is stored ----
 
@@ -930,6 +1025,17 @@ def main():
                invalidation_by_location)
         h.case("4.4 (optional) a Content-Location on the same host invalidates that URI",
                invalidation_by_content_location)
+        h.case("14.2 (9110) one range of a stored response: 206 with its bytes", ranges_of_a_hit)
+        h.case("14.2 (9110) ranges of a 100 KB stored body", ranges_of_a_larger_body)
+        h.case("15.5.17 (9110) a range past the end: 416, bytes */length", range_not_satisfiable)
+        h.case("14.2 (9110) several ranges, an invalid one, another unit, a HEAD: the whole response",
+               ranges_answered_whole)
+        h.case("13.1.5 (9110) If-Range: the stored ETag (strong) or Last-Modified, else the whole", if_range)
+        h.case("14.2 (9110) bytes=0- on a miss: the upstream is asked for the whole, which is stored",
+               range_from_the_start_fills)
+        h.case("14.2 (9110) another range on a miss goes upstream as it is", other_range_on_a_miss)
+        h.case("14.2 (9110) a response the route encodes for this client: the whole, encoded",
+               range_of_an_encoded_response)
         h.case("ops a 1MiB zone holds at most 1MiB and evicts the oldest", memory_bound)
         h.case("ops purge by exact key", purge_key)
         h.case("ops purge by prefix", purge_prefix)

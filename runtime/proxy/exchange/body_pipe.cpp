@@ -192,6 +192,8 @@ Task<Step> pipe_stored(Exchange& x) {
     x.keep = false;
   }
   std::string_view body = x.start.body == ResponseStart::Body::None ? std::string_view() : *x.cache.serve->body;
+  if (x.cache.range == http::RangeAnswer::Partial) body = body.substr(x.cache.bytes.first, x.cache.bytes.length);
+  if (x.cache.range == http::RangeAnswer::Unsatisfiable) body = {};
   if (compress::Encoder* enc = x.encoder.get(); enc && !body.empty()) {
     if (!enc->update(body, true)) {
       compression_failed(x);

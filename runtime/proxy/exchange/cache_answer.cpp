@@ -7,7 +7,10 @@
 //   - a storable response (freshness.h's may_store) begins a fill: the entry's head
 //     now, its body as the body pipe relays it, stored whole at the end (outcome.cpp);
 //   - a successful unsafe request invalidates its URI and its Location and
-//     Content-Location on the same host (4.4).
+//     Content-Location on the same host (4.4);
+//   - a stored response that answers takes the client's conditional (304, 4.3.2) and
+//     one byte range (206 or 416, RFC 9110 14.2).
+#include "runtime/compress/negotiate.h"
 #include "runtime/http/fields.h"
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
@@ -357,6 +360,50 @@ void finish_cache(Exchange& x) {
   if (c.has_status) bump(c.zone->counters().requests[static_cast<size_t>(c.status)]);
 }
 
+namespace {
+
+// RFC 9110 13.1.5: If-Range names the stored response by its strong entity tag (strong
+// comparison) or its Last-Modified date (equal, as nginx compares it); a weak tag,
+// another tag or another date asks for the whole response.
+bool if_range_holds(std::span<const plan::HeaderField> fields, const cache::Entry& e) {
+  std::string_view v;
+  if (!plan::find_header(fields, "if-range", v)) return true;
+  v = http::chars::trim_ws(v);
+  if (v.starts_with('"')) return !e.etag.empty() && v == e.etag;  // a stored weak tag starts with W/
+  if (v.starts_with("W/")) return false;
+  std::optional<int64_t> date = cache::parse_http_date(v);
+  std::optional<int64_t> modified = cache::parse_http_date(e.last_modified);
+  return date && modified && *date == *modified;
+}
+
+// RFC 9110 14.2: one byte range of a whole stored 200 answers 206 (416 when it misses);
+// several, an invalid field, a failed If-Range, or a response the route encodes for
+// this client (as nginx's gzip does) answer with the whole. A response still arriving
+// (another request's fill) answers whole too.
+void stored_range(Exchange& x, const cache::Entry& e) {
+  CacheLeg& c = x.cache;
+  http::ResponseHead& r = x.up.head;
+  const http::RequestHead& h = *x.head;
+  std::string_view range;
+  if (r.status != 200 || r.framing != http::Framing::Length || h.method != "GET" || c.streaming ||
+      !plan::find_header(h.fields, "range", range) || !if_range_holds(h.fields, e))
+    return;
+  if (compress_applies(x, r) && compress::choose_coding(x.route->compress, h.fields) != compress::Coding::None) return;
+  c.range = http::byte_range(range, e.body->size(), c.bytes);
+  if (c.range == http::RangeAnswer::Partial) {
+    r.status = 206;
+    r.reason = {};
+    r.content_length = c.bytes.length;
+  } else if (c.range == http::RangeAnswer::Unsatisfiable) {
+    r.status = 416;
+    r.reason = {};
+    r.fields = {};  // not the representation's: an empty body
+    r.content_length = 0;
+  }
+}
+
+}  // namespace
+
 void stored_head(Exchange& x) {
   CacheLeg& c = x.cache;
   const cache::Entry& e = *c.serve;
@@ -386,6 +433,7 @@ void stored_head(Exchange& x) {
   // A fill being read is still growing: its length is the upstream's (the body pointer
   // is set by the fill's holder when it ends, so it is not read here).
   r.content_length = c.streaming ? c.shared->length : e.body->size();
+  stored_range(x, e);
   // A body the client sent with its GET is not read: skipped when it is here whole,
   // else the connection closes after the answer (pipe_stored).
   bool whole = false;
@@ -398,6 +446,20 @@ void append_stored_fields(Exchange& x, std::string& out) {
   out += "Age: ";
   append_number(out, static_cast<uint64_t>(c.serve->stored(unix_ms_now()).age_ms / 1000));
   out += "\r\n";
+  if (c.range != http::RangeAnswer::Whole) {
+    const uint64_t size = c.serve->body->size();
+    out += "Content-Range: bytes ";
+    if (c.range == http::RangeAnswer::Partial) {
+      append_number(out, c.bytes.first);
+      out += '-';
+      append_number(out, c.bytes.first + c.bytes.length - 1);
+    } else {
+      out += '*';
+    }
+    out += '/';
+    append_number(out, size);
+    out += "\r\n";
+  }
   if (x.up.head.framing == http::Framing::None && !c.not_modified && c.serve->status != 204) {
     out += "Content-Length: ";  // a HEAD's answer describes the stored body
     append_number(out, x.up.head.content_length);

@@ -53,6 +53,7 @@ void Exchange::reset() {
     cache.entry.reset();
     cache.serve.reset();
     cache.validating = cache.updating = cache.filling = cache.streaming = cache.stood_in = cache.not_modified = false;
+    cache.range = http::RangeAnswer::Whole;
     cache.shared.reset();
     cache.fill.reset();
   }

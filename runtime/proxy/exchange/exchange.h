@@ -37,6 +37,7 @@
 #include "runtime/cache/zone.h"
 #include "runtime/compress/encoder.h"
 #include "runtime/http/parse.h"
+#include "runtime/http/range.h"
 #include "runtime/plan/matcher.h"
 #include "runtime/proxy/buffer.h"
 #include "runtime/proxy/downstream.h"
@@ -144,6 +145,8 @@ struct CacheLeg {
   bool streaming = false;    // this exchange answers from another's fill as it arrives
   bool stood_in = false;     // a stale entry answers for an upstream that failed (or sent a 5xx)
   bool not_modified = false;  // `serve` answers the client's conditional with a 304
+  http::RangeAnswer range = http::RangeAnswer::Whole;  // `serve` answers the client's Range: 206 or 416
+  http::ByteRange bytes;                                // the range a 206 sends
   std::shared_ptr<cache::Filling> shared;  // the fill's state others read (holder and readers)
   std::shared_ptr<cache::Entry> fill;  // the response being stored (its body: `shared`'s, or fill_body)
   std::string fill_body;

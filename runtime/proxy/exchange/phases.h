@@ -43,6 +43,9 @@ Task<Step> pipe_h2_body(Exchange& x);
 Task<void> finish_h2_call(Exchange& x);
 // 5. response_head.cpp: the client's response head (fields in Exchange::fields).
 Step build_response_head(Exchange& x);
+// The route's `compress` applies to response `r` (the client may still accept none of
+// its codings).
+bool compress_applies(const Exchange& x, const http::ResponseHead& r);
 // 6. body_pipe.cpp: the upstream's body to the client (and a tunnel after a 101).
 Task<Step> pipe_body(Exchange& x);
 // 7. outcome.cpp: health, metrics, the pool, the access log.

@@ -7,9 +7,23 @@
 #include "runtime/proxy/exchange/header_ops.h"
 
 namespace banyan::proxy {
+namespace {
+
+// The request's Range asks for every byte from the first ("bytes=0-", or a last
+// position past any size).
+bool asks_from_start(std::span<const plan::HeaderField> fields) {
+  std::string_view v;
+  if (!plan::find_header(fields, "range", v)) return false;
+  constexpr uint64_t kAny = ~uint64_t{0};
+  http::ByteRange r;
+  return http::byte_range(v, kAny, r) == http::RangeAnswer::Partial && r.first == 0 && r.length == kAny;
+}
+
+}  // namespace
 
 bool write_request_head(Exchange& x, std::string_view upgrade_to) {
   const http::RequestHead& h = *x.head;
+  const bool whole_range = x.cache.filling && asks_from_start(h.fields);
   const plan::Plan& p = *x.gen->plan;
   const plan::Route& route = *x.route;
   std::span<const PreparedHeaderOp> ops = x.prepared->request_headers;
@@ -63,6 +77,10 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
     if (x.cache.has_status && x.cache.status != cache::Status::Bypass &&
         (http::iequals(n, "if-none-match") || http::iequals(n, "if-modified-since")))
       return false;
+    // A fill asked for from the first byte to the end (a browser's first request for a
+    // video, "bytes=0-") asks the upstream for the whole, which is stored; other
+    // ranges go to the upstream as they are (its 206 is not stored).
+    if (whole_range && (http::iequals(n, "range") || http::iequals(n, "if-range"))) return false;
     return true;
   });
   if (x.cache.validating) {  // RFC 9111 4.3.1

@@ -56,6 +56,13 @@ bool validator_field(std::string_view n) {
 
 }  // namespace
 
+bool compress_applies(const Exchange& x, const http::ResponseHead& r) {
+  const http::RequestHead& h = *x.head;
+  return x.route->compress != 0 && r.framing != http::Framing::None && !x.up.call &&
+         (h.version_minor == 1 || h.version_major == 2) &&
+         compress::eligible_response(r.status, r.fields, r.framing == http::Framing::Length, r.content_length);
+}
+
 Step build_response_head(Exchange& x) {
   const http::ResponseHead& r = x.up.head;
   if (r.status == 101) return tunnel_head(x);
@@ -72,9 +79,7 @@ Step build_response_head(Exchange& x) {
 
   // `compress`: an eligible response says it varies by Accept-Encoding, and is encoded
   // (whatever the upstream's framing) when this client accepts one of the route's codings.
-  x.may_compress =
-      x.route->compress != 0 && !no_body && !x.up.call && (h.version_minor == 1 || h.version_major == 2) &&
-      compress::eligible_response(r.status, r.fields, r.framing == http::Framing::Length, r.content_length);
+  x.may_compress = compress_applies(x, r);
   if (x.may_compress) {
     x.coding = compress::choose_coding(x.route->compress, h.fields);
     if (x.coding != compress::Coding::None) x.encoder = x.worker.encoders().take(x.coding);
