@@ -176,6 +176,7 @@ std::string Gateway::reload(const std::string& why, ReloadReport* report, bool d
   tls_.store(std::move(tls), std::memory_order_release);
   current_.store(std::move(next), std::memory_order_release);
   seq_.fetch_add(1, std::memory_order_acq_rel);
+  wake_pollers();
   bump(metrics_.reloads_ok);
   auto g = generation();
   note("reloaded (" + why + "): plan " + std::to_string(g->number) + " from " + g->source + ", " +
@@ -422,11 +423,20 @@ Task<void> Gateway::admin_session(Socket socket) {
 
 // --- background work on the main thread ---------------------------------------
 
+void Gateway::wake_pollers() {
+  resolve_tick_.cancel();
+  health_tick_.cancel();
+  migrations_tick_.cancel();
+}
+
 // Every kEvaluateEveryMs: the migrations' counters and rollback rules (migration_control.h).
 Task<void> Gateway::watch_migrations() {
-  Timer t(main_io_);
+  Timer& t = migrations_tick_;
   while (!stopping_) {
-    t.expires_after(std::chrono::milliseconds(kEvaluateEveryMs));
+    if (generation()->migrations.empty())
+      t.expires_at(std::chrono::steady_clock::time_point::max());  // until a plan with one
+    else
+      t.expires_after(std::chrono::milliseconds(kEvaluateEveryMs));
     error_code ec;
     co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
@@ -472,11 +482,16 @@ Task<void> Gateway::watch_plan_file() {
 }
 
 Task<void> Gateway::re_resolve() {
-  Timer t(main_io_);
+  Timer& t = resolve_tick_;
   std::vector<int64_t> due;  // steady ms per upstream of the generation we last looked at
   uint64_t seen = 0;
   while (!stopping_) {
-    t.expires_after(std::chrono::milliseconds(250));
+    bool names = false;  // a server named by a DNS name: something to re-resolve
+    for (const auto& u : generation()->upstreams) names = names || u.endpoints->resolve_every_ms() > 0;
+    if (names)
+      t.expires_after(std::chrono::milliseconds(250));
+    else
+      t.expires_at(std::chrono::steady_clock::time_point::max());  // until a plan with one
     error_code ec;
     co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
@@ -643,7 +658,7 @@ int Gateway::run() {
   asio::co_spawn(main_io_, re_resolve(), asio::detached);
   asio::co_spawn(main_io_, watch_migrations(), asio::detached);
   if (tickets()) asio::co_spawn(main_io_, rotate_ticket_keys(), asio::detached);
-  asio::co_spawn(main_io_, run_health_checks(*this, main_io_, stopping_), asio::detached);
+  asio::co_spawn(main_io_, run_health_checks(*this, main_io_, health_tick_, stopping_), asio::detached);
 
   std::string where;
   for (const ListenerInfo& l : listeners)

@@ -101,6 +101,11 @@ class Gateway {
   boost::asio::io_context main_io_{1};
   std::vector<std::unique_ptr<Worker>> workers_;
   bool stopping_ = false;
+  // The timers of the main thread's pollers that have nothing to do on some plans (no
+  // DNS name to re-resolve, no health check, no migration): such a poller sleeps until
+  // a new plan is swapped in (wake_pollers), so an idle gateway does not wake for them.
+  Timer resolve_tick_{main_io_}, health_tick_{main_io_}, migrations_tick_{main_io_};
+  void wake_pollers();
 };
 
 }  // namespace banyan::proxy

@@ -94,11 +94,19 @@ Task<void> probe(Gateway& gw, asio::io_context& io, Probe p) {
 
 }  // namespace
 
-Task<void> run_health_checks(Gateway& gw, asio::io_context& io, const bool& stopping) {
-  Timer tick(io);
+bool has_health_checks(const Generation& g) {
+  for (const PreparedUpstream& pu : g.upstreams)
+    if (pu.record->has_health) return true;
+  return false;
+}
+
+Task<void> run_health_checks(Gateway& gw, asio::io_context& io, Timer& tick, const bool& stopping) {
   std::map<const EndpointSource*, std::chrono::steady_clock::time_point> due;
   while (!stopping) {
-    tick.expires_after(std::chrono::milliseconds(250));
+    if (has_health_checks(*gw.generation()))
+      tick.expires_after(std::chrono::milliseconds(250));
+    else
+      tick.expires_at(std::chrono::steady_clock::time_point::max());
     error_code ec;
     co_await tick.async_wait(asio::redirect_error(use_task, ec));
     if (stopping) break;

@@ -15,8 +15,13 @@
 namespace banyan::proxy {
 
 class Gateway;
+struct Generation;
 
-// Runs until the gateway stops; re-reads the serving generation every tick.
-Task<void> run_health_checks(Gateway& gateway, boost::asio::io_context& io, const bool& stopping);
+// Runs until the gateway stops; re-reads the serving generation every tick. A plan
+// with no `health` check has nothing to tick for: `tick` then waits until cancelled
+// (the gateway cancels it when it swaps in a new plan).
+Task<void> run_health_checks(Gateway& gateway, boost::asio::io_context& io, Timer& tick, const bool& stopping);
+// Does any upstream of the serving plan have an active health check?
+bool has_health_checks(const Generation& g);
 
 }  // namespace banyan::proxy

@@ -130,12 +130,12 @@ def main():
             # A worker with no connection stops its housekeeping tick (worker.cpp, Worker::quiet):
             # it wakes for a connection, not every 20 ms. Counted by the kernel: each worker
             # thread's voluntary context switches over two idle seconds.
-            def wakes():
+            def wakes(prefix="banyan-w"):
                 out = {}
                 for task in glob.glob(f"/proc/{gw.proc.pid}/task/*"):
                     with open(f"{task}/comm") as f:
                         name = f.read().strip()
-                    if name.startswith("banyan-w"):
+                    if name.startswith(prefix) and (prefix != "banyan" or name == "banyan"):
                         with open(f"{task}/status") as f:
                             out[name] = int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", f.read()).group(1))
                 return out
@@ -144,10 +144,15 @@ def main():
             time.sleep(1.5)  # its connection closes, the access log is flushed, two trims give the spares back
             before = wakes()
             expect_eq(sorted(before), ["banyan-w0", "banyan-w1"], "the worker threads, by name")
+            main_before = wakes("banyan")["banyan"]
             time.sleep(2)
             after = wakes()
             woke = {name: after[name] - before[name] for name in before}
             check(all(n <= 4 for n in woke.values()), f"idle workers woke {woke} times in 2 s (a 20 ms tick: 100)")
+            # The main thread: the plan file's watch, once a second; no poller for DNS names,
+            # health checks or migrations this plan does not have (it woke 20 times in 2 s).
+            main_woke = wakes("banyan")["banyan"] - main_before
+            check(main_woke <= 5, f"the idle main thread woke {main_woke} times in 2 s")
             # A connection wakes its worker's tick, which parks it when idle and enforces its
             # idle timeout: an idle keep-alive connection keeps the tick going.
             with socket.create_connection(("127.0.0.1", gw.port), timeout=5) as idle:
@@ -158,6 +163,18 @@ def main():
                 after = wakes()
             woke = sum(after[name] - before[name] for name in before)
             check(woke >= 20, f"the workers woke {woke} times in 1 s with an idle connection open (want its ticks)")
+
+        def reload_starts_health_checks():
+            # A plan without `health` leaves the health poller asleep; a reload that adds a
+            # check must wake it: the check finds the server down.
+            dead = free_port()
+            write(gw.routes_path, version_routes("v1", app.addrs[0]) +
+                  f'upstream probed {{\n  server "127.0.0.1:{dead}"\n  health GET /healthz every 1s timeout 500ms fails 1\n}}\n'
+                  'site "p.test" {\n  route / {\n    to probed\n  }\n}\n')
+            expect_eq(gw.admin("/reload", "POST")[0], 200, "POST /reload with a health check")
+            gw.wait_stderr(f"endpoint 127.0.0.1:{dead} is down")
+            write(gw.routes_path, version_routes("v1", app.addrs[0]))  # as the next cases expect
+            expect_eq(gw.admin("/reload", "POST")[0], 200, "POST /reload back")
 
         def bad_plan_keeps_the_old_one():
             s, _, _ = get(gw.url("/"), "-H", "Host: o.test")
@@ -453,6 +470,7 @@ site "o.test" {{
 
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("idle workers sleep until a connection comes", idle_workers_sleep)
+        h.case("a reload that adds a health check starts it", reload_starts_health_checks)
         h.case("reload under load drops nothing", reload_under_load)
         h.case("a bad plan at reload keeps the old one", bad_plan_keeps_the_old_one)
         h.case("the plan file is watched", watch_reloads_on_change)
