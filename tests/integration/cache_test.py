@@ -262,6 +262,9 @@ def main():
                 expect_eq(a.headers.get("content-range"), f"bytes {lo}-{hi}/{n}", f"{spec}: Content-Range")
                 expect_eq(a.headers.get("content-length"), str(hi - lo + 1), f"{spec}: Content-Length")
                 expect_eq(a.body, whole[lo:hi + 1], f"{spec}: the bytes")
+            again = fetch(path)
+            expect_eq((again.status, again.headers.get("accept-ranges")), (200, "bytes"),
+                      "a whole stored answer says ranges of it are answered")
             expect_eq(upstream_heads(path), 1, "requests the origin received")
 
         def ranges_of_a_larger_body():
@@ -328,6 +331,7 @@ def main():
             expect_eq(fetch(path).status, 200, "the first GET")
             gz = fetch(path, "Range: bytes=0-9", "Accept-Encoding: gzip")
             expect_eq((gz.status, gz.headers.get("content-encoding")), (200, "gzip"), "a client that takes gzip")
+            check("accept-ranges" not in gz.headers, f"no ranges offered of the encoded bytes: {gz.headers}")
             plain = fetch(path, "Range: bytes=0-9")
             expect_eq((plain.status, plain.body), (206, origin_bytes(10).decode()), "a client that takes none")
             expect_cache(plain, "HIT", "the range")

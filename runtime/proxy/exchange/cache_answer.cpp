@@ -446,6 +446,13 @@ void append_stored_fields(Exchange& x, std::string& out) {
   out += "Age: ";
   append_number(out, static_cast<uint64_t>(c.serve->stored(unix_ms_now()).age_ms / 1000));
   out += "\r\n";
+  // A whole stored 200 in its own bytes says that ranges of it are answered (as nginx and
+  // Varnish say of what they cache), unless the upstream said something itself.
+  std::string_view said;
+  const http::RequestHead& h = *x.head;
+  if (x.up.head.status == 200 && c.range == http::RangeAnswer::Whole && !c.streaming && !x.encoder &&
+      (h.method == "GET" || h.method == "HEAD") && !plan::find_header(c.serve->fields, "accept-ranges", said))
+    out += "Accept-Ranges: bytes\r\n";
   if (c.range != http::RangeAnswer::Whole) {
     const uint64_t size = c.serve->body->size();
     out += "Content-Range: bytes ";
