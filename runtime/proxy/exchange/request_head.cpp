@@ -19,20 +19,37 @@ bool asks_from_start(std::span<const plan::HeaderField> fields) {
   return http::byte_range(v, kAny, r) == http::RangeAnswer::Partial && r.first == 0 && r.length == kAny;
 }
 
-}  // namespace
+// A client's field the cache keeps from the upstream. A request the cache may answer
+// asks the upstream for the whole response (to store it), or validates the stored one
+// with the gateway's own conditional (append_validators); a client's conditional is
+// answered from the stored response (cache_answer.cpp). A fill asked for from the first
+// byte to the end (a browser's first request for a video, "bytes=0-") asks for the
+// whole, which is stored; other ranges go to the upstream as they are (its 206 is not
+// stored). `whole_range`: this request is such a fill.
+bool cache_drops(const Exchange& x, std::string_view n, bool whole_range) {
+  if (x.cache.has_status && x.cache.status != cache::Status::Bypass &&
+      (http::iequals(n, "if-none-match") || http::iequals(n, "if-modified-since")))
+    return true;
+  return whole_range && (http::iequals(n, "range") || http::iequals(n, "if-range"));
+}
 
-bool write_request_head(Exchange& x, std::string_view upgrade_to) {
+// RFC 9111 4.3.1: the stored response's validators, when the cache validates it.
+void append_validators(const Exchange& x, std::string& out) {
+  if (!x.cache.validating) return;
+  if (!x.cache.entry->etag.empty()) append_field(out, "If-None-Match", x.cache.entry->etag);
+  if (!x.cache.entry->last_modified.empty()) append_field(out, "If-Modified-Since", x.cache.entry->last_modified);
+}
+
+// "METHOD TARGET HTTP/1.1": the normalised or rewritten path and the query as received;
+// false when the route's rewrite cannot be made.
+bool append_request_line(Exchange& x, std::string& out) {
   const http::RequestHead& h = *x.head;
-  const bool whole_range = x.cache.filling && asks_from_start(h.fields);
-  const plan::Plan& p = *x.gen->plan;
   const plan::Route& route = *x.route;
-  std::span<const PreparedHeaderOp> ops = x.prepared->request_headers;
-  std::string& out = x.out;
-  out.clear();
   out += h.method;
   out += ' ';
   if (route.has_rewrite) {
-    if (!plan::rewrite_path(p.str(route.rewrite), {x.match.captures.data(), x.match.capture_count}, out)) return false;
+    if (!plan::rewrite_path(x.gen->plan->str(route.rewrite), {x.match.captures.data(), x.match.capture_count}, out))
+      return false;
   } else {
     out += x.path;
   }
@@ -41,6 +58,18 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
     out += h.query;
   }
   out += " HTTP/1.1\r\n";
+  return true;
+}
+
+}  // namespace
+
+bool write_request_head(Exchange& x, std::string_view upgrade_to) {
+  const http::RequestHead& h = *x.head;
+  const bool whole_range = x.cache.filling && asks_from_start(h.fields);
+  std::span<const PreparedHeaderOp> ops = x.prepared->request_headers;
+  std::string& out = x.out;
+  out.clear();
+  if (!append_request_line(x, out)) return false;
 
   // Host: the route's, when it sets one, else the client's.
   bool host_set = false;
@@ -71,22 +100,9 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
       via_prior = f.value;
       return false;
     }
-    // A request the cache may answer asks the upstream for the whole response (to store
-    // it), or validates the stored one with the gateway's own conditional; a client's
-    // conditional is answered from the stored response (cache_answer.cpp).
-    if (x.cache.has_status && x.cache.status != cache::Status::Bypass &&
-        (http::iequals(n, "if-none-match") || http::iequals(n, "if-modified-since")))
-      return false;
-    // A fill asked for from the first byte to the end (a browser's first request for a
-    // video, "bytes=0-") asks the upstream for the whole, which is stored; other
-    // ranges go to the upstream as they are (its 206 is not stored).
-    if (whole_range && (http::iequals(n, "range") || http::iequals(n, "if-range"))) return false;
-    return true;
+    return !cache_drops(x, n, whole_range);
   });
-  if (x.cache.validating) {  // RFC 9111 4.3.1
-    if (!x.cache.entry->etag.empty()) append_field(out, "If-None-Match", x.cache.entry->etag);
-    if (!x.cache.entry->last_modified.empty()) append_field(out, "If-Modified-Since", x.cache.entry->last_modified);
-  }
+  append_validators(x, out);
   if (!x.text.empty()) x.text += ", ";
   x.text += x.down.client().peer;  // the hop we saw; the derived client is already in the list
   append_field(out, "X-Forwarded-For", x.text);

@@ -45,7 +45,7 @@ TEST_CASE("byte ranges: RFC 9110 14.1.2's examples", "[http][range]") {
   partial("bytes=9999-9999", 10000, 9999, 9999);  // the last byte
 }
 
-TEST_CASE("byte ranges: a last position past the end is clamped, a suffix longer than the body is all of it",
+TEST_CASE("byte ranges: a last position past the end is clamped and a suffix longer than the body is all of it",
           "[http][range]") {
   partial("bytes=9000-20000", 10000, 9000, 9999);
   partial("bytes=0-", 10000, 0, 9999);
@@ -56,7 +56,7 @@ TEST_CASE("byte ranges: a last position past the end is clamped, a suffix longer
   partial("BYTES=1-2", 10, 1, 2);  // the unit is case-insensitive
 }
 
-TEST_CASE("byte ranges: a range that starts past the end, an empty suffix or an empty body is unsatisfiable",
+TEST_CASE("byte ranges: a range that starts past the end or an empty suffix or body is unsatisfiable",
           "[http][range]") {
   unsatisfiable("bytes=10000-");
   unsatisfiable("bytes=10000-10001");
@@ -66,7 +66,7 @@ TEST_CASE("byte ranges: a range that starts past the end, an empty suffix or an 
   unsatisfiable("bytes=-5", 0);
 }
 
-TEST_CASE("byte ranges: an invalid field, another unit or several ranges are ignored", "[http][range]") {
+TEST_CASE("byte ranges: an invalid field or another unit or several ranges are ignored", "[http][range]") {
   whole("");
   whole("bytes");
   whole("bytes=");
