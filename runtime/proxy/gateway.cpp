@@ -1,9 +1,9 @@
 #include "runtime/proxy/gateway.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstring>
@@ -11,6 +11,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -26,6 +27,7 @@
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/health_check.h"
 #include "runtime/proxy/io.h"
+#include "runtime/proxy/plan_watch.h"
 #include "runtime/proxy/tls.h"
 
 namespace banyan::proxy {
@@ -41,18 +43,6 @@ std::string machine_hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "banyan";
   return buf;
-}
-
-// The file's identity for the watch: a change of any of these is a new plan to load.
-struct FileStamp {
-  int64_t mtime_ns = 0, size = -1, inode = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-FileStamp stamp_of(const std::string& path) {
-  struct stat st{};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return {static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec, st.st_size,
-          static_cast<int64_t>(st.st_ino)};
 }
 
 std::string json_string(std::string_view s) {
@@ -378,6 +368,10 @@ Task<void> Gateway::admin_session(Socket socket) {
     if (stopping_) status = 503;
   } else if (head.path == "/metrics" && (head.method == "GET" || head.method == "HEAD")) {
     body = metrics_.render(*generation()) + Metrics::render_caches(caches_);
+    if (tickets() && !ticket_keys_.from_file())
+      body += "# HELP banyan_tls_ticket_key_rotations_total Session ticket keys made since the start, after the first.\n"
+              "# TYPE banyan_tls_ticket_key_rotations_total counter\nbanyan_tls_ticket_key_rotations_total " +
+              std::to_string(ticket_keys_.rotations()) + "\n";
     type = "text/plain; version=0.0.4";
   } else if (head.path == "/plan" && (head.method == "GET" || head.method == "HEAD")) {
     body = plan_summary();
@@ -444,11 +438,13 @@ Task<void> Gateway::watch_migrations() {
   }
 }
 
-// Once a second: a new session ticket key when the rotation is due (ticket_keys.h).
+// A new session ticket key when the rotation is due (ticket_keys.h), and no wake
+// before: at least a second apart (a key that could not be made is tried again then),
+// at most a day (a file's keys are never rotated here).
 Task<void> Gateway::rotate_ticket_keys() {
   Timer t(main_io_);
   while (!stopping_) {
-    t.expires_after(std::chrono::seconds(1));
+    t.expires_after(std::chrono::milliseconds(std::clamp<int64_t>(ticket_keys_.due_ms() - steady_ms(), 1000, 86'400'000)));
     error_code ec;
     co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
@@ -456,29 +452,63 @@ Task<void> Gateway::rotate_ticket_keys() {
   }
 }
 
-// Polls the plan file once a second (robust to editors that replace the file and to
-// `banyanc compile`'s rename); a change is reloaded once it has been still for a poll.
+// The plan file's watch (plan_watch.h): an event, then kPlanSettle with no other, then
+// the file's stamp decides. The settle is what keeps a file being written from being
+// read half way (a write in place comes as several events).
 Task<void> Gateway::watch_plan_file() {
-  Timer t(main_io_);
-  FileStamp seen = stamp_of(config_.plan_path), pending = seen;
+  PlanWatch watch(config_.plan_path);
+  // The descriptor Asio waits on is a copy of the inotify descriptor: both read one
+  // queue, and each closes its own.
+  const int copy = watch.ok() ? ::fcntl(watch.fd(), F_DUPFD_CLOEXEC, 0) : -1;
+  if (copy < 0) {
+    note("the plan file " + config_.plan_path + " is polled every " + std::to_string(kPlanPoll.count()) +
+         " ms: no inotify (" + (watch.ok() ? std::string("dup: ") + std::strerror(errno) : watch.error()) + ")");
+    co_await poll_plan_file(kPlanPoll, "the plan file changed");
+    co_return;
+  }
+  asio::co_spawn(main_io_, poll_plan_file(kPlanBackstop, "the plan file changed; seen by the periodic check"),
+                 asio::detached);
+  asio::posix::stream_descriptor events(main_io_, copy);
+  Timer settle(main_io_);
   while (!stopping_) {
-    t.expires_after(std::chrono::seconds(1));
+    error_code ec;
+    co_await events.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(use_task, ec));
+    if (stopping_ || (ec && ec != asio::error::interrupted)) break;
+    if (!watch.drain()) continue;
+    do {
+      settle.expires_after(kPlanSettle);
+      co_await settle.async_wait(asio::redirect_error(use_task, ec));
+    } while (!stopping_ && watch.drain());
+    if (!stopping_) plan_file_changed(stamp_of(config_.plan_path), "the plan file changed");
+  }
+}
+
+// A poll of the plan file every `every`: a change is looked at once it has been still
+// for a poll. Without inotify, the watch; with it, the backstop for what inotify does
+// not see (a network file system changed from another machine).
+Task<void> Gateway::poll_plan_file(std::chrono::milliseconds every, const char* why) {
+  Timer t(main_io_);
+  FileStamp pending = plan_seen_;
+  while (!stopping_) {
+    t.expires_after(every);
     error_code ec;
     co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
-    FileStamp now = stamp_of(config_.plan_path);
-    if (now == seen) continue;
-    if (now != pending) {  // still changing (or just changed): wait a poll
-      pending = now;
-      continue;
-    }
-    seen = now;
-    if (now.size < 0) {
-      note("the plan file " + config_.plan_path + " is gone; the loaded plan keeps serving");
-      continue;
-    }
-    reload("the plan file changed");
+    const FileStamp now = stamp_of(config_.plan_path);
+    const bool still = now == pending;
+    pending = now;
+    if (still) plan_file_changed(now, why);
   }
+}
+
+void Gateway::plan_file_changed(const FileStamp& now, const char* why) {
+  if (now == plan_seen_) return;
+  plan_seen_ = now;
+  if (now.size < 0) {
+    note("the plan file " + config_.plan_path + " is gone; the loaded plan keeps serving");
+    return;
+  }
+  reload(why);
 }
 
 Task<void> Gateway::re_resolve() {
@@ -550,6 +580,7 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
     migrations_->set_diffs_fd(fd);
   }
 
+  plan_seen_ = stamp_of(config_.plan_path);  // before the load: a change during it is seen
   PlanLoad loaded = load_plan_or_routes(config_.plan_path);
   if (!loaded.diagnostics.empty()) std::cerr << loaded.diagnostics;
   if (!loaded.plan) {

@@ -19,6 +19,7 @@
 #include "runtime/proxy/io.h"
 #include "runtime/proxy/metrics.h"
 #include "runtime/proxy/migration_control.h"
+#include "runtime/proxy/plan_watch.h"
 #include "runtime/proxy/ticket_keys.h"
 #include "runtime/proxy/tls.h"
 #include "runtime/proxy/worker.h"
@@ -74,6 +75,9 @@ class Gateway {
   Task<void> admin_loop(Acceptor& acceptor);
   Task<void> admin_session(Socket socket);
   Task<void> watch_plan_file();
+  Task<void> poll_plan_file(std::chrono::milliseconds every, const char* why);
+  // Reloads when `now` differs from what the plan was last loaded or looked at from.
+  void plan_file_changed(const FileStamp& now, const char* why);
   Task<void> re_resolve();
   Task<void> watch_migrations();
   Task<void> rotate_ticket_keys();
@@ -101,6 +105,7 @@ class Gateway {
   boost::asio::io_context main_io_{1};
   std::vector<std::unique_ptr<Worker>> workers_;
   bool stopping_ = false;
+  FileStamp plan_seen_;  // the plan file as the watch last saw it
   // The timers of the main thread's pollers that have nothing to do on some plans (no
   // DNS name to re-resolve, no health check, no migration): such a poller sleeps until
   // a new plan is swapped in (wake_pollers), so an idle gateway does not wake for them.

@@ -46,8 +46,10 @@ class TicketKeys {
   // At start and at each reload (main thread): reads the file, or makes the first
   // random key. "" or why not (a reload keeps the keys it had).
   std::string load();
-  // Main thread, every few seconds: a new random key when the rotation is due.
+  // Main thread, when due_ms() has come: a new random key.
   void tick(int64_t steady_now_ms);
+  // When tick() next has something to do (steady ms); INT64_MAX for a file's keys.
+  int64_t due_ms() const { return file_.empty() ? rotated_at_ms_ + rotate_ms_ : INT64_MAX; }
   // On each context of a plan: the ticket callback, and the lifetime clients are told.
   void install(SSL_CTX* ctx) const;
 

@@ -6,7 +6,8 @@ as the client (it keeps the session a connection's tickets give and offers it ag
   b. it still resumes after a reload (the keys outlive the plan's TLS contexts);
   c. two gateways given one `[tls] ticket_key_file` resume each other's sessions, and
      two without one do not (their random keys differ);
-  d. `session_tickets = false` resumes nothing; a malformed key file stops the start.
+  d. `session_tickets = false` resumes nothing; a malformed key file stops the start;
+  e. random keys rotate when the rotation is due (the main thread sleeps until then).
 
 usage: tickets_test.py BANYAN BANYAN_ORIGIN
 """
@@ -15,7 +16,7 @@ import socket
 import ssl
 import sys
 
-from harness import Harness, check, expect_eq, free_port
+from harness import Harness, check, expect_eq, free_port, metric, wait_until
 
 CERTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "certs")
 ROUTES = f"""listen https :443
@@ -93,7 +94,18 @@ def main():
             check("must hold 1 to 64 keys of 80 bytes" in g.stderr(), f"the message: {g.stderr()[-500:]}")
             del off
 
+        def keys_rotate_when_due():
+            # `ticket_key_rotation = "1s"`: the main thread sleeps until each rotation is
+            # due (not a poll) and makes a new key then; /metrics counts them.
+            g = h.gateway(ROUTES, listen={":443": free_port()}, extra='[tls]\nticket_key_rotation = "1s"\n', name="rot")
+            expect_eq(metric(g.metrics(), "banyan_tls_ticket_key_rotations_total"), 0, "no rotation at the start")
+            wait_until(lambda: metric(g.metrics(), "banyan_tls_ticket_key_rotations_total") >= 2, "two rotations")
+            check(metric(gw.metrics(), "banyan_tls_ticket_key_rotations_total") == 0,
+                  "the hourly rotation of the first gateway has not come")
+            del g
+
         h.case("every later connection resumes, on either worker", every_later_connection_resumes)
+        h.case("random keys rotate when due, and only then", keys_rotate_when_due)
         h.case("a session resumes across a reload", a_reload_keeps_the_keys)
         h.case("replicas given one ticket key file resume each other's sessions", a_fleet_shares_the_key_file)
         h.case("session_tickets = false resumes nothing; a malformed key file stops the start", tickets_off_and_a_bad_file)

@@ -36,7 +36,9 @@ TEST_CASE("random ticket keys rotate on schedule and keep the newest few", "[tls
   // Well past the load's own reading of the steady clock.
   const int64_t t0 = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now().time_since_epoch()).count() + 10'000'000;
+  CHECK(keys.due_ms() < t0);  // the gateway's timer sleeps until then, and no longer
   keys.tick(t0);
+  CHECK(keys.due_ms() == t0 + 1000);
   auto second = keys.names();
   REQUIRE(second.size() == 2);
   CHECK(second[1] == first[0]);
@@ -63,6 +65,7 @@ TEST_CASE("a ticket key file is read as nginx writes it and refused when malform
   CHECK(names[1][0] == 80);  // the second record's name: its first 16 bytes
   keys.tick(1'000'000'000);  // a file's keys are the operator's to rotate
   CHECK(keys.names() == names);
+  CHECK(keys.due_ms() == INT64_MAX);
   std::remove(path.c_str());
 
   for (size_t size : {0, 79, 81, 80 * 65}) {
