@@ -335,6 +335,14 @@ def main():
             plain = fetch(path, "Range: bytes=0-9")
             expect_eq((plain.status, plain.body), (206, origin_bytes(10).decode()), "a client that takes none")
             expect_cache(plain, "HIT", "the range")
+            # A HEAD says what the GET would: ranges offered to the client that would get
+            # the bytes as stored, not to one that would get gzip.
+            head_gz = fetch(path, "Accept-Encoding: gzip", method="HEAD")
+            expect_eq(head_gz.status, 200, "HEAD from a gzip client")
+            check("accept-ranges" not in head_gz.headers, f"a gzip client's HEAD offers no ranges: {head_gz.headers}")
+            head_plain = fetch(path, method="HEAD")
+            expect_eq((head_plain.status, head_plain.headers.get("accept-ranges")), (200, "bytes"),
+                      "the HEAD of a client that takes no coding offers ranges")
 
         # ---- section 3: what is stored ----
 

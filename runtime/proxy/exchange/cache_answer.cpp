@@ -385,10 +385,9 @@ void stored_range(Exchange& x, const cache::Entry& e) {
   http::ResponseHead& r = x.up.head;
   const http::RequestHead& h = *x.head;
   std::string_view range;
-  if (r.status != 200 || r.framing != http::Framing::Length || h.method != "GET" || c.streaming ||
+  if (r.status != 200 || r.framing != http::Framing::Length || h.method != "GET" || c.streaming || c.encoded ||
       !plan::find_header(h.fields, "range", range) || !if_range_holds(h.fields, e))
     return;
-  if (compress_applies(x, r) && compress::choose_coding(x.route->compress, h.fields) != compress::Coding::None) return;
   c.range = http::byte_range(range, e.body->size(), c.bytes);
   if (c.range == http::RangeAnswer::Partial) {
     r.status = 206;
@@ -428,11 +427,15 @@ void stored_head(Exchange& x) {
   r.reason = c.not_modified ? std::string_view() : std::string_view(e.reason);
   r.fields = e.fields;
   r.version_minor = 1;
-  const bool body = !c.not_modified && h.method != "HEAD" && e.status != 204;
-  r.framing = body ? http::Framing::Length : http::Framing::None;
   // A fill being read is still growing: its length is the upstream's (the body pointer
   // is set by the fill's holder when it ends, so it is not read here).
   r.content_length = c.streaming ? c.shared->length : e.body->size();
+  // Would this client's GET of it be encoded? Asked with a GET's framing, so that a
+  // HEAD says what the GET would (no Accept-Ranges for a client that would get gzip).
+  r.framing = http::Framing::Length;
+  c.encoded = compress_applies(x, r) && compress::choose_coding(x.route->compress, h.fields) != compress::Coding::None;
+  const bool body = !c.not_modified && h.method != "HEAD" && e.status != 204;
+  r.framing = body ? http::Framing::Length : http::Framing::None;
   stored_range(x, e);
   // A body the client sent with its GET is not read: skipped when it is here whole,
   // else the connection closes after the answer (pipe_stored).
@@ -450,7 +453,7 @@ void append_stored_fields(Exchange& x, std::string& out) {
   // Varnish say of what they cache), unless the upstream said something itself.
   std::string_view said;
   const http::RequestHead& h = *x.head;
-  if (x.up.head.status == 200 && c.range == http::RangeAnswer::Whole && !c.streaming && !x.encoder &&
+  if (x.up.head.status == 200 && c.range == http::RangeAnswer::Whole && !c.streaming && !c.encoded &&
       (h.method == "GET" || h.method == "HEAD") && !plan::find_header(c.serve->fields, "accept-ranges", said))
     out += "Accept-Ranges: bytes\r\n";
   if (c.range != http::RangeAnswer::Whole) {

@@ -146,6 +146,7 @@ struct CacheLeg {
   bool stood_in = false;     // a stale entry answers for an upstream that failed (or sent a 5xx)
   bool not_modified = false;  // `serve` answers the client's conditional with a 304
   http::RangeAnswer range = http::RangeAnswer::Whole;  // `serve` answers the client's Range: 206 or 416
+  bool encoded = false;  // the route encodes `serve` for this client's GET (`compress`): no ranges of it
   http::ByteRange bytes;                                // the range a 206 sends
   std::shared_ptr<cache::Filling> shared;  // the fill's state others read (holder and readers)
   std::shared_ptr<cache::Entry> fill;  // the response being stored (its body: `shared`'s, or fill_body)
