@@ -151,6 +151,7 @@ std::string Gateway::reload(const std::string& why, ReloadReport* report, bool d
     return {};
   }
   std::shared_ptr<const RoutesSource> source = loaded.source;
+  std::vector<std::string> files = std::move(loaded.files);
   Prepared prepared = prepare_generation(std::move(loaded.plan), config_, current.get(), metrics_, *migrations_, caches_,
                                          config_.plan_path, unix_ms_now());
   if (!prepared.generation) return fail(prepared.error);
@@ -167,6 +168,11 @@ std::string Gateway::reload(const std::string& why, ReloadReport* report, bool d
   current_.store(std::move(next), std::memory_order_release);
   seq_.fetch_add(1, std::memory_order_acq_rel);
   wake_pollers();
+  if (files != watched_) {  // an `include` came or went: watch what this plan was read from
+    watched_ = std::move(files);
+    seen_ = stamps_of(watched_);
+    plan_watch_.watch(watched_);
+  }
   bump(metrics_.reloads_ok);
   auto g = generation();
   note("reloaded (" + why + "): plan " + std::to_string(g->number) + " from " + g->source + ", " +
@@ -452,63 +458,69 @@ Task<void> Gateway::rotate_ticket_keys() {
   }
 }
 
-// The plan file's watch (plan_watch.h): an event, then kPlanSettle with no other, then
-// the file's stamp decides. The settle is what keeps a file being written from being
-// read half way (a write in place comes as several events).
-Task<void> Gateway::watch_plan_file() {
-  PlanWatch watch(config_.plan_path);
+// The plan's watch (plan_watch.h): an event, then kPlanSettle with no other, then the
+// files' stamps decide. The settle is what keeps a file being written from being read
+// half way (a write in place comes as several events).
+Task<void> Gateway::watch_plan_files() {
   // The descriptor Asio waits on is a copy of the inotify descriptor: both read one
   // queue, and each closes its own.
-  const int copy = watch.ok() ? ::fcntl(watch.fd(), F_DUPFD_CLOEXEC, 0) : -1;
+  const int copy = plan_watch_.ok() ? ::fcntl(plan_watch_.fd(), F_DUPFD_CLOEXEC, 0) : -1;
   if (copy < 0) {
     note("the plan file " + config_.plan_path + " is polled every " + std::to_string(kPlanPoll.count()) +
-         " ms: no inotify (" + (watch.ok() ? std::string("dup: ") + std::strerror(errno) : watch.error()) + ")");
-    co_await poll_plan_file(kPlanPoll, "the plan file changed");
+         " ms: no inotify (" + (plan_watch_.ok() ? std::string("dup: ") + std::strerror(errno) : plan_watch_.error()) + ")");
+    co_await poll_plan_files(kPlanPoll, "");
     co_return;
   }
-  asio::co_spawn(main_io_, poll_plan_file(kPlanBackstop, "the plan file changed; seen by the periodic check"),
-                 asio::detached);
+  asio::co_spawn(main_io_, poll_plan_files(kPlanBackstop, "; seen by the periodic check"), asio::detached);
   asio::posix::stream_descriptor events(main_io_, copy);
   Timer settle(main_io_);
   while (!stopping_) {
     error_code ec;
     co_await events.async_wait(asio::posix::descriptor_base::wait_read, asio::redirect_error(use_task, ec));
     if (stopping_ || (ec && ec != asio::error::interrupted)) break;
-    if (!watch.drain()) continue;
+    if (!plan_watch_.drain()) continue;
     do {
       settle.expires_after(kPlanSettle);
       co_await settle.async_wait(asio::redirect_error(use_task, ec));
-    } while (!stopping_ && watch.drain());
-    if (!stopping_) plan_file_changed(stamp_of(config_.plan_path), "the plan file changed");
+    } while (!stopping_ && plan_watch_.drain());
+    if (!stopping_) plan_files_changed(stamps_of(watched_), "", true);
   }
 }
 
-// A poll of the plan file every `every`: a change is looked at once it has been still
-// for a poll. Without inotify, the watch; with it, the backstop for what inotify does
-// not see (a network file system changed from another machine).
-Task<void> Gateway::poll_plan_file(std::chrono::milliseconds every, const char* why) {
+// A poll of the watched files every `every`: a change is looked at once it has been
+// still for a poll. Without inotify, the watch; with it, the backstop for what inotify
+// does not see (a network file system changed from another machine).
+Task<void> Gateway::poll_plan_files(std::chrono::milliseconds every, const char* how) {
   Timer t(main_io_);
-  FileStamp pending = plan_seen_;
+  std::vector<FileStamp> pending = seen_;
   while (!stopping_) {
     t.expires_after(every);
     error_code ec;
     co_await t.async_wait(asio::redirect_error(use_task, ec));
     if (stopping_) break;
-    const FileStamp now = stamp_of(config_.plan_path);
+    std::vector<FileStamp> now = stamps_of(watched_);
     const bool still = now == pending;
     pending = now;
-    if (still) plan_file_changed(now, why);
+    if (still) plan_files_changed(std::move(now), how, false);
   }
 }
 
-void Gateway::plan_file_changed(const FileStamp& now, const char* why) {
-  if (now == plan_seen_) return;
-  plan_seen_ = now;
-  if (now.size < 0) {
+void Gateway::plan_files_changed(std::vector<FileStamp> now, const char* how, bool event) {
+  // A refused reload is tried again at the next event, the files' stamps unchanged: a
+  // routes file may have been refused for an `include` of a file not yet written, and
+  // the event is that file's creation.
+  if (now.size() != watched_.size() || (now == seen_ && !(event && refused_))) return;
+  size_t first = 0;  // the first file that changed names the reload
+  while (first < now.size() && now[first] == seen_[first]) ++first;
+  seen_ = std::move(now);
+  if (seen_[0].size < 0) {
     note("the plan file " + config_.plan_path + " is gone; the loaded plan keeps serving");
     return;
   }
-  reload(why);
+  const std::string why = first == 0 ? "the plan file changed"
+                          : first < watched_.size() ? "the included file " + watched_[first] + " changed"
+                                                    : "a file beside the plan came or went";
+  refused_ = !reload(why + how).empty();
 }
 
 Task<void> Gateway::re_resolve() {
@@ -580,7 +592,7 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
     migrations_->set_diffs_fd(fd);
   }
 
-  plan_seen_ = stamp_of(config_.plan_path);  // before the load: a change during it is seen
+  const FileStamp before = stamp_of(config_.plan_path);  // before the load: a change during it is seen
   PlanLoad loaded = load_plan_or_routes(config_.plan_path);
   if (!loaded.diagnostics.empty()) std::cerr << loaded.diagnostics;
   if (!loaded.plan) {
@@ -609,6 +621,10 @@ int Gateway::start(std::vector<ListenerInfo>& listeners) {
   }
   if (!prepared.warnings.empty()) note(prepared.warnings.substr(0, prepared.warnings.size() - 1));
   prepared.generation->routes_source = std::move(loaded.source);
+  watched_ = std::move(loaded.files);
+  seen_ = stamps_of(watched_);
+  seen_[0] = before;
+  plan_watch_.watch(watched_);
   std::shared_ptr<const Generation> first = std::move(prepared.generation);
   if (tickets())
     if (std::string why = ticket_keys_.load(); !why.empty()) {
@@ -685,7 +701,7 @@ int Gateway::run() {
 
   for (auto& w : workers_) w->start();
   if (admin) asio::co_spawn(main_io_, admin_loop(*admin), asio::detached);
-  asio::co_spawn(main_io_, watch_plan_file(), asio::detached);
+  asio::co_spawn(main_io_, watch_plan_files(), asio::detached);
   asio::co_spawn(main_io_, re_resolve(), asio::detached);
   asio::co_spawn(main_io_, watch_migrations(), asio::detached);
   if (tickets()) asio::co_spawn(main_io_, rotate_ticket_keys(), asio::detached);

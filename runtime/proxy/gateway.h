@@ -74,10 +74,11 @@ class Gateway {
  private:
   Task<void> admin_loop(Acceptor& acceptor);
   Task<void> admin_session(Socket socket);
-  Task<void> watch_plan_file();
-  Task<void> poll_plan_file(std::chrono::milliseconds every, const char* why);
-  // Reloads when `now` differs from what the plan was last loaded or looked at from.
-  void plan_file_changed(const FileStamp& now, const char* why);
+  Task<void> watch_plan_files();
+  Task<void> poll_plan_files(std::chrono::milliseconds every, const char* how);
+  // Reloads when `now` (the stamps of watched_) differs from seen_, or after a refused
+  // reload on an inotify `event`; `how` ends the reload's reason.
+  void plan_files_changed(std::vector<FileStamp> now, const char* how, bool event);
   Task<void> re_resolve();
   Task<void> watch_migrations();
   Task<void> rotate_ticket_keys();
@@ -105,7 +106,12 @@ class Gateway {
   boost::asio::io_context main_io_{1};
   std::vector<std::unique_ptr<Worker>> workers_;
   bool stopping_ = false;
-  FileStamp plan_seen_;  // the plan file as the watch last saw it
+  // The files the serving plan was read from (the plan file first, then a routes
+  // file's includes), their stamps as last looked at, and their inotify watch.
+  std::vector<std::string> watched_;
+  std::vector<FileStamp> seen_;
+  PlanWatch plan_watch_;
+  bool refused_ = false;  // the watch's last reload was refused
   // The timers of the main thread's pollers that have nothing to do on some plans (no
   // DNS name to re-resolve, no health check, no migration): such a poller sleeps until
   // a new plan is swapped in (wake_pollers), so an idle gateway does not wake for them.

@@ -1,5 +1,6 @@
 #include "runtime/proxy/generation.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -11,6 +12,7 @@ namespace banyan::proxy {
 
 PlanLoad load_plan_or_routes(const std::string& path) {
   PlanLoad out;
+  out.files.push_back(path);
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     out.error = "cannot open '" + path + "'";
@@ -34,6 +36,10 @@ PlanLoad load_plan_or_routes(const std::string& path) {
   }
   plan::LoadResult r = plan::load_plan(c.bytes);
   if (!r.plan) out.error = path + ": the compiled plan does not load: " + r.error;
+  if (r.plan)
+    for (const plan::SourceFile& f : r.plan->sources())
+      if (std::string file(r.plan->str(f.path)); std::find(out.files.begin(), out.files.end(), file) == out.files.end())
+        out.files.push_back(std::move(file));
   out.source = std::move(c.source);
   out.plan = std::move(r.plan);
   return out;

@@ -106,6 +106,9 @@ struct PlanLoad {
   std::string diagnostics;
   std::shared_ptr<const RoutesSource> source;  // the checked routes, or a plan's read back
   std::string source_error;                    // why a plan's routes did not read back
+  // The files this load read, the plan file first: a routes file's `include`s too (a
+  // compiled plan's routes files are not: the plan does not change with them).
+  std::vector<std::string> files;
 };
 PlanLoad load_plan_or_routes(const std::string& path);
 
