@@ -1,5 +1,7 @@
 #include "runtime/proxy/worker.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -70,6 +72,10 @@ void Worker::listen(const std::vector<ListenerInfo>& listeners) {
       throw std::runtime_error("SO_REUSEPORT: " + std::string(strerror(errno)));
     if (addr.is_v6() && l.bind.host.empty()) a.set_option(asio::ip::v6_only(false));
     a.set_option(tcp::no_delay(true));  // inherited by accepted sockets: no setsockopt per connection
+    // kDeferAccept (worker.h). Without it (a kernel that refuses it) connections are
+    // accepted at once, as before: slower, not wrong.
+    const int defer = static_cast<int>(kDeferAccept.count());
+    (void)::setsockopt(a.native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
     a.bind(ep);
     a.listen(asio::socket_base::max_listen_connections);
     a.non_blocking(true);  // accept_loop calls accept4 on it directly

@@ -160,6 +160,12 @@ inline constexpr std::chrono::milliseconds kParkTick{20};
 // An upstream connection idle this long in a worker's pool is closed (at the next
 // tenth tick).
 inline constexpr std::chrono::seconds kUpstreamIdleClose{30};
+// A client's connection is handed to the gateway when its first bytes arrive
+// (TCP_DEFER_ACCEPT, nginx's `listen ... deferred`, with nginx's one second): HTTP
+// clients speak first, so the accept finds the request (or the ClientHello) waiting,
+// with no wait for it to come and no read that finds nothing. One that sends nothing
+// is handed over after about this long, and its header timeout starts then.
+inline constexpr std::chrono::seconds kDeferAccept{1};
 
 class Worker {
  public:

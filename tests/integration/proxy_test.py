@@ -12,8 +12,8 @@ import socket
 import sys
 import time
 
-from harness import (Harness, check, curl, expect_eq, get, raw, read_until_close, slow_download, small_buffer_socket,
-                     statuses)
+from harness import (Harness, check, curl, expect_eq, get, metric, raw, read_until_close, slow_download,
+                     small_buffer_socket, statuses)
 
 ROUTES = r"""
 listen http :80
@@ -327,7 +327,23 @@ def main():
             expect_eq((one["status"], one["upstream_addr"], one["route"]), (200, iotd.addrs[0], "gallery.test /api/image"),
                       "access log values")
 
+        def accept_waits_for_the_first_bytes():
+            # TCP_DEFER_ACCEPT (worker.h, kDeferAccept): the kernel hands a connection over
+            # when its first bytes arrive, so a client that has connected and sent nothing
+            # is not accepted yet (for about a second); its request is served at once.
+            def accepted():
+                return metric(gw.metrics(), "banyan_connections_accepted_total")
+
+            before = accepted()
+            with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as quiet:
+                time.sleep(0.5)  # an accept without the option takes milliseconds
+                expect_eq(accepted(), before, "connections accepted while the client has sent nothing")
+                quiet.sendall(b"GET / HTTP/1.1\r\nHost: gallery.test\r\nConnection: close\r\n\r\n")
+                check(read_until_close(quiet, 10)[0].startswith(b"HTTP/1.1 200 "), "its request, once sent, is served")
+            expect_eq(accepted(), before + 1, "connections accepted after it spoke")
+
         h.case("routing by host and path", routing_by_host_and_path)
+        h.case("a connection is accepted when its first bytes arrive", accept_waits_for_the_first_bytes)
         h.case("rewrite to iotd", rewrite_to_iotd)
         h.case("rewrite with captures", rewrite_with_captures)
         h.case("the normalised path is forwarded", normalised_path_is_forwarded)
