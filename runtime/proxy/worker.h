@@ -164,7 +164,7 @@ inline constexpr std::chrono::seconds kUpstreamIdleClose{30};
 // (TCP_DEFER_ACCEPT, nginx's `listen ... deferred`, with nginx's one second): HTTP
 // clients speak first, so the accept finds the request (or the ClientHello) waiting,
 // with no wait for it to come and no read that finds nothing. One that sends nothing
-// is handed over after about this long, and its header timeout starts then.
+// is handed over after about this long, and its idle timeout starts then.
 inline constexpr std::chrono::seconds kDeferAccept{1};
 
 class Worker {
