@@ -54,6 +54,7 @@ void Exchange::reset() {
     cache.serve.reset();
     cache.validating = cache.updating = cache.filling = cache.streaming = cache.stood_in = cache.not_modified = false;
     cache.range = http::RangeAnswer::Whole;
+    cache.encoded = false;
     cache.shared.reset();
     cache.fill.reset();
   }
