@@ -126,6 +126,10 @@ std::shared_ptr<const TlsContexts> make_tls_contexts(std::shared_ptr<const Gener
       SSL_CTX_set_options(raw, SSL_OP_NO_TICKET);
       SSL_CTX_set_num_tickets(raw, 0);
     }
+    if (SSL_CTX_set_ciphersuites(raw, plan::kDefaultSuites) != 1) {
+      error = "tls " + name + ": OpenSSL refuses the TLS 1.3 suites '" + std::string(plan::kDefaultSuites) + "'";
+      return nullptr;
+    }
     std::string ciphers(p.str(t.ciphers));
     if (ciphers.empty()) ciphers = plan::kDefaultCiphers;
     if (SSL_CTX_set_cipher_list(raw, ciphers.c_str()) != 1) {

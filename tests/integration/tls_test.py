@@ -160,6 +160,11 @@ site "www.example.org" {{
             check(cipher is None, f"P-521 alone is refused, got {cipher}: {out}")
             cipher, out = handshake("-tls1_3", "-groups", "X25519")
             check(cipher is not None and cipher.startswith("TLS_"), f"TLS 1.3 with X25519: {out}")
+            # TLS 1.3 in the profile's order, whatever the client's (OpenSSL's own puts AES-256 first).
+            cipher, out = handshake("-tls1_3", "-ciphersuites", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256")
+            expect_eq(cipher, "TLS_AES_128_GCM_SHA256", f"the server's TLS 1.3 order: {out}")
+            cipher, out = handshake("-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256")
+            expect_eq(cipher, "TLS_CHACHA20_POLY1305_SHA256", f"a client with ChaCha20 alone: {out}")
 
         def each_site_gets_its_own_versions():
             # The first block allows TLS 1.2, the second does not: a client naming the
