@@ -47,13 +47,6 @@ void make_key(Exchange& x) {
   for (const std::vector<plan::TemplatePart>& part : pr.cache_key) expand(x, part, c.key);
 }
 
-Step serve(Exchange& x, const std::shared_ptr<const cache::Entry>& e, Status s) {
-  x.cache.serve = e;
-  set_status(x.cache, s);
-  x.shadow.reset();  // no upstream exchange to copy
-  return Step::Cached;
-}
-
 // RFC 9111 5.2.1.7: nothing stored answers an only-if-cached request: 504.
 Step gateway_timeout(Exchange& x) {
   x.local = {504, "gateway timeout: the response is not in the cache (only-if-cached)\n", {}, "only-if-cached miss",
@@ -119,7 +112,7 @@ Task<Step> look_up_cache(Exchange& x) {
         bump(c.zone->counters().collapsed);
         c.shared = std::move(shared);
         c.streaming = true;
-        co_return serve(x, head, Status::Hit);
+        co_return serve_stored(x, head, Status::Hit);
       }
     }
     if (f != cache::Zone::Fill::Wait || waited >= kCollapseWaitMs) co_return Step::Next;
@@ -134,8 +127,8 @@ Task<Step> look_up_cache(Exchange& x) {
 
   const cache::Stored s = c.entry->stored(now);
   switch (cache::reuse(s, c.request)) {
-    case cache::Reuse::Fresh: co_return serve(x, c.entry, Status::Hit);
-    case cache::Reuse::Stale: co_return serve(x, c.entry, Status::Stale);
+    case cache::Reuse::Fresh: co_return serve_stored(x, c.entry, Status::Hit);
+    case cache::Reuse::Stale: co_return serve_stored(x, c.entry, Status::Stale);
     case cache::Reuse::Validate: break;
   }
   if (c.request.only_if_cached) co_return gateway_timeout(x);
@@ -145,7 +138,7 @@ Task<Step> look_up_cache(Exchange& x) {
   const bool asks_fresh = c.request.no_cache || c.request.max_age != cache::kAbsent || c.request.min_fresh != cache::kAbsent;
   if (until > now && !s.fresh() && !asks_fresh &&
       cache::stale_while_updating(s, (c.policy->stale & plan::kStaleUpdating) != 0))
-    co_return serve(x, c.entry, Status::Updating);
+    co_return serve_stored(x, c.entry, Status::Updating);
   c.updating = until <= now && c.entry->updating_until_ms.compare_exchange_strong(until, now + lease_ms);
   c.validating = !c.entry->etag.empty() || !c.entry->last_modified.empty();
   set_status(c, Status::Expired);

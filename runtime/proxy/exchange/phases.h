@@ -24,8 +24,11 @@ Task<Step> call_upstream(Exchange& x);
 // cache_answer.cpp: what phase 4's outcome `s` does with the cache (a refresh, a stale
 // answer, a fill, an invalidation); Step::Cached when a stored response answers.
 Step use_upstream_answer(Exchange& x, Step s);
-// The stored response as the upstream's head (phase 5 reads it), answering the client's
-// conditional with a 304 when it matches; and the fields a stored answer adds (Age).
+// cache_serve.cpp: the stored response `e` answers (cache status `s`): Step::Cached.
+// Then the stored response as the upstream's head (phase 5 reads it), answering the
+// client's conditional with a 304 and one byte range with a 206 or 416; and the fields
+// a stored answer adds (Age, Accept-Ranges, Content-Range).
+Step serve_stored(Exchange& x, std::shared_ptr<const cache::Entry> e, cache::Status s);
 void stored_head(Exchange& x);
 void append_stored_fields(Exchange& x, std::string& out);
 // Phase 6: each piece of the upstream's body, into the fill; phase 7: the fill stored,
