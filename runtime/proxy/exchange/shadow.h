@@ -37,7 +37,7 @@ inline constexpr size_t kJsonBodyBudget = 64 << 10;  // per side, kept only with
 inline constexpr size_t kSampleFields = 8;           // JSON fields and noise names per sample
 inline constexpr size_t kSampleValue = 64;           // bytes of each JSON value shown
 
-struct ShadowPair;  // shadow.cpp: the sides' results, compared when all are in
+struct ShadowPair;  // shadow_compare.h: the sides' results, compared when all are in
 
 // Phase 2's second decision: does this request get a copy? Sets Exchange::shadow.
 void choose_shadow(Exchange& x);
