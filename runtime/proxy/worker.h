@@ -52,7 +52,7 @@ struct WorkerUpstream {
   uint64_t version = 0;
   std::vector<balance::Endpoint> endpoints;
   std::vector<std::vector<IdleConnection>> idle;  // per endpoint
-  std::vector<std::shared_ptr<H2UpstreamConnection>> h2;  // per endpoint: `protocol h2c` (h2_upstream.cpp)
+  std::vector<std::shared_ptr<H2UpstreamConnection>> h2;  // per endpoint: `protocol h2c` (exchange/h2_upstream_connection.h)
   std::optional<balance::SmoothWeighted> round_robin;
   std::optional<balance::LeastConn> least_conn;
 };

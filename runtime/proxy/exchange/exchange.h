@@ -129,7 +129,7 @@ struct UpstreamLeg {
   }
 };
 
-// The response cache's side of an exchange (cache_lookup.cpp, cache_answer.cpp).
+// The response cache's side of an exchange (cache_lookup.cpp, cache_answer.cpp, cache_serve.cpp).
 struct CacheLeg {
   cache::Zone* zone = nullptr;  // the route's zone; null: the route does not cache
   const plan::CachePolicy* policy = nullptr;

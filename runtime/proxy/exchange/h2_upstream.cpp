@@ -1,13 +1,14 @@
 // Phases 4 and 6 for an upstream with `protocol h2c`: HTTP/2 with prior knowledge to
 // its servers, as gRPC servers take it. Each worker keeps one multiplexed connection
-// per server (WorkerUpstream::h2), a libnghttp2 client session with a reader and a
-// writer coroutine; an exchange is one stream of it (H2Call). Unlike HTTP/1.1 the two
-// directions run at once: the client's body is pumped up by a coroutine of its own
-// while the response comes down, so a bidirectional gRPC stream works; the response's
-// trailers go to the client (Downstream::set_trailers). The request head is the one
-// request_head.cpp writes for HTTP/1.1 (the same header rules), read back into HTTP/2
-// fields. Not here (yet): compression of the response body, retries after the request
-// was sent, shadow copies to an h2c upstream.
+// per server (WorkerUpstream::h2, h2_upstream_connection.h), a libnghttp2 client
+// session with a reader and a writer coroutine; an exchange is one stream of it
+// (H2Call). Unlike HTTP/1.1 the two directions run at once: the client's body is
+// pumped up by a coroutine of its own while the response comes down, so a
+// bidirectional gRPC stream works; the response's trailers go to the client
+// (Downstream::set_trailers). The request head is the one request_head.cpp writes for
+// HTTP/1.1 (the same header rules), read back into HTTP/2 fields (h2_request_fields).
+// Not here (yet): compression of the response body, retries after the request was
+// sent, shadow copies to an h2c upstream.
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include <boost/asio/write.hpp>
 
 #include "runtime/http/fields.h"
+#include "runtime/proxy/exchange/h2_upstream_connection.h"
 #include "runtime/proxy/exchange/phases.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/io.h"
@@ -33,258 +35,6 @@ namespace banyan::proxy {
 namespace asio = boost::asio;
 using boost::system::error_code;
 using K = ExchangeError::Kind;
-
-// A stream's receive window here: what one response may have buffered in the gateway
-// before its client reads it (the connection's bounds all streams together).
-inline constexpr int32_t kCallWindow = 256 << 10;
-inline constexpr int32_t kUpstreamConnectionWindow = 4 << 20;
-// A connection with no call for this long is closed (the HTTP/1.1 pool's kMaxIdleAge).
-inline constexpr auto kIdleClose = std::chrono::seconds(30);
-
-struct H2Call {
-  explicit H2Call(asio::io_context& io) : signal(io, std::chrono::steady_clock::time_point::max()) {}
-  std::shared_ptr<H2UpstreamConnection> conn;  // (the connection holds the call until its stream closes)
-  int32_t id = -1;
-  Timer signal;  // wakes the exchange (and its body pump)
-  void wake() { signal.cancel(); }
-
-  // The request body: what the pump passed and the data provider has not taken.
-  std::string_view pending;
-  bool sends_body = false, pending_last = false, eof_taken = false, pump_running = false;
-
-  // The response head, then its trailers: names and values in one arena each.
-  struct Span {
-    uint32_t name_at, name_len, value_at, value_len;
-  };
-  int status = 0;
-  std::string arena;
-  std::vector<Span> spans;
-  std::vector<plan::HeaderField> fields;
-  bool head_done = false, too_large = false;
-  std::string trailers;  // "name: value\r\n" each, for the client
-
-  std::string incoming, handed;  // the response body as DATA arrives, and as handed to the client
-  bool ended = false, closed = false;
-  uint32_t error = 0;  // the stream's RST_STREAM code
-};
-
-class H2UpstreamConnection : public std::enable_shared_from_this<H2UpstreamConnection> {
- public:
-  H2UpstreamConnection(Worker& w, Socket s)
-      : worker(w), socket(std::move(s)), write_wake(w.io(), std::chrono::steady_clock::time_point::max()) {}
-  ~H2UpstreamConnection() {
-    if (ng) nghttp2_session_del(ng);
-  }
-  bool open();
-  void start() {
-    asio::co_spawn(worker.io(), read_loop(shared_from_this()), asio::detached);
-    asio::co_spawn(worker.io(), write_loop(shared_from_this()), asio::detached);
-  }
-  bool usable() const { return ng && !gone && !closing && nghttp2_session_check_request_allowed(ng); }
-  void notify() {
-    write_wanted = true;
-    write_wake.cancel();
-  }
-  // The end: every call open on it sees its stream closed.
-  void fail() {
-    if (gone) return;
-    gone = true;
-    error_code ec;
-    socket.close(ec);
-    for (auto& c : calls) {
-      c->closed = true;
-      if (!c->error) c->error = NGHTTP2_CONNECT_ERROR;
-      c->wake();
-    }
-    calls.clear();
-    notify();
-  }
-
-  Worker& worker;
-  Socket socket;
-  nghttp2_session* ng = nullptr;
-  Timer write_wake;
-  bool write_wanted = false, gone = false, closing = false;
-  size_t owed = 0;  // body bytes of streams that closed unread, for the connection's window
-  // The calls whose streams nghttp2 has open: their data providers and stream user
-  // data point at them, so they live until the stream closes.
-  std::vector<std::shared_ptr<H2Call>> calls;
-
- private:
-  Task<void> read_loop(std::shared_ptr<H2UpstreamConnection> self);
-  Task<void> write_loop(std::shared_ptr<H2UpstreamConnection> self);
-};
-
-namespace {
-
-H2Call* call_of(nghttp2_session* ng, int32_t id) {
-  return static_cast<H2Call*>(nghttp2_session_get_stream_user_data(ng, id));
-}
-
-int on_header(nghttp2_session* ng, const nghttp2_frame* f, const uint8_t* name, size_t namelen, const uint8_t* value,
-              size_t valuelen, uint8_t, void* ud) {
-  H2Call* c = call_of(ng, f->hd.stream_id);
-  if (!c || f->hd.type != NGHTTP2_HEADERS) return 0;
-  std::string_view n(reinterpret_cast<const char*>(name), namelen), v(reinterpret_cast<const char*>(value), valuelen);
-  if (c->head_done) {  // trailers: for the client as they are
-    if (!n.empty() && n[0] != ':') c->trailers.append(n).append(": ").append(v).append("\r\n");
-    return 0;
-  }
-  if (n == ":status") {
-    std::from_chars(v.data(), v.data() + v.size(), c->status);
-    return 0;
-  }
-  const config::Limits& limits = static_cast<H2UpstreamConnection*>(ud)->worker.gateway().config().limits;
-  if (c->arena.size() + namelen + valuelen > limits.header_bytes || c->spans.size() >= limits.header_count) {
-    c->too_large = true;
-    return 0;
-  }
-  H2Call::Span s{static_cast<uint32_t>(c->arena.size()), static_cast<uint32_t>(namelen), 0,
-                 static_cast<uint32_t>(valuelen)};
-  c->arena.append(n);
-  s.value_at = static_cast<uint32_t>(c->arena.size());
-  c->arena.append(v);
-  c->spans.push_back(s);
-  return 0;
-}
-
-int on_frame_recv(nghttp2_session* ng, const nghttp2_frame* f, void*) {
-  H2Call* c = f->hd.stream_id ? call_of(ng, f->hd.stream_id) : nullptr;
-  if (!c) return 0;
-  const bool end = (f->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-  if (f->hd.type == NGHTTP2_HEADERS && !c->head_done) {
-    if (c->status >= 100 && c->status < 200 && !end) {  // an interim answer: the real head follows
-      c->arena.clear();
-      c->spans.clear();
-      c->status = 0;
-      return 0;
-    }
-    c->head_done = true;
-    c->fields.clear();
-    for (const H2Call::Span& s : c->spans)
-      c->fields.push_back({std::string_view(c->arena).substr(s.name_at, s.name_len),
-                           std::string_view(c->arena).substr(s.value_at, s.value_len)});
-  }
-  if ((f->hd.type == NGHTTP2_HEADERS || f->hd.type == NGHTTP2_DATA) && end) c->ended = true;
-  c->wake();
-  return 0;
-}
-
-int on_data_chunk(nghttp2_session* ng, uint8_t, int32_t id, const uint8_t* data, size_t len, void*) {
-  if (H2Call* c = call_of(ng, id)) {
-    c->incoming.append(reinterpret_cast<const char*>(data), len);
-    c->wake();
-  } else {
-    nghttp2_session_consume(ng, id, len);
-  }
-  return 0;
-}
-
-int on_stream_close(nghttp2_session* ng, int32_t id, uint32_t error_code, void* ud) {
-  auto& conn = *static_cast<H2UpstreamConnection*>(ud);
-  if (H2Call* c = call_of(ng, id)) {
-    c->closed = true;
-    c->error = error_code;
-    c->wake();
-  }
-  std::erase_if(conn.calls, [&](const std::shared_ptr<H2Call>& c) { return c->id == id; });
-  return 0;
-}
-
-ssize_t provide(nghttp2_session*, int32_t, uint8_t* buf, size_t length, uint32_t* flags, nghttp2_data_source* src,
-                void*) {
-  H2Call* c = static_cast<H2Call*>(src->ptr);
-  if (c->pending.empty() && !c->pending_last) return NGHTTP2_ERR_DEFERRED;
-  size_t n = std::min(length, c->pending.size());
-  if (n > 0) std::memcpy(buf, c->pending.data(), n);  // (an empty last piece may have no address)
-  c->pending.remove_prefix(n);
-  if (c->pending.empty()) {
-    if (c->pending_last) {
-      *flags |= NGHTTP2_DATA_FLAG_EOF;
-      c->eof_taken = true;
-    }
-    c->wake();
-  }
-  return static_cast<ssize_t>(n);
-}
-
-}  // namespace
-
-bool H2UpstreamConnection::open() {
-  nghttp2_session_callbacks* cb = nullptr;
-  if (nghttp2_session_callbacks_new(&cb) != 0) return false;
-  nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-  nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk);
-  nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
-  nghttp2_option* opt = nullptr;
-  nghttp2_option_new(&opt);
-  nghttp2_option_set_no_auto_window_update(opt, 1);
-  nghttp2_option_set_no_closed_streams(opt, 1);
-  int rv = nghttp2_session_client_new2(&ng, cb, this, opt);
-  nghttp2_session_callbacks_del(cb);
-  nghttp2_option_del(opt);
-  if (rv != 0) return false;
-  nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-                                       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kCallWindow)}};
-  if (nghttp2_submit_settings(ng, NGHTTP2_FLAG_NONE, settings, 2) != 0) return false;
-  return nghttp2_session_set_local_window_size(ng, NGHTTP2_FLAG_NONE, 0, kUpstreamConnectionWindow) == 0;
-}
-
-// `self` keeps the connection alive while its loops run.
-Task<void> H2UpstreamConnection::read_loop(std::shared_ptr<H2UpstreamConnection> self) {
-  (void)self;
-  Buffer in;
-  in.acquire(worker.buffers());
-  error_code ec;
-  while (!gone) {
-    size_t n = co_await socket.async_read_some(asio::buffer(in.data.get(), in.cap), asio::redirect_error(use_task, ec));
-    if (ec || n == 0) break;
-    if (nghttp2_session_mem_recv(ng, reinterpret_cast<const uint8_t*>(in.data.get()), n) < 0) break;
-    notify();
-    if (!nghttp2_session_want_read(ng) && !nghttp2_session_want_write(ng)) break;  // after a GOAWAY, all done
-  }
-  in.release(worker.buffers());
-  fail();
-}
-
-Task<void> H2UpstreamConnection::write_loop(std::shared_ptr<H2UpstreamConnection> self) {
-  (void)self;
-  std::string out;
-  error_code ec;
-  while (!gone) {
-    if (owed) {
-      nghttp2_session_consume_connection(ng, owed);
-      owed = 0;
-    }
-    out.clear();
-    while (out.size() < (64 << 10)) {
-      const uint8_t* p = nullptr;
-      ssize_t n = nghttp2_session_mem_send(ng, &p);
-      if (n <= 0) break;
-      out.append(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
-    }
-    if (out.empty()) {
-      // Nothing to write: wait for a call, or close after kIdleClose with none (a
-      // reload's new generation, or no traffic, leaves the connection unused).
-      if (closing) break;  // our GOAWAY is out: the reader ends with the server's close
-      write_wanted = false;
-      while (!write_wanted && !gone) {
-        write_wake.expires_after(kIdleClose);
-        co_await write_wake.async_wait(asio::redirect_error(use_task, ec));
-        if (!ec && calls.empty() && !write_wanted) {
-          nghttp2_session_terminate_session(ng, NGHTTP2_NO_ERROR);
-          write_wanted = true;  // the GOAWAY goes out, then the reader sees the end
-          closing = true;
-        }
-      }
-      continue;
-    }
-    co_await asio::async_write(socket, asio::buffer(out), asio::redirect_error(use_task, ec));
-    if (ec) break;
-  }
-  fail();
-}
 
 namespace {
 
@@ -373,64 +123,6 @@ Task<void> pump_body(Exchange& x, std::shared_ptr<H2Call> c, uint64_t limit) {
   c->wake();
 }
 
-// The request head request_head.cpp wrote for HTTP/1.1, as HTTP/2 fields: the request
-// line's method and target, Host as :authority, names lower-cased, the framing and
-// connection-specific fields left out (HTTP/2 frames the body itself); `te: trailers`
-// when the client asked for trailers (gRPC servers require it).
-void request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& names) {
-  std::string_view head = x.out;
-  auto field = [](std::string_view n, std::string_view v) {
-    return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
-                      reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE};
-  };
-  size_t eol = head.find("\r\n");
-  std::string_view line = head.substr(0, eol);
-  size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-  std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  struct Line {
-    size_t at, len;
-    std::string_view value;
-  };
-  std::vector<Line> lines;
-  std::string_view authority;
-  names.clear();
-  for (std::string_view rest = head.substr(eol + 2); !rest.empty();) {
-    size_t e = rest.find("\r\n");
-    std::string_view l = rest.substr(0, e);
-    rest = rest.substr(e + 2);
-    size_t colon = l.find(':');
-    if (l.empty() || colon == std::string_view::npos) continue;
-    std::string_view n = l.substr(0, colon), v = l.substr(colon + 2);
-    if (http::iequals(n, "host")) {
-      authority = v;
-      continue;
-    }
-    if (http::iequals(n, "content-length") || http::iequals(n, "transfer-encoding") || http::iequals(n, "connection") ||
-        http::iequals(n, "upgrade") || http::iequals(n, "keep-alive"))
-      continue;
-    size_t at = names.size();
-    for (char ch : n) names += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    lines.push_back({at, n.size(), v});
-  }
-  nv.clear();
-  nv.push_back(field(":method", method));
-  nv.push_back(field(":scheme", "http"));
-  nv.push_back(field(":authority", authority));
-  nv.push_back(field(":path", target));
-  for (const Line& l : lines) nv.push_back(field(std::string_view(names).substr(l.at, l.len), l.value));
-  std::string_view te;
-  bool trailers = false;
-  if (plan::find_header(x.head->fields, "te", te))
-    http::for_each_element(te, [&](std::string_view e) { return !(trailers = http::iequals(e, "trailers")); });
-  if (trailers) nv.push_back(field("te", "trailers"));
-  const http::RequestHead& h = *x.head;
-  if (h.framing == http::Framing::Length) {
-    x.scratch.clear();
-    append_number(x.scratch, h.content_length);
-    nv.push_back(field("content-length", x.scratch));
-  }
-}
-
 // An endpoint and its connection: the one this worker has, or a new one. A failed
 // connect is tried again on another endpoint, as over HTTP/1.1. Null with `error` set
 // when none could be had.
@@ -494,12 +186,12 @@ Task<Step> call_h2_upstream(Exchange& x) {
   c->conn = conn;
   up.call = c;
   std::vector<nghttp2_nv> nv;
-  request_fields(x, nv, x.text);
+  h2_request_fields(x, nv, x.text);
   const bool has_body =
       h.framing == http::Framing::Chunked || (h.framing == http::Framing::Length && h.content_length > 0);
   nghttp2_data_provider provider{};
   provider.source.ptr = c.get();
-  provider.read_callback = provide;
+  provider.read_callback = provide_body;
   c->id = nghttp2_submit_request(conn->ng, nullptr, nv.data(), nv.size(), has_body ? &provider : nullptr, c.get());
   if (c->id < 0) {
     fail_call(x, K::WriteRequest, std::string("HTTP/2 request refused: ") + nghttp2_strerror(c->id));

@@ -3,6 +3,8 @@
 // comes next.
 #pragma once
 
+#include <nghttp2/nghttp2.h>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +71,11 @@ void expand(Exchange& x, const std::vector<plan::TemplatePart>& parts, std::stri
 // request_head.cpp: the upstream request head in Exchange::out; false when a rewrite
 // cannot be applied.
 bool write_request_head(Exchange& x, std::string_view upgrade_to);
+// That head as HTTP/2 fields for an h2c upstream: the request line's method and target,
+// Host as :authority, names lower-cased (in `names`), no framing or connection fields,
+// `te: trailers` when the client asked for trailers. The fields point into Exchange::out,
+// `names` and Exchange::scratch.
+void h2_request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& names);
 
 // call_upstream.cpp: the leg's timeouts (the route's, else the upstream's), this
 // worker's state of the upstream, the start time; returns the retry budget.

@@ -2,7 +2,8 @@
 // the client's bytes): the normalised or rewritten path, the query as received, the
 // end-to-end fields (header_ops.h), X-Forwarded-For/-Proto/-Host and Via, the route's
 // request headers, and exactly one framing field for the body; when the cache validates
-// a stored response, its validators.
+// a stored response, its validators. For an h2c upstream, the same head as HTTP/2
+// fields.
 #include "runtime/plan/rewrite.h"
 #include "runtime/proxy/exchange/header_ops.h"
 
@@ -22,7 +23,7 @@ bool asks_from_start(std::span<const plan::HeaderField> fields) {
 // A client's field the cache keeps from the upstream. A request the cache may answer
 // asks the upstream for the whole response (to store it), or validates the stored one
 // with the gateway's own conditional (append_validators); a client's conditional is
-// answered from the stored response (cache_answer.cpp). A fill asked for from the first
+// answered from the stored response (cache_serve.cpp). A fill asked for from the first
 // byte to the end (a browser's first request for a video, "bytes=0-") asks for the
 // whole, which is stored; other ranges go to the upstream as they are (its 206 is not
 // stored). `whole_range`: this request is such a fill.
@@ -128,6 +129,64 @@ bool write_request_head(Exchange& x, std::string_view upgrade_to) {
   }
   out += "\r\n";
   return true;
+}
+
+// The request head written for HTTP/1.1, as HTTP/2 fields (phases.h): the request
+// line's method and target, Host as :authority, names lower-cased, the framing and
+// connection-specific fields left out (HTTP/2 frames the body itself); `te: trailers`
+// when the client asked for trailers (gRPC servers require it).
+void h2_request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& names) {
+  std::string_view head = x.out;
+  auto field = [](std::string_view n, std::string_view v) {
+    return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(n.data())),
+                      reinterpret_cast<uint8_t*>(const_cast<char*>(v.data())), n.size(), v.size(), NGHTTP2_NV_FLAG_NONE};
+  };
+  size_t eol = head.find("\r\n");
+  std::string_view line = head.substr(0, eol);
+  size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
+  std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  struct Line {
+    size_t at, len;
+    std::string_view value;
+  };
+  std::vector<Line> lines;
+  std::string_view authority;
+  names.clear();
+  for (std::string_view rest = head.substr(eol + 2); !rest.empty();) {
+    size_t e = rest.find("\r\n");
+    std::string_view l = rest.substr(0, e);
+    rest = rest.substr(e + 2);
+    size_t colon = l.find(':');
+    if (l.empty() || colon == std::string_view::npos) continue;
+    std::string_view n = l.substr(0, colon), v = l.substr(colon + 2);
+    if (http::iequals(n, "host")) {
+      authority = v;
+      continue;
+    }
+    if (http::iequals(n, "content-length") || http::iequals(n, "transfer-encoding") || http::iequals(n, "connection") ||
+        http::iequals(n, "upgrade") || http::iequals(n, "keep-alive"))
+      continue;
+    size_t at = names.size();
+    for (char ch : n) names += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    lines.push_back({at, n.size(), v});
+  }
+  nv.clear();
+  nv.push_back(field(":method", method));
+  nv.push_back(field(":scheme", "http"));
+  nv.push_back(field(":authority", authority));
+  nv.push_back(field(":path", target));
+  for (const Line& l : lines) nv.push_back(field(std::string_view(names).substr(l.at, l.len), l.value));
+  std::string_view te;
+  bool trailers = false;
+  if (plan::find_header(x.head->fields, "te", te))
+    http::for_each_element(te, [&](std::string_view e) { return !(trailers = http::iequals(e, "trailers")); });
+  if (trailers) nv.push_back(field("te", "trailers"));
+  const http::RequestHead& h = *x.head;
+  if (h.framing == http::Framing::Length) {
+    x.scratch.clear();
+    append_number(x.scratch, h.content_length);
+    nv.push_back(field("content-length", x.scratch));
+  }
 }
 
 }  // namespace banyan::proxy
