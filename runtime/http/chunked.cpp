@@ -118,23 +118,7 @@ bool ChunkedDecoder::advance(char c) {
     case State::TrailerValue:
     case State::TrailerLf:
     case State::FinalLf:
-      if (++trailer_bytes_ > max_trailer_bytes_) return false;
-      switch (state_) {
-        case State::TrailerStart:
-          if (c == '\r') return to(State::FinalLf);
-          if (!token) return false;  // also obs-fold (SP/HT) and a bare LF
-          return to(State::TrailerName);
-        case State::TrailerName:
-          if (c == ':') return to(State::TrailerValue);
-          return token;
-        case State::TrailerValue:
-          if (c == '\r') return to(State::TrailerLf);
-          return chars::is_field_value(c);
-        case State::TrailerLf:
-          return c == '\n' && to(State::TrailerStart);
-        default:  // FinalLf
-          return c == '\n' && to(State::Done);
-      }
+      return ++trailer_bytes_ <= max_trailer_bytes_ && trailer(c, token);
     case State::Data:
     case State::Done:
     case State::Failed:
@@ -146,6 +130,26 @@ bool ChunkedDecoder::advance(char c) {
   if (ws) return to(State::SizeBws);
   if (c == '\r') return to(State::SizeLf);
   return false;
+}
+
+// The trailer section's bytes (RFC 9112 7.1.2): fields, then the CRLF that ends it.
+bool ChunkedDecoder::trailer(char c, bool token) {
+  switch (state_) {
+    case State::TrailerStart:
+      if (c == '\r') return to(State::FinalLf);
+      if (!token) return false;  // also obs-fold (SP/HT) and a bare LF
+      return to(State::TrailerName);
+    case State::TrailerName:
+      if (c == ':') return to(State::TrailerValue);
+      return token;
+    case State::TrailerValue:
+      if (c == '\r') return to(State::TrailerLf);
+      return chars::is_field_value(c);
+    case State::TrailerLf:
+      return c == '\n' && to(State::TrailerStart);
+    default:  // FinalLf
+      return c == '\n' && to(State::Done);
+  }
 }
 
 }  // namespace banyan::http

@@ -67,6 +67,7 @@ class ChunkedDecoder {
   };
   // Moves the state machine by one byte outside chunk data; false on a malformed byte.
   bool advance(char c);
+  bool trailer(char c, bool token);  // advance() in the trailer section
   static bool in_extension(State s);
   bool to(State s) {
     state_ = s;
