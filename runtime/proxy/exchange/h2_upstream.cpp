@@ -13,15 +13,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 
 #include <utility>  // before Asio (Boost 1.74 misses it under GCC 12)
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "runtime/http/fields.h"
 #include "runtime/proxy/exchange/h2_upstream_connection.h"
