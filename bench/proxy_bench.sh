@@ -13,7 +13,8 @@
 # utime+stime (/proc/PID/stat, all its processes) over the run, divided by the requests served.
 # Env: REPS (3), DUR (8s), CONNS (50), WARM (1s), SUT_CPU/GEN_CPU (0/1), BANYAN_BIN, KEEP (0: keep
 # the temp dir), NGINX_DEFERRED (set: nginx listens with `deferred`, the TCP_DEFER_ACCEPT Banyan
-# always sets; by default nginx runs as the shared harness's does, without it). Needs nginx, wrk, taskset, setsid, curl, python3 (bench/setup.sh installs them).
+# always sets; by default nginx runs as the shared harness's does, without it). Needs nginx, wrk,
+# taskset, setsid, curl, python3 (bench/setup.sh installs them).
 # BASELINE_BIN=path/to/another/banyan adds it as a third proxy, "base", alternating with the other
 # two in the same run, and a second table compares banyan with it (an A/B of two builds:
 #   git worktree add /tmp/base HEAD~1 && cmake -S /tmp/base -B /tmp/base/build -DCMAKE_BUILD_TYPE=Release &&

@@ -2,9 +2,9 @@
 // (https://wiki.mozilla.org/Security/Server_Side_TLS), narrowed to ECDHE key exchange
 // as testssl.sh's audit wants: TLS 1.2 and 1.3, forward secrecy and AEAD only (no CBC:
 // LUCKY13), the server's order, X25519, P-256 and P-384. TLS 1.3's suites in the
-// profile's order, AES-128 first (OpenSSL's default puts AES-256 first: a longer key
-// schedule and SHA-384 for the handshake's hashes, at no gain in the profile's
-// judgement). The runtime applies these (runtime/proxy/tls.cpp); a block's `ciphers`
+// profile's order, AES-128 first (OpenSSL's own order puts AES-256 first, with SHA-384
+// for the handshake's hashes and a longer key schedule, which the profile does not ask
+// for). The runtime applies these (runtime/proxy/tls.cpp); a block's `ciphers`
 // replaces the TLS 1.2 list.
 #pragma once
 
