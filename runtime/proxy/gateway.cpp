@@ -647,6 +647,7 @@ int Gateway::run() {
 
   std::optional<Acceptor> admin;
   try {
+    check_listeners_free(listeners);
     for (uint32_t i = 0; i < config_.workers; ++i) {
       workers_.push_back(std::make_unique<Worker>(*this, i));
       workers_.back()->listen(listeners);

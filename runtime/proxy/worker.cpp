@@ -58,12 +58,42 @@ Worker::Worker(Gateway& gateway, unsigned index)
 
 Worker::~Worker() { join(); }
 
+namespace {
+
+// Where a listener binds: its address, or every interface (IPv6 and IPv4) for none.
+tcp::endpoint endpoint_of(const ListenerInfo& l) {
+  asio::ip::address addr = l.bind.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
+                                               : asio::ip::make_address(l.bind.host);
+  return {addr, l.bind.port};
+}
+
+[[noreturn]] void cannot_bind(const ListenerInfo& l, const boost::system::error_code& ec) {
+  throw std::runtime_error(config::to_string(l.bind) + " (" + l.plan_address + "): " +
+                           (ec == asio::error::address_in_use ? "address already in use (another process listens there)"
+                                                              : ec.message()));
+}
+
+}  // namespace
+
+void check_listeners_free(const std::vector<ListenerInfo>& listeners) {
+  asio::io_context io;
+  for (const ListenerInfo& l : listeners) {
+    const tcp::endpoint ep = endpoint_of(l);
+    Acceptor probe(io);
+    boost::system::error_code ec;
+    probe.open(ep.protocol(), ec);
+    if (!ec) probe.set_option(Acceptor::reuse_address(true), ec);  // a TIME_WAIT of our own is no one listening
+    if (!ec && ep.address().is_v6() && l.bind.host.empty()) probe.set_option(asio::ip::v6_only(false), ec);
+    if (!ec) probe.bind(ep, ec);
+    if (ec) cannot_bind(l, ec);
+  }
+}
+
 void Worker::listen(const std::vector<ListenerInfo>& listeners) {
   listeners_ = listeners;  // the sessions keep references: no reallocation after this
   for (const ListenerInfo& l : listeners_) {
-    asio::ip::address addr = l.bind.host.empty() ? asio::ip::address(asio::ip::address_v6::any())
-                                                 : asio::ip::make_address(l.bind.host);
-    tcp::endpoint ep(addr, l.bind.port);
+    const tcp::endpoint ep = endpoint_of(l);
+    const asio::ip::address addr = ep.address();
     Acceptor& a = acceptors_.emplace_back(io_);
     a.open(ep.protocol());
     a.set_option(Acceptor::reuse_address(true));
@@ -76,7 +106,9 @@ void Worker::listen(const std::vector<ListenerInfo>& listeners) {
     // accepted at once, as before: slower, not wrong.
     const int defer = static_cast<int>(kDeferAccept.count());
     (void)::setsockopt(a.native_handle(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
-    a.bind(ep);
+    boost::system::error_code ec;
+    a.bind(ep, ec);
+    if (ec) cannot_bind(l, ec);
     a.listen(asio::socket_base::max_listen_connections);
     a.non_blocking(true);  // accept_loop calls accept4 on it directly
   }

@@ -167,6 +167,14 @@ inline constexpr std::chrono::seconds kUpstreamIdleClose{30};
 // is handed over after about this long, and its idle timeout starts then.
 inline constexpr std::chrono::seconds kDeferAccept{1};
 
+// Refuses (throws, naming the address) to start on a listener address where another
+// process already listens. The workers' sockets use SO_REUSEPORT, so without this check
+// a second gateway on the same port (a copy started twice, a leftover from a test)
+// would silently take a share of the first one's connections. Each address is bound
+// once without SO_REUSEPORT, which no port another socket listens on allows, then
+// released for the workers. Start-up only.
+void check_listeners_free(const std::vector<ListenerInfo>& listeners);
+
 class Worker {
  public:
   Worker(Gateway& gateway, unsigned index);

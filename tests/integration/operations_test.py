@@ -5,7 +5,8 @@ why, a plan file deleted under the gateway leaves the loaded plan serving until 
 comes back, SIGTERM drains requests in flight (up to the drain deadline; a second
 signal stops at once), DNS names are re-resolved (through the configuration's hosts
 file, which the test controls) so new replicas get traffic without a reload, and the
-development form `banyan run FILE.routes --listen ... --upstream ...` serves.
+development form `banyan run FILE.routes --listen ... --upstream ...` serves; a second
+gateway on a port the first listens on refuses to start.
 
 usage: operations_test.py BANYAN BANYAN_ORIGIN
 """
@@ -484,6 +485,19 @@ site "o.test" {{
             check(f"{bad}:2:1: worker: unknown key 'worker'; did you mean 'workers'?" in r.stderr, r.stderr)
             check(f"{bad}:4:18: limits.header_timeout: must be a string" in r.stderr, r.stderr)
 
+        def a_taken_port_is_refused():
+            # The workers' sockets use SO_REUSEPORT: unchecked, a second gateway on the same
+            # port starts and takes a share of the first one's connections, silently.
+            second = h.gateway(version_routes("second", app.addrs[0]), listen={":80": gw.port}, name="gw-second",
+                               expect_start=False)
+            expect_eq(second.wait_exit("a second gateway on the first one's port"), 1, "its exit status")
+            check(f"cannot listen: 127.0.0.1:{gw.port} (:80): address already in use (another process listens there)"
+                  in second.stderr(), second.stderr())
+            check(not connectable("127.0.0.1", second.admin_port), "the second gateway's admin port stays closed")
+            for _ in range(20):  # new connections, each one a fresh pick among the listening sockets
+                s, hd, _ = get(gw.url("/"), "-H", "Host: o.test", "-H", "Connection: close")
+                expect_eq((s, hd.get("x-version") == "second"), (200, False), "the first gateway answers")
+
         def development_flags():
             dev = h.origin("dev", replicas=2)
             path = os.path.join(h.dir, "dev.routes")
@@ -538,6 +552,7 @@ site "o.test" {{
                   f"an odd plan path is read as the path it is:\n{r.stderr}")
 
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
+        h.case("a port another process listens on is refused, by address", a_taken_port_is_refused)
         h.case("idle workers sleep until a connection comes", idle_workers_sleep)
         h.case("a reload that adds a health check starts it", reload_starts_health_checks)
         h.case("reload under load drops nothing", reload_under_load)
