@@ -176,6 +176,7 @@ class Reader {
   void read_errors(const toml::table& t, GatewayConfig& c);
   void read_upstreams(const toml::table& t, GatewayConfig& c);
   void read_clients(const toml::table& t, GatewayConfig& c);
+  void read_ranges(const toml::node& n, const std::string& key, std::vector<Cidr>& out);
   void read_listener_list(const toml::node& n, const std::string& key, std::string_view what,
                           std::vector<ListenerRef>& out);
   void read_limits(const toml::table& t, Limits& l);
@@ -216,7 +217,11 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
 
   if (auto n = root.get("admin")) {
     if (auto t = table(*n, "admin", "[admin] address = \"127.0.0.1:9901\"")) {
-      only_keys(*t, "admin", {"address"});
+      only_keys(*t, "admin", {"address", "write_from"});
+      if (const toml::node* w = t->get("write_from")) {
+        c.admin_write_from.clear();
+        read_ranges(*w, "admin.write_from", c.admin_write_from);
+      }
       if (auto a = t->get("address")) {
         c.admin = address(*a, "admin.address", true);
         for (const auto& l : c.listen) {
@@ -367,28 +372,7 @@ void Reader::read_listener_list(const toml::node& n, const std::string& key, std
 // listeners that read a PROXY protocol header).
 void Reader::read_clients(const toml::table& t, GatewayConfig& c) {
   only_keys(t, "clients", {"trusted_proxies", "proxy_protocol"});
-  if (const toml::node* n = t.get("trusted_proxies")) {
-    const std::string key = "clients.trusted_proxies";
-    if (const toml::array* a = n->as_array()) {
-      for (const auto& e : *a) {
-        auto s = string(e, key, "\"10.0.0.0/8\"");
-        if (!s) continue;
-        Cidr range;
-        if (auto why = parse_cidr(*s, range)) {
-          error(e.source(), key, *why);
-          continue;
-        }
-        if (std::find(c.trusted_proxies.begin(), c.trusted_proxies.end(), range) != c.trusted_proxies.end()) {
-          error(e.source(), key, "\"" + to_string(range) + "\" is listed twice");
-          continue;
-        }
-        c.trusted_proxies.push_back(range);
-      }
-    } else {
-      error(n->source(), key,
-            "must be an array of address ranges, like [\"10.0.0.0/8\", \"::1/128\"], not " + type_name(*n));
-    }
-  }
+  if (const toml::node* n = t.get("trusted_proxies")) read_ranges(*n, "clients.trusted_proxies", c.trusted_proxies);
   if (const toml::node* n = t.get("proxy_protocol")) {
     if (auto b = n->as_boolean())
       c.proxy_protocol_everywhere = b->get();
@@ -398,6 +382,29 @@ void Reader::read_clients(const toml::table& t, GatewayConfig& c) {
     else
       error(n->source(), "clients.proxy_protocol",
             "must be true, false or an array of the plan's listeners, like [\":80\"], not " + type_name(*n));
+  }
+}
+
+// An array of CIDR ranges (or single addresses), each once.
+void Reader::read_ranges(const toml::node& n, const std::string& key, std::vector<Cidr>& out) {
+  const toml::array* a = n.as_array();
+  if (!a) {
+    error(n.source(), key, "must be an array of address ranges, like [\"10.0.0.0/8\", \"::1/128\"], not " + type_name(n));
+    return;
+  }
+  for (const auto& e : *a) {
+    auto s = string(e, key, "\"10.0.0.0/8\"");
+    if (!s) continue;
+    Cidr range;
+    if (auto why = parse_cidr(*s, range)) {
+      error(e.source(), key, *why);
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), range) != out.end()) {
+      error(e.source(), key, "\"" + to_string(range) + "\" is listed twice");
+      continue;
+    }
+    out.push_back(range);
   }
 }
 
@@ -480,6 +487,12 @@ std::string syntax_message(std::string_view description) {
 }
 
 }  // namespace
+
+std::vector<Cidr> loopback_ranges() {
+  IpAddress v6_loopback;
+  v6_loopback.bytes[15] = 1;
+  return {Cidr{ipv4(0x7F000000u), 104}, Cidr{v6_loopback, 128}};
+}
 
 bool GatewayConfig::shows_error_details(std::string_view plan_address) const {
   return std::any_of(show_error_details.begin(), show_error_details.end(),

@@ -80,11 +80,19 @@ inline constexpr uint32_t kMaxWorkers = 256;
 // (each is an exchange with its buffers); nginx's default is 128.
 inline constexpr uint32_t kMaxHttp2Streams = 1024;
 
+// 127.0.0.0/8 and ::1/128: this machine.
+std::vector<Cidr> loopback_ranges();
+
 struct GatewayConfig {
   std::string plan_path;              // resolved against the config file's directory
   uint32_t workers = 1;               // default: the hardware threads (1 when unknown), at most kMaxWorkers
   std::vector<ListenBinding> listen;  // sorted by plan_address
   std::optional<HostPort> admin;      // absent: no admin listener
+  // `[admin] write_from`: the peers whose changes the admin listener takes (POST /reload,
+  // /cache/purge, /migrations/NAME/ACTION); anyone who reaches it may read. The API has
+  // no authentication, and an admin address on every interface (for a Prometheus in
+  // another pod) must not also let the network reload, purge or promote.
+  std::vector<Cidr> admin_write_from = loopback_ranges();  // in file order, each once
   LogFormat log_format = LogFormat::Json;
   LogDestination log_destination = LogDestination::Stderr;
   std::string log_file;                     // when File: resolved against the config file's directory

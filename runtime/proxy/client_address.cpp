@@ -2,6 +2,8 @@
 // read from its right end, field by field from the last, element by element.
 #include "runtime/proxy/client_address.h"
 
+#include <cstring>
+
 #include "runtime/http/fields.h"
 
 namespace banyan::proxy {
@@ -14,6 +16,14 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+config::IpAddress ip_of(const boost::asio::ip::address& a) {
+  if (a.is_v4()) return config::ipv4(a.to_v4().to_uint());
+  config::IpAddress out;
+  auto b = a.to_v6().to_bytes();
+  std::memcpy(out.bytes.data(), b.data(), 16);
+  return out;
+}
 
 config::IpAddress client_address(const config::IpAddress& peer, std::span<const plan::HeaderField> fields,
                                  std::span<const config::Cidr> trusted) {

@@ -9,6 +9,8 @@
 
 #include <span>
 
+#include <boost/asio/ip/address.hpp>
+
 #include "runtime/config/cidr.h"
 #include "runtime/plan/matcher.h"
 
@@ -20,6 +22,9 @@ namespace banyan::proxy {
 // is trusted. An entry that is not an IP address (a name, "unknown", an address with a
 // port) ends the walk: the last trusted hop that handed it over is the client then,
 // since nothing to its left can be believed.
+// A socket's address as the configuration's ranges hold it (an IPv4 one v4-mapped).
+config::IpAddress ip_of(const boost::asio::ip::address& a);
+
 config::IpAddress client_address(const config::IpAddress& peer, std::span<const plan::HeaderField> fields,
                                  std::span<const config::Cidr> trusted);
 

@@ -24,6 +24,7 @@
 #include "runtime/http/parse.h"
 #include "runtime/http/status.h"
 #include "runtime/proxy/access_log.h"
+#include "runtime/proxy/client_address.h"
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/health_check.h"
 #include "runtime/proxy/io.h"
@@ -366,9 +367,19 @@ Task<void> Gateway::admin_session(Socket socket) {
   }
   int status = 200;
   std::string body, type = "text/plain; charset=utf-8";
+  error_code peer_ec;
+  const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
   if (r != http::Parse::Complete) {
     status = 400;
     body = std::string("bad request: ") + std::string(http::describe(err)) + "\n";
+  } else if (head.method != "GET" && head.method != "HEAD" &&
+             (peer_ec || !config::any_contains(config_.admin_write_from, ip_of(peer.address())))) {
+    // Every change is a POST; reads stay open to whoever reaches the address.
+    status = 403;
+    const std::string who = peer_ec ? std::string("an unknown peer") : config::to_string(ip_of(peer.address()));
+    body = "changes are taken from the addresses in [admin] write_from only, and " + who + " is not one of them\n";
+    note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who +
+         " (not in [admin] write_from)");
   } else if (head.path == "/healthz" && (head.method == "GET" || head.method == "HEAD")) {
     body = stopping_ ? "draining\n" : "ok\n";
     if (stopping_) status = 503;
@@ -713,10 +724,13 @@ int Gateway::run() {
     where += (where.empty() ? "" : ", ") + std::string(l.https ? "https://" : "http://") + config::to_string(l.bind) +
              " (" + l.plan_address + ")";
   if (where.empty()) where = "no listener (the routes file has no `listen`: no client can connect)";
+  std::string writers;  // [admin] write_from, as the operator reads it
+  for (const config::Cidr& c : config_.admin_write_from) writers += (writers.empty() ? "" : ", ") + config::to_string(c);
+  if (writers.empty()) writers = "nowhere";
   auto g = generation();
   note("serving " + g->source + " (" + std::to_string(g->plan->routes().size()) + " routes) on " + where + " with " +
        std::to_string(config_.workers) + " worker(s)" +
-       (config_.admin ? "; admin on http://" + config::to_string(*config_.admin) : ""));
+       (config_.admin ? "; admin on http://" + config::to_string(*config_.admin) + " (changes from " + writers + ")" : ""));
 
   main_io_.run();
   for (auto& w : workers_) w->join();

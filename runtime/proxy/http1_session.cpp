@@ -64,14 +64,6 @@ inline constexpr size_t kTypicalResponseHead = 384;
 // A PROXY protocol header fits a fresh buffer whole: no growth while reading one.
 static_assert(BufferPool::kSize >= http::kProxyV2MaxBytes);
 
-config::IpAddress ip_of(const asio::ip::address& a) {
-  if (a.is_v4()) return config::ipv4(a.to_v4().to_uint());
-  config::IpAddress out;
-  auto b = a.to_v6().to_bytes();
-  std::memcpy(out.bytes.data(), b.data(), 16);
-  return out;
-}
-
 // The data plane does not throw; if something below does anyway (a bug, or
 // std::bad_alloc), the connection ends and the reason is logged, never the process.
 auto on_exit(Worker& worker) {

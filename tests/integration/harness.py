@@ -9,6 +9,7 @@ usage in a test:  with Harness(sys.argv) as h: ...
 argv: BANYAN BANYAN_ORIGIN
 """
 
+import http.client
 import json
 import os
 import re
@@ -150,7 +151,7 @@ class Gateway:
     as a compiled one). `listen` maps the plan's listeners to ports on `host`."""
 
     def __init__(self, h, routes, listen=None, upstreams=None, extra="", workers=1, name="gw", expect_start=True,
-                 host="127.0.0.1", plan=None, log_extra=""):
+                 host="127.0.0.1", plan=None, log_extra="", admin_extra=""):
         self.h = h
         self.name = name
         self.dir = h.dir
@@ -169,7 +170,7 @@ class Gateway:
         self.netloc = f"{bracketed}:{self.port}"
         toml = [f'plan = "{self.plan_path}"', f"workers = {workers}", "[listen]"]
         toml += [f'"{k}" = "{bracketed}:{v}"' for k, v in listen.items()]
-        toml += ["[admin]", f'address = "127.0.0.1:{self.admin_port}"']
+        toml += ["[admin]", f'address = "127.0.0.1:{self.admin_port}"'] + ([admin_extra] if admin_extra else [])
         toml += ["[log]", f'destination = "{self.log_path}"'] + ([log_extra] if log_extra else [])
         for up, servers in (upstreams or {}).items():
             toml += [f"[upstreams.{up}]", "servers = [" + ", ".join(f'"{s}"' for s in servers) + "]"]
@@ -222,7 +223,17 @@ class Gateway:
     def url(self, path="/"):
         return f"http://{self.netloc}{path}"
 
-    def admin(self, path, method="GET"):
+    def admin(self, path, method="GET", source=None):
+        """(status, body) of one admin request; `source` binds the client's end to that
+        address (any of 127.0.0.0/8 is this machine's)."""
+        if source:
+            conn = http.client.HTTPConnection("127.0.0.1", self.admin_port, timeout=10, source_address=(source, 0))
+            try:
+                conn.request(method, path)
+                r = conn.getresponse()
+                return r.status, r.read().decode()
+            finally:
+                conn.close()
         req = urllib.request.Request(f"http://127.0.0.1:{self.admin_port}{path}", method=method)
         try:
             with urllib.request.urlopen(req, timeout=10) as r:

@@ -6,7 +6,8 @@ comes back, SIGTERM drains requests in flight (up to the drain deadline; a secon
 signal stops at once), DNS names are re-resolved (through the configuration's hosts
 file, which the test controls) so new replicas get traffic without a reload, and the
 development form `banyan run FILE.routes --listen ... --upstream ...` serves; a second
-gateway on a port the first listens on refuses to start.
+gateway on a port the first listens on refuses to start, and the admin API takes
+changes only from the peers `[admin] write_from` names.
 
 usage: operations_test.py BANYAN BANYAN_ORIGIN
 """
@@ -498,6 +499,26 @@ site "o.test" {{
                 s, hd, _ = get(gw.url("/"), "-H", "Host: o.test", "-H", "Connection: close")
                 expect_eq((s, hd.get("x-version") == "second"), (200, False), "the first gateway answers")
 
+        def admin_changes_only_from_write_from():
+            # The default is this machine (every gateway of these tests reloads from
+            # 127.0.0.1); here only 127.0.0.2 may change anything, and anyone may read.
+            g = h.gateway(version_routes("w1", app.addrs[0]), name="gw-writers", admin_extra='write_from = ["127.0.0.2"]')
+            check("(changes from 127.0.0.2/32)" in g.stderr(), g.stderr())
+            for method, path in (("POST", "/reload"), ("POST", "/cache/purge?zone=z"),
+                                 ("POST", "/migrations/m/pause"), ("PUT", "/metrics")):
+                s, body = g.admin(path, method)
+                expect_eq(s, 403, f"{method} {path} from 127.0.0.1")
+                check("127.0.0.1 is not one of them" in body, body)
+            g.wait_stderr("admin: refused POST /reload from 127.0.0.1 (not in [admin] write_from)")
+            expect_eq(g.admin("/metrics")[0], 200, "GET /metrics from 127.0.0.1")
+            expect_eq(g.admin("/plan")[0], 200, "GET /plan from 127.0.0.1")
+            write(g.routes_path, version_routes("w2", app.addrs[0]))
+            s, body = g.admin("/reload", "POST", source="127.0.0.2")
+            expect_eq(s, 200, f"POST /reload from 127.0.0.2: {body}")
+            expect_eq(get(g.url("/"), "-H", "Host: o.test")[1]["x-version"], "w2", "the reload from 127.0.0.2 took")
+            s, body = g.admin("/reload", "POST", source="127.0.0.3")
+            expect_eq(s, 403, "POST /reload from 127.0.0.3")
+
         def development_flags():
             dev = h.origin("dev", replicas=2)
             path = os.path.join(h.dir, "dev.routes")
@@ -553,6 +574,7 @@ site "o.test" {{
 
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("a port another process listens on is refused, by address", a_taken_port_is_refused)
+        h.case("the admin API takes changes from [admin] write_from only; reads from anyone", admin_changes_only_from_write_from)
         h.case("idle workers sleep until a connection comes", idle_workers_sleep)
         h.case("a reload that adds a health check starts it", reload_starts_health_checks)
         h.case("reload under load drops nothing", reload_under_load)

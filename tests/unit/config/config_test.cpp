@@ -81,6 +81,9 @@ TEST_CASE("the documented example parses to the values it writes", "[config]") {
   REQUIRE(c.trusted_proxies.size() == 2);
   CHECK(to_string(c.trusted_proxies[0]) == "10.0.0.0/8");
   CHECK(to_string(c.trusted_proxies[1]) == "::1/128");
+  REQUIRE(c.admin_write_from.size() == 2);
+  CHECK(to_string(c.admin_write_from[0]) == "127.0.0.1/32");
+  CHECK(to_string(c.admin_write_from[1]) == "10.1.2.0/24");
   CHECK_FALSE(c.proxy_protocol_everywhere);
   CHECK(c.uses_proxy_protocol(":443"));
   CHECK_FALSE(c.uses_proxy_protocol(":80"));
@@ -102,6 +105,14 @@ TEST_CASE("a file with only the plan takes every default", "[config]") {
   CHECK_FALSE(c.shows_error_details(":80"));
   CHECK(c.trusted_proxies.empty());
   CHECK_FALSE(c.uses_proxy_protocol(":80"));
+  // The admin listener takes changes from this machine only, unless told otherwise.
+  std::vector<std::string> writers;
+  for (const Cidr& x : c.admin_write_from) writers.push_back(to_string(x));
+  CHECK(writers == std::vector<std::string>{"127.0.0.0/8", "::1/128"});
+  CHECK(any_contains(c.admin_write_from, *parse_ip("127.0.0.1")));
+  CHECK(any_contains(c.admin_write_from, *parse_ip("::ffff:127.0.0.1")));  // a dual-stack socket's view of it
+  CHECK_FALSE(any_contains(c.admin_write_from, *parse_ip("10.0.0.1")));
+  CHECK_FALSE(any_contains(c.admin_write_from, *parse_ip("::2")));
   CHECK(c.http2_tls);
   CHECK_FALSE(c.takes_h2c(":80"));
   CHECK(c.http2_max_streams == 128);
@@ -207,6 +218,25 @@ TEST_CASE("[clients] reads trusted proxy ranges of both families and where the P
   r = parse_config("plan = \"g.plan\"\n[clients]\nproxy_protocol = false\ntrusted_proxies = []\n", "gateway.toml");
   REQUIRE(r.config);
   CHECK_FALSE(r.config->uses_proxy_protocol(":80"));
+}
+
+TEST_CASE("admin.write_from replaces the default, may be empty, and refuses what trusted_proxies refuses", "[config]") {
+  LoadedConfig r = parse_config("plan = \"g.plan\"\n[admin]\naddress = \":9901\"\nwrite_from = []\n", "gateway.toml");
+  REQUIRE(r.config);
+  CHECK(r.config->admin_write_from.empty());  // a read-only admin API
+  CHECK(errors_of("plan = \"g.plan\"\n[admin]\naddress = \":9901\"\nwrite_from = [\"10.0.0.1/8\", \"::1\", \"::1\"]\n"
+                  "write_form = 1\n") ==
+        std::vector<std::string>{
+            "gateway.toml:4:15: admin.write_from: '10.0.0.1/8' has bits set after its /8 prefix; did you mean "
+            "\"10.0.0.0/8\"?",
+            "gateway.toml:4:36: admin.write_from: \"::1/128\" is listed twice",
+            "gateway.toml:5:1: admin.write_form: unknown key 'write_form'; did you mean 'write_from'? (the keys in "
+            "[admin] "
+            "are address or write_from)",
+        });
+  CHECK(errors_of("plan = \"g.plan\"\n[admin]\nwrite_from = \"127.0.0.1\"\n") ==
+        std::vector<std::string>{"gateway.toml:3:14: admin.write_from: must be an array of address ranges, like "
+                                 "[\"10.0.0.0/8\", \"::1/128\"], not a string"});
 }
 
 TEST_CASE("[clients] refuses bad ranges, unknown keys and values of the wrong kind, each at its place", "[config]") {
