@@ -1,4 +1,4 @@
-// IP addresses and CIDR ranges, for `[clients] trusted_proxies` (docs/gateway-config.md,
+// IP addresses and CIDR ranges, for `[clients] trusted_proxies` and `[admin] write_from` (docs/gateway-config.md,
 // "The client's address"). Every address is held as 16 bytes: an IPv4 address as its
 // v4-mapped IPv6 form (::ffff:a.b.c.d, RFC 4291 2.5.5.2), so a v4 range also holds the
 // v4-mapped peers a dual-stack socket reports, and one membership test serves both.

@@ -16,15 +16,15 @@
 
 namespace banyan::proxy {
 
+// A socket's address as the configuration's ranges hold it (an IPv4 one v4-mapped).
+config::IpAddress ip_of(const boost::asio::ip::address& a);
+
 // The client's address: `peer` unless `peer` is in `trusted`; then the rightmost
 // X-Forwarded-For entry that is not in `trusted` (all fields with that name, in order,
 // form one list; empty elements are skipped), or the leftmost entry when every entry
 // is trusted. An entry that is not an IP address (a name, "unknown", an address with a
 // port) ends the walk: the last trusted hop that handed it over is the client then,
 // since nothing to its left can be believed.
-// A socket's address as the configuration's ranges hold it (an IPv4 one v4-mapped).
-config::IpAddress ip_of(const boost::asio::ip::address& a);
-
 config::IpAddress client_address(const config::IpAddress& peer, std::span<const plan::HeaderField> fields,
                                  std::span<const config::Cidr> trusted);
 
