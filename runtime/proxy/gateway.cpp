@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <chrono>
 #include <cstring>
@@ -297,7 +298,13 @@ Task<void> Gateway::admin_loop(Acceptor& acceptor) {
       if (!acceptor.is_open()) co_return;
       continue;
     }
-    asio::co_spawn(main_io_, admin_session(std::move(s)), asio::detached);
+    if (admin_open_ >= kMaxAdminConnections) {
+      bump(metrics_.admin_refused_busy);
+      s.close(ec);
+      continue;
+    }
+    ++admin_open_;
+    asio::co_spawn(main_io_, admin_session(std::move(s)), [this](std::exception_ptr) { --admin_open_; });
   }
 }
 
@@ -378,8 +385,12 @@ Task<void> Gateway::admin_session(Socket socket) {
     status = 403;
     const std::string who = peer_ec ? std::string("an unknown peer") : config::to_string(ip_of(peer.address()));
     body = "changes are taken from the addresses in [admin] write_from only, and " + who + " is not one of them\n";
-    note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who +
-         " (not in [admin] write_from)");
+    // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood of them cannot flood the log
+    // (banyan_admin_refused_total counts every one).
+    const uint64_t n = metrics_.admin_refused_writes.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (std::has_single_bit(n))
+      note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who +
+           " (not in [admin] write_from; " + std::to_string(n) + " refused so far)");
   } else if (head.path == "/healthz" && (head.method == "GET" || head.method == "HEAD")) {
     body = stopping_ ? "draining\n" : "ok\n";
     if (stopping_) status = 503;

@@ -26,6 +26,12 @@
 
 namespace banyan::proxy {
 
+// Admin connections answered at once; one more is closed as it is accepted. Each is one
+// request, 8 KiB of head and 5 seconds at most, so this bounds what the admin listener
+// holds (file descriptors the data plane needs too) when it is reachable from a network
+// and flooded. A scrape, the CLI and a person need a few.
+inline constexpr uint32_t kMaxAdminConnections = 16;
+
 class Gateway {
  public:
   // `config_path` is for messages (empty when the configuration was made in memory).
@@ -106,6 +112,7 @@ class Gateway {
   boost::asio::io_context main_io_{1};
   std::vector<std::unique_ptr<Worker>> workers_;
   bool stopping_ = false;
+  uint32_t admin_open_ = 0;  // admin connections being answered (main thread)
   // The files the serving plan was read from (the plan file first, then a routes
   // file's includes), their stamps as last looked at, and their inotify watch.
   std::vector<std::string> watched_;

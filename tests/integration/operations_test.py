@@ -509,7 +509,11 @@ site "o.test" {{
                 s, body = g.admin(path, method)
                 expect_eq(s, 403, f"{method} {path} from 127.0.0.1")
                 check("127.0.0.1 is not one of them" in body, body)
-            g.wait_stderr("admin: refused POST /reload from 127.0.0.1 (not in [admin] write_from)")
+            # Logged at the 1st, 2nd and 4th refusal (then the 8th, ...), counted at every one.
+            g.wait_stderr("admin: refused POST /reload from 127.0.0.1 (not in [admin] write_from; 1 refused so far)")
+            g.wait_stderr("admin: refused PUT /metrics from 127.0.0.1 (not in [admin] write_from; 4 refused so far)")
+            check("3 refused so far" not in g.stderr(), g.stderr())
+            expect_eq(metric(g.metrics(), 'banyan_admin_refused_total{reason="write_from"}'), 4, "refusals counted")
             expect_eq(g.admin("/metrics")[0], 200, "GET /metrics from 127.0.0.1")
             expect_eq(g.admin("/plan")[0], 200, "GET /plan from 127.0.0.1")
             write(g.routes_path, version_routes("w2", app.addrs[0]))
@@ -518,6 +522,28 @@ site "o.test" {{
             expect_eq(get(g.url("/"), "-H", "Host: o.test")[1]["x-version"], "w2", "the reload from 127.0.0.2 took")
             s, body = g.admin("/reload", "POST", source="127.0.0.3")
             expect_eq(s, 403, "POST /reload from 127.0.0.3")
+
+        def admin_connections_are_capped():
+            # kMaxAdminConnections (gateway.h) answered at once; one more is closed as it
+            # comes, so a flood of idle admin connections cannot take the process's descriptors.
+            cap = 16
+            idle = [socket.create_connection(("127.0.0.1", gw.admin_port), timeout=10) for _ in range(cap)]
+            try:
+                def refused():
+                    with socket.create_connection(("127.0.0.1", gw.admin_port), timeout=10) as extra:
+                        try:
+                            extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n")
+                            return extra.recv(100) == b""
+                        except (ConnectionResetError, BrokenPipeError):
+                            return True
+
+                wait_until(refused, "a connection over the admin's cap to be closed unanswered")
+            finally:
+                for c in idle:
+                    c.close()
+            wait_until(lambda: gw.admin("/healthz")[0] == 200, "the admin to answer once the idle connections close")
+            check(metric(gw.metrics(), 'banyan_admin_refused_total{reason="busy"}') >= 1, "the refusal counted")
+            expect_eq(get(gw.url("/"), "-H", "Host: o.test")[0], 200, "the data plane served throughout")
 
         def development_flags():
             dev = h.origin("dev", replicas=2)
@@ -575,6 +601,7 @@ site "o.test" {{
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("a port another process listens on is refused, by address", a_taken_port_is_refused)
         h.case("the admin API takes changes from [admin] write_from only; reads from anyone", admin_changes_only_from_write_from)
+        h.case("admin connections over the cap are closed as they come", admin_connections_are_capped)
         h.case("idle workers sleep until a connection comes", idle_workers_sleep)
         h.case("a reload that adds a health check starts it", reload_starts_health_checks)
         h.case("reload under load drops nothing", reload_under_load)
