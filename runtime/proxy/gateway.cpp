@@ -737,7 +737,7 @@ int Gateway::run() {
   if (where.empty()) where = "no listener (the routes file has no `listen`: no client can connect)";
   std::string writers;  // [admin] write_from, as the operator reads it
   for (const config::Cidr& c : config_.admin_write_from) writers += (writers.empty() ? "" : ", ") + config::to_string(c);
-  if (writers.empty()) writers = "nowhere";
+  if (writers.empty()) writers = "no one: read-only";
   auto g = generation();
   note("serving " + g->source + " (" + std::to_string(g->plan->routes().size()) + " routes) on " + where + " with " +
        std::to_string(config_.workers) + " worker(s)" +
