@@ -22,18 +22,12 @@ README_MODE=0; [ "${1:-}" = --readme ] && README_MODE=1
 ORIGIN_PORT=18280; NGINX_TLS=18281; NGINX_H2C=18282; BANYAN_TLS=18283; BANYAN_H2C=18284
 CERTS=$root/tests/fixtures/certs
 
-for t in nginx h2load taskset setsid curl python3 awk; do
-  command -v "$t" >/dev/null || { echo "h2_bench: missing $t (run bench/setup.sh)" >&2; exit 2; }
-done
+source "$here/lib.sh"
+need h2_bench "nginx h2load taskset setsid curl python3 awk" "$ORIGIN_PORT $NGINX_TLS $NGINX_H2C $BANYAN_TLS $BANYAN_H2C"
 [ -x "$BANYAN_BIN" ] || { echo "h2_bench: no $BANYAN_BIN (cmake --build build/release --target banyan)" >&2; exit 2; }
-for p in $ORIGIN_PORT $NGINX_TLS $NGINX_H2C $BANYAN_TLS $BANYAN_H2C; do
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "h2_bench: 127.0.0.1:$p is in use" >&2; exit 2; }
-done
 
 RUN=$(mktemp -d -t h2-bench.XXXXXX)
 mkdir -p "$RUN"/{logs,raw,tmp}
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-source "$here/lib.sh"
 
 common() {  # name: nginx_main, then the http block's common part and HTTP/2's request cap
   nginx_main "$1"; echo "http {"; nginx_http "$1"

@@ -1,6 +1,18 @@
-# lib.sh - what the side-by-side benchmarks share (sourced by proxy_bench.sh and h2_bench.sh):
+# lib.sh - what the side-by-side benchmarks share (sourced by proxy_bench.sh, h2_bench.sh and
+# tls_handshake_ab.sh):
 # processes in their own sessions on a chosen CPU, stopped by process group at exit; ports;
-# the CPU a process group used; the top of an nginx configuration (one worker, no daemon). The caller sets RUN (a temp dir) and KEEP, and defines log().
+# the CPU a process group used; the top of an nginx configuration (one worker, no daemon); log() and the
+# checks before a run (need). The caller sets KEEP, and RUN (a temp dir) before it starts anything.
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+# Exits 2 naming what is missing before a run starts: a tool, or a port something listens on.
+need() {  # script-name "tool..." "port..."
+  local t p
+  for t in $2; do command -v "$t" >/dev/null || { echo "$1: missing $t (run bench/setup.sh)" >&2; exit 2; }; done
+  for p in $3; do
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "$1: 127.0.0.1:$p is in use" >&2; exit 2; }
+  done
+}
 
 declare -A PGID=()
 start_bg() {  # name cpu cmd...
@@ -14,7 +26,7 @@ stop_bg() {
   for _ in $(seq 50); do kill -0 -- "-$g" 2>/dev/null || break; sleep 0.1; done
   kill -KILL -- "-$g" 2>/dev/null; wait "$g" 2>/dev/null; unset "PGID[$1]"
 }
-cleanup() { local n; for n in "${!PGID[@]}"; do stop_bg "$n"; done; [ "$KEEP" = 1 ] || rm -rf "$RUN"; }
+cleanup() { local n; for n in "${!PGID[@]}"; do stop_bg "$n"; done; [ "$KEEP" = 1 ] || [ -z "${RUN:-}" ] || rm -rf "$RUN"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 wait_port() {  # port pgid

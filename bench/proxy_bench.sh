@@ -37,21 +37,14 @@ SHADOW=${SHADOW:-0}
 [ "$SHADOW" = 1 ] && BASELINE_BIN=$BANYAN_BIN
 PROXIES=(banyan nginx); [ -n "$BASELINE_BIN" ] && PROXIES=(banyan base nginx)
 
-for t in nginx wrk taskset setsid curl python3 awk; do
-  command -v "$t" >/dev/null || { echo "proxy_bench: missing $t (run bench/setup.sh)" >&2; exit 2; }
-done
+# ---- processes, checks (bench/lib.sh)
+source "$here/lib.sh"
+need proxy_bench "nginx wrk taskset setsid curl python3 awk" "$ORIGIN_PORT $NGINX_PORT $BANYAN_PORT $BASE_PORT $COPY_PORT"
 [ -x "$BANYAN_BIN" ] || { echo "proxy_bench: no $BANYAN_BIN (cmake --build build/release --target banyan)" >&2; exit 2; }
 [ -z "$BASELINE_BIN" ] || [ -x "$BASELINE_BIN" ] || { echo "proxy_bench: no $BASELINE_BIN" >&2; exit 2; }
-for p in $ORIGIN_PORT $NGINX_PORT $BANYAN_PORT $BASE_PORT $COPY_PORT; do
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "proxy_bench: 127.0.0.1:$p is in use" >&2; exit 2; }
-done
 
 RUN=$(mktemp -d -t proxy-bench.XXXXXX)
 mkdir -p "$RUN"/{www,logs,raw,tmp}
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-
-# ---- processes (bench/lib.sh)
-source "$here/lib.sh"
 
 # ---- configuration
 head -c 10240 < <(yes 'abcdefghijklmnopqrstuvwxyz0123456789' | tr -d '\n') > "$RUN/www/10k"

@@ -18,17 +18,11 @@ BASELINE_BIN=${BASELINE_BIN:-}
 ORIGIN_PORT=18170; NGINX_PORT=18171
 declare -A PORT=([nginx]=$NGINX_PORT [banyan]=18172 [base]=18173)
 PROXIES=(nginx banyan); [ -n "$BASELINE_BIN" ] && PROXIES=(nginx banyan base)
-for t in nginx wrk taskset setsid curl openssl; do
-  command -v "$t" >/dev/null || { echo "tls_handshake_ab: missing $t (run bench/setup.sh)" >&2; exit 2; }
-done
-for p in $ORIGIN_PORT "${PORT[@]}"; do
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && { echo "tls_handshake_ab: 127.0.0.1:$p is in use" >&2; exit 2; }
-done
+source "$here/lib.sh"
+need tls_handshake_ab "nginx wrk taskset setsid curl openssl" "$ORIGIN_PORT ${PORT[*]}"
 
 RUN=$(mktemp -d -t tls-ab.XXXXXX)
 mkdir -p "$RUN"/{logs,tmp,tls}
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-source "$here/lib.sh"
 
 # The harness's certificate: a P-256 key, self-signed for 127.0.0.1.
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=127.0.0.1" \
