@@ -208,60 +208,9 @@ std::string Metrics::render_caches(const cache::Zones& zones) {
   return o;
 }
 
-std::string Metrics::render(const Generation& current) const {
-  std::lock_guard lock(mutex_);
-  std::string o;
-  auto gauge = [&](const char* name, const char* help, const char* type, uint64_t v) {
-    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
-         std::to_string(v) + "\n";
-  };
-  gauge("banyan_connections_open", "Client connections open now.", "gauge", connections_open.load());
-  gauge("banyan_connections_parked",
-        "Client connections idle past 20 to 40 ms: parked, holding their socket and not a session.", "gauge",
-        connections_parked.load());
-  gauge("banyan_connection_parks_total", "Times an idle client connection parked.", "counter", parks.load());
-  gauge("banyan_connections_accepted_total", "Client connections accepted.", "counter", connections_accepted.load());
-  gauge("banyan_connections_refused_total", "Client connections closed at once: the connection cap was reached.",
-        "counter", connections_refused.load());
-  gauge("banyan_requests_total", "Requests read.", "counter", requests.load());
-  gauge("banyan_bad_requests_total", "Requests refused by the parser (4xx/5xx before routing).", "counter",
-        bad_requests.load());
-  gauge("banyan_bad_proxy_headers_total",
-        "Connections closed on a PROXY protocol header that was malformed or late (listeners with proxy_protocol).",
-        "counter", bad_proxy_headers.load());
-  gauge("banyan_http2_connections_total", "Client connections that spoke HTTP/2 (ALPN h2, or prior knowledge).",
-        "counter", http2_connections.load());
-  gauge("banyan_http2_streams_total", "HTTP/2 request streams (each also counts in banyan_requests_total).",
-        "counter", http2_streams.load());
-  gauge("banyan_http2_floods_total",
-        "HTTP/2 connections ended for a flood: control frames over budget, unread acknowledgements.", "counter",
-        http2_floods.load());
-  o += "# HELP banyan_grpc_calls_total gRPC calls by grpc-status (the upstream's, or the gateway's own answer).\n"
-       "# TYPE banyan_grpc_calls_total counter\n";
-  for (size_t i = 0; i < grpc_status.size(); ++i)
-    if (uint64_t n = grpc_status[i].load(); n > 0)
-      o += "banyan_grpc_calls_total{code=\"" + std::to_string(i) + "\"} " + std::to_string(n) + "\n";
-  gauge("banyan_no_route_total", "Requests no route matched (404).", "counter", no_route.load());
-  o += "# HELP banyan_reloads_total Plan reloads by outcome.\n# TYPE banyan_reloads_total counter\n";
-  o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";
-  o += "banyan_reloads_total{outcome=\"failed\"} " + std::to_string(reloads_failed.load()) + "\n";
-  o += "# HELP banyan_admin_refused_total Admin requests refused: a change from outside [admin] write_from, or a "
-       "connection over the admin's cap.\n# TYPE banyan_admin_refused_total counter\n";
-  o += "banyan_admin_refused_total{reason=\"write_from\"} " + std::to_string(admin_refused_writes.load()) + "\n";
-  o += "banyan_admin_refused_total{reason=\"busy\"} " + std::to_string(admin_refused_busy.load()) + "\n";
-  o += "# HELP banyan_compressed_responses_total Responses encoded by `compress`, by coding.\n"
-       "# TYPE banyan_compressed_responses_total counter\n";
-  o += "banyan_compressed_responses_total{coding=\"gzip\"} " + std::to_string(compressed[0].load()) + "\n";
-  o += "banyan_compressed_responses_total{coding=\"br\"} " + std::to_string(compressed[1].load()) + "\n";
-  gauge("banyan_compress_input_bytes_total", "Body bytes given to the encoders.", "counter", compress_bytes_in.load());
-  gauge("banyan_compress_output_bytes_total", "Encoded body bytes they produced.", "counter",
-        compress_bytes_out.load());
-  gauge("banyan_plan_generation", "Plans loaded since start (1 = the first).", "gauge", current.number);
-  gauge("banyan_plan_loaded_timestamp_seconds", "When the serving plan was loaded.", "gauge",
-        static_cast<uint64_t>(current.loaded_unix_ms / 1000));
-
-  migration_metrics(current, o);
-
+// Per route and per upstream: responses, latency, errors, retries, connections, and the
+// serving plan's endpoints' health. Under mutex_ (render holds it).
+void Metrics::route_and_upstream_metrics(const Generation& current, std::string& o) const {
   static constexpr const char* kClass[] = {"", "1xx", "2xx", "3xx", "4xx", "5xx"};
   o += "# HELP banyan_route_responses_total Responses by route and status class.\n"
        "# TYPE banyan_route_responses_total counter\n";
@@ -325,6 +274,63 @@ std::string Metrics::render(const Generation& current) const {
   for (const auto& pu : current.upstreams)
     o += "banyan_upstream_resolve_ok{upstream=\"" + escape_label(pu.name) + "\"} " +
          (pu.endpoints->current()->problem.empty() ? "1" : "0") + "\n";
+}
+
+std::string Metrics::render(const Generation& current) const {
+  std::lock_guard lock(mutex_);
+  std::string o;
+  auto gauge = [&](const char* name, const char* help, const char* type, uint64_t v) {
+    o += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+         std::to_string(v) + "\n";
+  };
+  gauge("banyan_connections_open", "Client connections open now.", "gauge", connections_open.load());
+  gauge("banyan_connections_parked",
+        "Client connections idle past 20 to 40 ms: parked, holding their socket and not a session.", "gauge",
+        connections_parked.load());
+  gauge("banyan_connection_parks_total", "Times an idle client connection parked.", "counter", parks.load());
+  gauge("banyan_connections_accepted_total", "Client connections accepted.", "counter", connections_accepted.load());
+  gauge("banyan_connections_refused_total", "Client connections closed at once: the connection cap was reached.",
+        "counter", connections_refused.load());
+  gauge("banyan_requests_total", "Requests read.", "counter", requests.load());
+  gauge("banyan_bad_requests_total", "Requests refused by the parser (4xx/5xx before routing).", "counter",
+        bad_requests.load());
+  gauge("banyan_bad_proxy_headers_total",
+        "Connections closed on a PROXY protocol header that was malformed or late (listeners with proxy_protocol).",
+        "counter", bad_proxy_headers.load());
+  gauge("banyan_http2_connections_total", "Client connections that spoke HTTP/2 (ALPN h2, or prior knowledge).",
+        "counter", http2_connections.load());
+  gauge("banyan_http2_streams_total", "HTTP/2 request streams (each also counts in banyan_requests_total).",
+        "counter", http2_streams.load());
+  gauge("banyan_http2_floods_total",
+        "HTTP/2 connections ended for a flood: control frames over budget, unread acknowledgements.", "counter",
+        http2_floods.load());
+  o += "# HELP banyan_grpc_calls_total gRPC calls by grpc-status (the upstream's, or the gateway's own answer).\n"
+       "# TYPE banyan_grpc_calls_total counter\n";
+  for (size_t i = 0; i < grpc_status.size(); ++i)
+    if (uint64_t n = grpc_status[i].load(); n > 0)
+      o += "banyan_grpc_calls_total{code=\"" + std::to_string(i) + "\"} " + std::to_string(n) + "\n";
+  gauge("banyan_no_route_total", "Requests no route matched (404).", "counter", no_route.load());
+  o += "# HELP banyan_reloads_total Plan reloads by outcome.\n# TYPE banyan_reloads_total counter\n";
+  o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";
+  o += "banyan_reloads_total{outcome=\"failed\"} " + std::to_string(reloads_failed.load()) + "\n";
+  o += "# HELP banyan_admin_refused_total Admin requests refused: a change from outside [admin] write_from, or a "
+       "connection over the admin's cap.\n# TYPE banyan_admin_refused_total counter\n";
+  o += "banyan_admin_refused_total{reason=\"write_from\"} " + std::to_string(admin_refused_writes.load()) + "\n";
+  o += "banyan_admin_refused_total{reason=\"busy\"} " + std::to_string(admin_refused_busy.load()) + "\n";
+  o += "# HELP banyan_compressed_responses_total Responses encoded by `compress`, by coding.\n"
+       "# TYPE banyan_compressed_responses_total counter\n";
+  o += "banyan_compressed_responses_total{coding=\"gzip\"} " + std::to_string(compressed[0].load()) + "\n";
+  o += "banyan_compressed_responses_total{coding=\"br\"} " + std::to_string(compressed[1].load()) + "\n";
+  gauge("banyan_compress_input_bytes_total", "Body bytes given to the encoders.", "counter", compress_bytes_in.load());
+  gauge("banyan_compress_output_bytes_total", "Encoded body bytes they produced.", "counter",
+        compress_bytes_out.load());
+  gauge("banyan_plan_generation", "Plans loaded since start (1 = the first).", "gauge", current.number);
+  gauge("banyan_plan_loaded_timestamp_seconds", "When the serving plan was loaded.", "gauge",
+        static_cast<uint64_t>(current.loaded_unix_ms / 1000));
+
+  migration_metrics(current, o);
+
+  route_and_upstream_metrics(current, o);
   return o;
 }
 

@@ -78,6 +78,7 @@ class Metrics {
   static std::string render_caches(const cache::Zones& zones);
 
  private:
+  void route_and_upstream_metrics(const Generation& current, std::string& o) const;
   mutable std::mutex mutex_;
   std::deque<RouteCounters> routes_;  // a deque: addresses stay put as it grows
   std::deque<UpstreamCounters> upstreams_;

@@ -144,14 +144,15 @@ void h2_request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& na
   size_t eol = head.find("\r\n");
   std::string_view line = head.substr(0, eol);
   size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
-  std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  struct Line {
-    size_t at, len;
-    std::string_view value;
-  };
-  std::vector<Line> lines;
-  std::string_view authority;
+  nv.clear();
+  nv.push_back(field(":method", line.substr(0, sp1)));
+  nv.push_back(field(":scheme", "http"));
+  nv.push_back(field(":authority", {}));  // Host's value, below
+  nv.push_back(field(":path", line.substr(sp1 + 1, sp2 - sp1 - 1)));
+  // The lower-cased names are views into `names`: room for all of them first, so that
+  // appending never moves the ones already taken.
   names.clear();
+  names.reserve(head.size());
   for (std::string_view rest = head.substr(eol + 2); !rest.empty();) {
     size_t e = rest.find("\r\n");
     std::string_view l = rest.substr(0, e);
@@ -160,7 +161,7 @@ void h2_request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& na
     if (l.empty() || colon == std::string_view::npos) continue;
     std::string_view n = l.substr(0, colon), v = l.substr(colon + 2);
     if (http::iequals(n, "host")) {
-      authority = v;
+      nv[2] = field(":authority", v);
       continue;
     }
     if (http::iequals(n, "content-length") || http::iequals(n, "transfer-encoding") || http::iequals(n, "connection") ||
@@ -168,14 +169,8 @@ void h2_request_fields(Exchange& x, std::vector<nghttp2_nv>& nv, std::string& na
       continue;
     size_t at = names.size();
     for (char ch : n) names += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-    lines.push_back({at, n.size(), v});
+    nv.push_back(field(std::string_view(names).substr(at, n.size()), v));
   }
-  nv.clear();
-  nv.push_back(field(":method", method));
-  nv.push_back(field(":scheme", "http"));
-  nv.push_back(field(":authority", authority));
-  nv.push_back(field(":path", target));
-  for (const Line& l : lines) nv.push_back(field(std::string_view(names).substr(l.at, l.len), l.value));
   std::string_view te;
   bool trailers = false;
   if (plan::find_header(x.head->fields, "te", te))
