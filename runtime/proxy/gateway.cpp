@@ -350,6 +350,44 @@ int Gateway::purge_request(const http::RequestHead& head, std::string& body, std
   return 404;
 }
 
+// Whether the admin takes a change (any request but GET and HEAD) from this peer:
+// only from `[admin] write_from`; else `body` says why, for a 403.
+bool Gateway::may_change(const Socket& socket, const http::RequestHead& head, std::string& body) {
+  error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (!ec && config::any_contains(config_.admin_write_from, ip_of(peer.address()))) return true;
+  const std::string who = ec ? std::string("an unknown peer") : config::to_string(ip_of(peer.address()));
+  body = "changes are taken from the addresses in [admin] write_from only, and " + who + " is not one of them\n";
+  // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood of them cannot flood the log
+  // (banyan_admin_refused_total counts every one).
+  const uint64_t n = metrics_.admin_refused_writes.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (std::has_single_bit(n))
+    note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who +
+         " (not in [admin] write_from; " + std::to_string(n) + " refused so far)");
+  return false;
+}
+
+// POST /reload[?dry_run=1]. The admin listener is the operator's: the compiler's
+// diagnostics and the diff go in the answer, as they go to the log.
+int Gateway::reload_request(const http::RequestHead& head, std::string& body) {
+  if (head.method != "POST") {
+    body = "use POST /reload\n";
+    return 405;
+  }
+  bool dry_run = head.query == "dry_run=1" || head.query == "dry_run=true" || head.query == "dry_run";
+  ReloadReport report;
+  std::string why = reload(dry_run ? "POST /reload?dry_run" : "POST /reload", &report, dry_run);
+  if (!why.empty()) {
+    body = std::string(dry_run ? "dry run: the plan would be refused: " : "reload refused; the previous plan keeps serving: ") +
+           why + "\n" + report.diagnostics;
+    return 422;
+  }
+  body = dry_run ? "dry run: the plan would load; nothing was swapped\n"
+                 : "reloaded: plan " + std::to_string(generation()->number) + "\n";
+  body += "changes: " + report.changes + "\n" + report.diff;
+  return 200;
+}
+
 // One request per connection, parsed as strictly as the data plane's; answered with
 // Connection: close. Bounded: 8 KiB of head, 5 seconds.
 Task<void> Gateway::admin_session(Socket socket) {
@@ -374,23 +412,11 @@ Task<void> Gateway::admin_session(Socket socket) {
   }
   int status = 200;
   std::string body, type = "text/plain; charset=utf-8";
-  error_code peer_ec;
-  const tcp::endpoint peer = socket.remote_endpoint(peer_ec);
   if (r != http::Parse::Complete) {
     status = 400;
     body = std::string("bad request: ") + std::string(http::describe(err)) + "\n";
-  } else if (head.method != "GET" && head.method != "HEAD" &&
-             (peer_ec || !config::any_contains(config_.admin_write_from, ip_of(peer.address())))) {
-    // Every change is a POST; reads stay open to whoever reaches the address.
+  } else if (head.method != "GET" && head.method != "HEAD" && !may_change(socket, head, body)) {
     status = 403;
-    const std::string who = peer_ec ? std::string("an unknown peer") : config::to_string(ip_of(peer.address()));
-    body = "changes are taken from the addresses in [admin] write_from only, and " + who + " is not one of them\n";
-    // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood of them cannot flood the log
-    // (banyan_admin_refused_total counts every one).
-    const uint64_t n = metrics_.admin_refused_writes.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (std::has_single_bit(n))
-      note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who +
-           " (not in [admin] write_from; " + std::to_string(n) + " refused so far)");
   } else if (head.path == "/healthz" && (head.method == "GET" || head.method == "HEAD")) {
     body = stopping_ ? "draining\n" : "ok\n";
     if (stopping_) status = 503;
@@ -409,25 +435,7 @@ Task<void> Gateway::admin_session(Socket socket) {
   } else if (head.path == "/cache/purge") {
     status = purge_request(head, body, type);
   } else if (head.path == "/reload") {
-    if (head.method != "POST") {
-      status = 405;
-      body = "use POST /reload\n";
-    } else {
-      // The admin listener is the operator's: the compiler's diagnostics and the diff go
-      // in the answer, as they go to the log.
-      bool dry_run = head.query == "dry_run=1" || head.query == "dry_run=true" || head.query == "dry_run";
-      ReloadReport report;
-      std::string why = reload(dry_run ? "POST /reload?dry_run" : "POST /reload", &report, dry_run);
-      if (why.empty()) {
-        body = dry_run ? "dry run: the plan would load; nothing was swapped\n"
-                       : "reloaded: plan " + std::to_string(generation()->number) + "\n";
-        body += "changes: " + report.changes + "\n" + report.diff;
-      } else {
-        status = 422;
-        body = std::string(dry_run ? "dry run: the plan would be refused: " : "reload refused; the previous plan keeps serving: ") +
-               why + "\n" + report.diagnostics;
-      }
-    }
+    status = reload_request(head, body);
   } else {
     status = 404;
     body = "not found; the admin listener serves /metrics, /healthz, /plan, /migrations, POST /reload and POST /cache/purge\n";

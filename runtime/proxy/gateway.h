@@ -93,6 +93,10 @@ class Gateway {
   int migrations_request(const http::RequestHead& head, std::string& body, std::string& type);
   // The admin's POST /cache/purge.
   int purge_request(const http::RequestHead& head, std::string& body, std::string& type);
+  // The admin's POST /reload.
+  int reload_request(const http::RequestHead& head, std::string& body);
+  // Whether the admin takes a change from the peer of `socket` ([admin] write_from).
+  bool may_change(const Socket& socket, const http::RequestHead& head, std::string& body);
   void shutdown(const char* why);
   std::vector<ListenerInfo> listeners_for(const plan::Plan& plan, std::string& error);
 
