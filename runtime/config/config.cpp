@@ -176,6 +176,7 @@ class Reader {
   void read_errors(const toml::table& t, GatewayConfig& c);
   void read_upstreams(const toml::table& t, GatewayConfig& c);
   void read_clients(const toml::table& t, GatewayConfig& c);
+  void read_admin(const toml::table& t, GatewayConfig& c);
   void read_ranges(const toml::node& n, const std::string& key, std::vector<Cidr>& out);
   void read_listener_list(const toml::node& n, const std::string& key, std::string_view what,
                           std::vector<ListenerRef>& out);
@@ -215,23 +216,8 @@ void Reader::read(const toml::table& root, GatewayConfig& c) {
   if (auto n = root.get("listen"))
     if (auto t = table(*n, "listen", "[listen] \":80\" = \"127.0.0.1:8080\"")) read_listen(*t, c);
 
-  if (auto n = root.get("admin")) {
-    if (auto t = table(*n, "admin", "[admin] address = \"127.0.0.1:9901\"")) {
-      only_keys(*t, "admin", {"address", "write_from"});
-      if (const toml::node* w = t->get("write_from")) {
-        c.admin_write_from.clear();
-        read_ranges(*w, "admin.write_from", c.admin_write_from);
-      }
-      if (auto a = t->get("address")) {
-        c.admin = address(*a, "admin.address", true);
-        for (const auto& l : c.listen) {
-          if (c.admin && overlaps(*c.admin, l.bind))
-            error(a->source(), "admin.address",
-                  to_string(*c.admin) + " is also where listener " + key_part(l.plan_address) + " binds");
-        }
-      }
-    }
-  }
+  if (auto n = root.get("admin"))
+    if (auto t = table(*n, "admin", "[admin] address = \"127.0.0.1:9901\"")) read_admin(*t, c);
 
   if (auto n = root.get("log"))
     if (auto t = table(*n, "log", "[log] format = \"json\"")) read_log(*t, c);
@@ -383,6 +369,21 @@ void Reader::read_clients(const toml::table& t, GatewayConfig& c) {
       error(n->source(), "clients.proxy_protocol",
             "must be true, false or an array of the plan's listeners, like [\":80\"], not " + type_name(*n));
   }
+}
+
+// `[admin]`: address (not where a listener binds) and write_from. After `[listen]`.
+void Reader::read_admin(const toml::table& t, GatewayConfig& c) {
+  only_keys(t, "admin", {"address", "write_from"});
+  if (const toml::node* w = t.get("write_from")) {
+    c.admin_write_from.clear();
+    read_ranges(*w, "admin.write_from", c.admin_write_from);
+  }
+  const toml::node* a = t.get("address");
+  if (!a) return;
+  c.admin = address(*a, "admin.address", true);
+  for (const auto& l : c.listen)
+    if (c.admin && overlaps(*c.admin, l.bind))
+      error(a->source(), "admin.address", to_string(*c.admin) + " is also where listener " + key_part(l.plan_address) + " binds");
 }
 
 // An array of CIDR ranges (or single addresses), each once.
