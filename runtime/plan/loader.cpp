@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "runtime/plan/plan.h"
+#include "runtime/plan/select_site.h"
 #include "runtime/plan/template.h"
 #include "runtime/plan/verify_tree.h"
 
@@ -402,6 +403,10 @@ class PlanLoader {
         p_.default_site_ = h.site;
         continue;
       }
+      // A request's host is looked up as it came before it is canonicalised
+      // (select_site.h): a name that is not canonical would take hosts that are not.
+      if (!is_canonical_host(p_.str(h.name)))
+        return fail(w.str() + ": host '" + std::string(p_.str(h.name)) + "' is not in canonical form (lower case, no port, no trailing dot)");
       auto& table = h.kind == HostKind::Exact ? p_.exact_hosts_ : p_.wildcard_hosts_;
       if (!table.add(p_.str(h.name), h.site)) return fail(w.str() + ": host '" + std::string(p_.str(h.name)) + "' listed twice");
     }

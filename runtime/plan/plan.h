@@ -69,6 +69,8 @@ class Plan {
   // The site a host selects: exact, then the longest wildcard suffix, then the default
   // (select_site.h). The name must be followed by 8 readable zero bytes (host_table.h).
   uint32_t exact_host(std::string_view host) const { return exact_hosts_.find_padded(host); }
+  // The same for a host as the request sent it (not padded; kNone under 8 bytes).
+  uint32_t exact_host_as_sent(std::string_view host) const { return exact_hosts_.find_unpadded(host); }
   uint32_t wildcard_host(std::string_view suffix) const { return wildcard_hosts_.find_padded(suffix); }  // ".example.com"
   uint32_t default_site() const { return default_site_; }
   // For the Regexes entry whose list starts at U32Lists[list]: the first of its routes

@@ -59,9 +59,10 @@ bool canonical_host(std::string_view host, char* buf, std::string_view& out) {
   return true;
 }
 
-// The site of a canonical host.
-uint32_t site_of(const Plan& plan, std::string_view h) {
-  uint32_t site = plan.exact_host(h);
+// The site of a canonical host; `asked` when the exact table was already asked for
+// it (choose_site, with the host as it came, which was this one).
+uint32_t site_of(const Plan& plan, std::string_view h, bool asked) {
+  uint32_t site = asked ? kNone : plan.exact_host(h);
   if (site != kNone) return site;
   // Wildcards match one or more labels: try the suffixes from the longest down.
   for (size_t dot = h.find('.'); dot != std::string_view::npos && dot > 0; dot = h.find('.', dot + 1)) {
@@ -73,11 +74,18 @@ uint32_t site_of(const Plan& plan, std::string_view h) {
 
 }  // namespace
 
-HostChoice choose_site(const Plan& plan, std::string_view host, char* buf) {
+HostChoice choose_site_canonical(const Plan& plan, std::string_view host, char* buf) {
   HostChoice c;
   c.host_ok = canonical_host(host, buf, c.canonical);
-  c.site = c.host_ok ? site_of(plan, c.canonical) : plan.default_site();
+  const bool asked = host.size() >= 8 && c.canonical == host;
+  c.site = c.host_ok ? site_of(plan, c.canonical, asked) : plan.default_site();
   return c;
+}
+
+bool is_canonical_host(std::string_view name) {
+  char buf[kHostBuffer];
+  std::string_view canonical;
+  return canonical_host(name, buf, canonical) && canonical == name;
 }
 
 uint32_t select_site(const Plan& plan, std::string_view host) {

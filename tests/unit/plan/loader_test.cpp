@@ -199,6 +199,20 @@ TEST_CASE("hostile plans with a valid checksum are refused by the record at faul
         }).find("records of 8 bytes") != std::string::npos);
   CHECK(refused([](std::string& b) { record<SourceFile>(b, Section::Sources, 1)->text.length = 0xFFFFFF00u; }) ==
         "source 1: a string reference points outside the string table");
+  // Hosts are looked up as requests send them before they are canonicalised: a name
+  // with a capital letter or a port would take requests a canonical one does not.
+  for (std::string_view change : {"I", ":8"}) {
+    CAPTURE(change);
+    CHECK(refused([&](std::string& b) {
+            uint32_t i = 0;
+            while (record<Host>(b, Section::Hosts, i)->kind != HostKind::Exact) ++i;
+            const Host* h = record<Host>(b, Section::Hosts, i);
+            REQUIRE(std::string_view(b).substr(reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header))->offset +
+                                               h->name.offset, h->name.length) == "image-gallery.local");
+            char* text = b.data() + reinterpret_cast<SectionEntry*>(b.data() + sizeof(Header))->offset + h->name.offset;
+            std::memcpy(text + h->name.length - change.size(), change.data(), change.size());
+          }).find("' is not in canonical form (lower case, no port, no trailing dot)") != std::string::npos);
+  }
 }
 
 TEST_CASE("a plan carries its routes sources: each file's path and text, the root first, hashed in its header", "[plan]") {
