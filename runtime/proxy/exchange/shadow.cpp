@@ -1,5 +1,5 @@
-// Shadow traffic (shadow.h): the decision and the detached copy to the new upstream;
-// shadow_compare.cpp compares the answers. Everything here runs on the worker's
+// Shadow traffic (shadow.h): the detached copy to the new upstream (split.cpp decides
+// which requests get one; shadow_compare.cpp compares the answers). Everything here runs on the worker's
 // thread; a copy holds its generation and its upstream's worker state until it ends.
 #include "runtime/proxy/exchange/shadow.h"
 
@@ -13,11 +13,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include "migrations/bucket.h"
 #include "runtime/http/chunked.h"
 #include "runtime/http/fields.h"
 #include "runtime/proxy/clock.h"
-#include "runtime/proxy/exchange/retry_policy.h"
 #include "runtime/proxy/exchange/shadow_compare.h"
 #include "runtime/proxy/gateway.h"
 #include "runtime/proxy/io.h"
@@ -163,38 +161,6 @@ Task<void> send_copy(Worker& w, std::shared_ptr<const Generation> g, uint32_t up
 }
 
 }  // namespace
-
-void choose_shadow(Exchange& x) {
-  x.shadow.reset();
-  if (x.side.migration == plan::kNone || x.side.moved) return;  // a copy only of what the old side serves
-  const plan::Migration& m = x.gen->plan->migrations()[x.side.migration];
-  const PreparedMigration& pm = x.gen->migrations[x.side.migration];
-  if (m.shadow_basis_points == 0) return;
-  const int64_t now = unix_ms_now();
-  if (now < pm.begin_ms || (m.shadow_duration_ms >= 0 && now >= pm.begin_ms + m.shadow_duration_ms)) return;
-  if (!m.allow_unsafe_methods && !is_idempotent(x.head->method)) return;
-  if (x.worker.rng().next() % migrations::kBuckets >= m.shadow_basis_points) return;
-  ShadowCounters& c = pm.runtime->shadow;
-  bool whole = false;
-  std::string_view body = x.down.buffered_body(whole);
-  const bool has_body = x.head->framing == http::Framing::Chunked ||
-                        (x.head->framing == http::Framing::Length && x.head->content_length > 0);
-  if (has_body && (!whole || body.size() > kShadowBodyBudget)) {
-    c.skipped_body.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  const bool noise = m.compare & plan::kCompareNoise;
-  if (x.worker.shadows_in_flight() + (noise ? 2 : 1) > kShadowsInFlight) {
-    c.dropped.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  x.shadow = std::make_shared<ShadowPair>();
-  x.shadow->rt = pm.runtime;
-  x.shadow->compare = m.compare;
-  x.shadow->plan = x.gen->plan.get();
-  x.shadow->ignore = m.compare_ignore;
-  x.shadow->request_line = std::string(x.head->method) + " " + std::string(x.head->host) + std::string(x.head->target);
-}
 
 void start_shadow(Exchange& x) {
   if (!x.shadow) return;

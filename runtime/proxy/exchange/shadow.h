@@ -39,7 +39,8 @@ inline constexpr size_t kSampleValue = 64;           // bytes of each JSON value
 
 struct ShadowPair;  // shadow_compare.h: the sides' results, compared when all are in
 
-// Phase 2's second decision: does this request get a copy? Sets Exchange::shadow.
+// Phase 2 (split.cpp), its second decision: does this request get a copy? Sets
+// Exchange::shadow.
 void choose_shadow(Exchange& x);
 // Phase 4, once the upstream request head is written: sends the copy (detached).
 void start_shadow(Exchange& x);

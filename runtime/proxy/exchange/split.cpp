@@ -6,14 +6,50 @@
 // (migration_control.h). A request that carries the migration's `testers` header or
 // cookie goes to the new upstream whatever the share; it is not copied, and it does not
 // count in the rollback rule's windows (testers are not users).
+// Then the shadow decision (shadow.h): whether a request the old side serves is copied
+// to the new one.
 #include "migrations/bucket.h"
 #include "runtime/proxy/migration_control.h"
 #include "runtime/proxy/clock.h"
 #include "runtime/proxy/exchange/phases.h"
+#include "runtime/proxy/exchange/retry_policy.h"
 #include "runtime/proxy/exchange/shadow.h"
+#include "runtime/proxy/exchange/shadow_compare.h"
 #include "runtime/proxy/gateway.h"
 
 namespace banyan::proxy {
+
+void choose_shadow(Exchange& x) {
+  x.shadow.reset();
+  if (x.side.migration == plan::kNone || x.side.moved) return;  // a copy only of what the old side serves
+  const plan::Migration& m = x.gen->plan->migrations()[x.side.migration];
+  const PreparedMigration& pm = x.gen->migrations[x.side.migration];
+  if (m.shadow_basis_points == 0) return;
+  const int64_t now = unix_ms_now();
+  if (now < pm.begin_ms || (m.shadow_duration_ms >= 0 && now >= pm.begin_ms + m.shadow_duration_ms)) return;
+  if (!m.allow_unsafe_methods && !is_idempotent(x.head->method)) return;
+  if (x.worker.rng().next() % migrations::kBuckets >= m.shadow_basis_points) return;
+  ShadowCounters& c = pm.runtime->shadow;
+  bool whole = false;
+  std::string_view body = x.down.buffered_body(whole);
+  const bool has_body = x.head->framing == http::Framing::Chunked ||
+                        (x.head->framing == http::Framing::Length && x.head->content_length > 0);
+  if (has_body && (!whole || body.size() > kShadowBodyBudget)) {
+    c.skipped_body.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const bool noise = m.compare & plan::kCompareNoise;
+  if (x.worker.shadows_in_flight() + (noise ? 2 : 1) > kShadowsInFlight) {
+    c.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  x.shadow = std::make_shared<ShadowPair>();
+  x.shadow->rt = pm.runtime;
+  x.shadow->compare = m.compare;
+  x.shadow->plan = x.gen->plan.get();
+  x.shadow->ignore = m.compare_ignore;
+  x.shadow->request_line = std::string(x.head->method) + " " + std::string(x.head->host) + std::string(x.head->target);
+}
 
 Step choose_side(Exchange& x) {
   const Generation& g = *x.gen;
