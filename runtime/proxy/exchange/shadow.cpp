@@ -1,6 +1,7 @@
 // Shadow traffic (shadow.h): the detached copy to the new upstream (split.cpp decides
-// which requests get one; shadow_compare.cpp compares the answers). Everything here runs on the worker's
-// thread; a copy holds its generation and its upstream's worker state until it ends.
+// which requests get one; shadow_compare.cpp compares the answers). Everything here
+// runs on the worker's thread; a copy holds its generation and its upstream's worker
+// state until it ends.
 #include "runtime/proxy/exchange/shadow.h"
 
 #include <algorithm>
