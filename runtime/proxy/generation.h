@@ -32,7 +32,11 @@ namespace banyan::proxy {
 inline constexpr int64_t kDefaultConnectTimeoutMs = 60'000;  // proxy_connect_timeout
 inline constexpr int64_t kDefaultReadTimeoutMs = 60'000;     // proxy_read_timeout
 inline constexpr int32_t kDefaultRetries = 2;                // tries beyond the first, on other endpoints
-inline constexpr int32_t kDefaultKeepalive = 32;             // idle connections per endpoint and worker
+// Idle connections kept per endpoint and worker. nginx's documented 32 closes
+// connections a burst of more concurrent requests needs again (a connect per request
+// for the excess, and sockets left in TIME_WAIT); Traefik keeps 200. Idle ones close
+// after kUpstreamIdleClose.
+inline constexpr int32_t kDefaultKeepalive = 128;
 inline constexpr int32_t kDefaultPassiveFailures = 1;        // nginx max_fails=1
 inline constexpr int64_t kDefaultPassiveWindowMs = 10'000;   // nginx fail_timeout=10s
 inline constexpr int64_t kDefaultCooldownMs = 10'000;

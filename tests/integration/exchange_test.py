@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 
-from harness import Harness, TestFailure, check, expect_eq, raw, read_until_close, wait_until
+from harness import Harness, TestFailure, check, expect_eq, metric, raw, read_until_close, wait_until
 
 ROUTES = r"""
 listen http :80
@@ -600,6 +600,57 @@ site "q.test" {{
 
         h.case("f. a pooled connection the upstream closed while idle: probed after 100 ms, retried before",
                a_pooled_connection_closed_while_idle)
+
+        pool_origin = h.origin("pool")
+        gp = h.gateway(f"""listen http :80
+upstream pool {{
+  server "{pool_origin.addrs[0]}"
+}}
+site "p.test" {{
+  route / {{ to pool }}
+}}
+""", name="pool")
+
+        def upstream_connections_outlast_a_burst():
+            # 40 keep-alive clients in 6 rounds, all of a round's requests sent together and
+            # answered after 30 ms: 40 upstream connections are busy, then all idle, then
+            # all wanted again. An upstream without `keepalive` must keep them: a pool that
+            # keeps fewer idle closes some after every round and opens them again (a
+            # connect per request for that share, and sockets left in TIME_WAIT).
+            clients, rounds = 40, 6
+            failures = []
+            start = threading.Barrier(clients)
+
+            def client(i):
+                try:
+                    with socket.create_connection(("127.0.0.1", gp.port), timeout=10) as s:
+                        rest = b""
+                        for k in range(rounds):
+                            start.wait(30)
+                            s.sendall(request("GET", f"/delay/30?c={i}&k={k}", "p.test"))
+                            r, rest = read_response(s, rest)
+                            if r is None or r.status != 200:
+                                failures.append((i, k, r and r.status))
+                                return
+                except Exception as e:  # noqa: BLE001 - reported below, by client
+                    failures.append((i, repr(e)))
+
+            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            check(not failures, f"requests that failed: {failures[:5]}")
+            text = gp.metrics()
+            opened = metric(text, 'banyan_upstream_connections_total{upstream="pool",kind="opened"}')
+            reused = metric(text, 'banyan_upstream_connections_total{upstream="pool",kind="reused"}')
+            check(opened <= clients + 4,
+                  f"{opened} upstream connections opened for {clients} clients at once ({reused} reused): "
+                  f"the pool closed connections it needed again")
+            expect_eq(opened + reused, clients * rounds, "upstream requests")
+
+        h.case("upstream connections outlast a burst: as many kept idle as were busy (no keepalive statement)",
+               upstream_connections_outlast_a_burst)
 
 
 def socket_accepts(addr):
