@@ -305,6 +305,18 @@ class QuietCloser:
         self.listener.close()
 
 
+def one_upstream_gateway(h, name, server, host):
+    """A gateway whose one site `host` sends everything to upstream `name`, one server."""
+    return h.gateway(f"""listen http :80
+upstream {name} {{
+  server "{server}"
+}}
+site "{host}" {{
+  route / {{ to {name} }}
+}}
+""", name=name)
+
+
 def main():
     with Harness(sys.argv) as h:
         app = h.origin("app")
@@ -548,14 +560,7 @@ def main():
 
             threading.Thread(target=serve, daemon=True).start()
             try:
-                gr = h.gateway(f"""listen http :80
-upstream custom {{
-  server "127.0.0.1:{listener.getsockname()[1]}"
-}}
-site "r.test" {{
-  route / {{ to custom }}
-}}
-""", name="reason")
+                gr = one_upstream_gateway(h, "reason", f"127.0.0.1:{listener.getsockname()[1]}", "r.test")
                 for i in range(5):
                     ans = raw(gr.port, f"GET /r{i} HTTP/1.1\r\nHost: r.test\r\nConnection: close\r\n\r\n".encode())
                     expect_eq(ans.split(b"\r\n", 1)[0], b"HTTP/1.1 200 Very Custom Reason", f"request {i}: the status line")
@@ -567,14 +572,7 @@ site "r.test" {{
                the_upstream_reason_phrase_arrives_whole)
 
         closer = QuietCloser()
-        gq = h.gateway(f"""listen http :80
-upstream quiet {{
-  server "{closer.addr}"
-}}
-site "q.test" {{
-  route / {{ to quiet }}
-}}
-""", name="quiet")
+        gq = one_upstream_gateway(h, "quiet", closer.addr, "q.test")
 
         def a_pooled_connection_closed_while_idle():
             try:
@@ -602,14 +600,7 @@ site "q.test" {{
                a_pooled_connection_closed_while_idle)
 
         pool_origin = h.origin("pool")
-        gp = h.gateway(f"""listen http :80
-upstream pool {{
-  server "{pool_origin.addrs[0]}"
-}}
-site "p.test" {{
-  route / {{ to pool }}
-}}
-""", name="pool")
+        gp = one_upstream_gateway(h, "pool", pool_origin.addrs[0], "p.test")
 
         def upstream_connections_outlast_a_burst():
             # 40 keep-alive clients in 6 rounds, all of a round's requests sent together and
