@@ -16,6 +16,9 @@ namespace banyan::plan {
 
 class HostTable {
  public:
+  // The shortest name find_unpadded() looks up (one whole word).
+  static constexpr size_t kMinUnpadded = 8;
+
   // False when `name` is already there.
   bool add(std::string_view name, uint32_t site);
 
@@ -29,7 +32,7 @@ class HostTable {
   // of 8 bytes or more is read as whole words inside it (the last ending at its end),
   // which is how the hash and the compares read every name.
   uint32_t find_unpadded(std::string_view name) const {
-    if (name.size() < 8) return 0xFFFFFFFFu;
+    if (name.size() < kMinUnpadded) return 0xFFFFFFFFu;
     return find(name, swar::load8(name.data()));
   }
 

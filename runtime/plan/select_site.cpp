@@ -77,7 +77,7 @@ uint32_t site_of(const Plan& plan, std::string_view h, bool asked) {
 HostChoice choose_site_canonical(const Plan& plan, std::string_view host, char* buf) {
   HostChoice c;
   c.host_ok = canonical_host(host, buf, c.canonical);
-  const bool asked = host.size() >= 8 && c.canonical == host;
+  const bool asked = host.size() >= HostTable::kMinUnpadded && c.canonical == host;
   c.site = c.host_ok ? site_of(plan, c.canonical, asked) : plan.default_site();
   return c;
 }

@@ -355,8 +355,9 @@ int Gateway::purge_request(const http::RequestHead& head, std::string& body, std
 bool Gateway::may_change(const Socket& socket, const http::RequestHead& head, std::string& body) {
   error_code ec;
   const tcp::endpoint peer = socket.remote_endpoint(ec);
-  if (!ec && config::any_contains(config_.admin_write_from, ip_of(peer.address()))) return true;
-  const std::string who = ec ? std::string("an unknown peer") : config::to_string(ip_of(peer.address()));
+  const config::IpAddress ip = ec ? config::IpAddress{} : ip_of(peer.address());
+  if (!ec && config::any_contains(config_.admin_write_from, ip)) return true;
+  const std::string who = ec ? std::string("an unknown peer") : config::to_string(ip);
   body = "changes are taken from the addresses in [admin] write_from only, and " + who + " is not one of them\n";
   // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood of them cannot flood the log
   // (banyan_admin_refused_total counts every one).
