@@ -57,19 +57,21 @@ void histogram(std::string& out, const char* name, const std::string& labels, co
 RouteCounters* Metrics::route(std::string_view label) {
   std::lock_guard lock(mutex_);
   std::string escaped = escape_label(label);
-  for (auto& r : routes_)
-    if (r.label == escaped) return &r;
-  routes_.emplace_back().label = std::move(escaped);
-  return &routes_.back();
+  if (auto it = route_index_.find(escaped); it != route_index_.end()) return it->second;
+  RouteCounters& r = routes_.emplace_back();
+  r.label = std::move(escaped);
+  route_index_.emplace(r.label, &r);
+  return &r;
 }
 
 UpstreamCounters* Metrics::upstream(std::string_view name) {
   std::lock_guard lock(mutex_);
   std::string escaped = escape_label(name);
-  for (auto& u : upstreams_)
-    if (u.name == escaped) return &u;
-  upstreams_.emplace_back().name = std::move(escaped);
-  return &upstreams_.back();
+  if (auto it = upstream_index_.find(escaped); it != upstream_index_.end()) return it->second;
+  UpstreamCounters& u = upstreams_.emplace_back();
+  u.name = std::move(escaped);
+  upstream_index_.emplace(u.name, &u);
+  return &u;
 }
 
 namespace {

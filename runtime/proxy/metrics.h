@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace banyan::cache {
 class Zones;
@@ -82,6 +83,10 @@ class Metrics {
   mutable std::mutex mutex_;
   std::deque<RouteCounters> routes_;  // a deque: addresses stay put as it grows
   std::deque<UpstreamCounters> upstreams_;
+  // By escaped name, viewing the names above: a plan of 100,000 routes was prepared in
+  // 19 s when each lookup scanned the series made before it.
+  std::unordered_map<std::string_view, RouteCounters*> route_index_;
+  std::unordered_map<std::string_view, UpstreamCounters*> upstream_index_;
 };
 
 }  // namespace banyan::proxy
