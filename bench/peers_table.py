@@ -6,7 +6,10 @@ the log of a run of ../shared/bench/peers.sh (its per-repetition lines):
     OURS_CMD="exec $PWD/bench/ours_peers.sh" bash ../shared/bench/peers.sh > peers.log 2> peers.err
   python3 bench/peers_table.py peers.err
 
-(the per-repetition lines are on the harness's stderr). Each cell is the median over the
+(the per-repetition lines are on the harness's stderr). With ROUTES_ACTION=proxy (every route
+proxies to the origin), the routes rows measure issue 16's proxy-level check: the lines after the
+table give each proxy's CPU per request at 1,000 and 10,000 routes against its own at one route.
+Each cell is the median over the
 repetitions of the same-repetition ratio Banyan/peer (req/s, CPU per request, p99); a CPU
 ratio above 1 (Banyan spends more per request than nginx) is in bold. Beside it, the
 range of the CPU ratios over the repetitions and in how many Banyan's was at most
@@ -60,6 +63,14 @@ def main():
         print(f"| {label} | {med['rps']:.2f} | {'**' + cpu + '**' if med['cpu'] > 1 else cpu} | {spread} | {med['p99']:.2f} | "
               f"{'-' if med['ha'] is None else format(med['ha'], '.2f')} |")
     print(f"\n({len(reps)} repetition(s): {', '.join(f'r{r}' for r in reps)})")
+    for peer in ("ours", "nginx"):
+        for n in ("1000", "10000"):
+            ratios = [runs[(r, f"{peer}-routes-{n}")][2] / runs[(r, f"{peer}-routes-1")][2] for r in reps
+                      if (r, f"{peer}-routes-{n}") in runs and (r, f"{peer}-routes-1") in runs]
+            if ratios:
+                print(f"{'Banyan' if peer == 'ours' else 'nginx'}: CPU per request at {int(n):,} routes / at 1 route: "
+                      f"median {statistics.median(ratios):.3f} (range {min(ratios):.3f}–{max(ratios):.3f}, "
+                      f"{sum(x <= 1.03 for x in ratios)} of {len(ratios)} at most 1.03)")
 
 
 if __name__ == "__main__":
