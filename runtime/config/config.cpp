@@ -371,12 +371,16 @@ void Reader::read_clients(const toml::table& t, GatewayConfig& c) {
   }
 }
 
-// `[admin]`: address (not where a listener binds) and write_from. After `[listen]`.
+// `[admin]`: address (not where a listener binds), write_from and read_from. After `[listen]`.
 void Reader::read_admin(const toml::table& t, GatewayConfig& c) {
-  only_keys(t, "admin", {"address", "write_from"});
+  only_keys(t, "admin", {"address", "write_from", "read_from"});
   if (const toml::node* w = t.get("write_from")) {
     c.admin_write_from.clear();
     read_ranges(*w, "admin.write_from", c.admin_write_from);
+  }
+  if (const toml::node* r = t.get("read_from")) {
+    c.admin_read_from.clear();
+    read_ranges(*r, "admin.read_from", c.admin_read_from);
   }
   const toml::node* a = t.get("address");
   if (!a) return;

@@ -93,6 +93,10 @@ struct GatewayConfig {
   // no authentication, and an admin address on every interface (for a Prometheus in
   // another pod) must not also let the network reload, purge or promote.
   std::vector<Cidr> admin_write_from = loopback_ranges();  // in file order, each once
+  // `[admin] read_from`: the peers that may read the plan and the migrations (GET /plan,
+  // /migrations and below: upstream addresses, every route, excerpts of shadowed
+  // responses). /metrics and /healthz answer anyone who reaches the address.
+  std::vector<Cidr> admin_read_from = loopback_ranges();
   LogFormat log_format = LogFormat::Json;
   LogDestination log_destination = LogDestination::Stderr;
   std::string log_file;                     // when File: resolved against the config file's directory

@@ -350,21 +350,26 @@ int Gateway::purge_request(const http::RequestHead& head, std::string& body, std
   return 404;
 }
 
-// Whether the admin takes a change (any request but GET and HEAD) from this peer:
-// only from `[admin] write_from`; else `body` says why, for a 403.
-bool Gateway::may_change(const Socket& socket, const http::RequestHead& head, std::string& body) {
+// Whether the admin answers this peer: a change (any request but GET and HEAD) only
+// from `[admin] write_from`, a read of the plan or the migrations only from
+// `[admin] read_from`; else `body` says why, for a 403.
+bool Gateway::admits(const Socket& socket, const http::RequestHead& head, Access access, std::string& body) {
+  const bool change = access == Access::Change;
   error_code ec;
   const tcp::endpoint peer = socket.remote_endpoint(ec);
   const config::IpAddress ip = ec ? config::IpAddress{} : ip_of(peer.address());
-  if (!ec && config::any_contains(config_.admin_write_from, ip)) return true;
+  if (!ec && config::any_contains(change ? config_.admin_write_from : config_.admin_read_from, ip)) return true;
   const std::string who = ec ? std::string("an unknown peer") : config::to_string(ip);
-  body = "changes are taken from the addresses in [admin] write_from only, and " + who + " is not one of them\n";
+  const char* key = change ? "write_from" : "read_from";
+  body = std::string(change ? "changes are taken from" : "the plan and the migrations are shown to") +
+         " the addresses in [admin] " + key + " only, and " + who + " is not one of them\n";
   // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood of them cannot flood the log
   // (banyan_admin_refused_total counts every one).
-  const uint64_t n = metrics_.admin_refused_writes.fetch_add(1, std::memory_order_relaxed) + 1;
+  const uint64_t n =
+      (change ? metrics_.admin_refused_writes : metrics_.admin_refused_reads).fetch_add(1, std::memory_order_relaxed) + 1;
   if (std::has_single_bit(n))
-    note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who +
-         " (not in [admin] write_from; " + std::to_string(n) + " refused so far)");
+    note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who + " (not in [admin] " +
+         key + "; " + std::to_string(n) + " refused so far)");
   return false;
 }
 
@@ -416,7 +421,10 @@ Task<void> Gateway::admin_session(Socket socket) {
   if (r != http::Parse::Complete) {
     status = 400;
     body = std::string("bad request: ") + std::string(http::describe(err)) + "\n";
-  } else if (head.method != "GET" && head.method != "HEAD" && !may_change(socket, head, body)) {
+  } else if (head.method != "GET" && head.method != "HEAD" && !admits(socket, head, Access::Change, body)) {
+    status = 403;
+  } else if ((head.path == "/plan" || head.path == "/migrations" || head.path.starts_with("/migrations/")) &&
+             (head.method == "GET" || head.method == "HEAD") && !admits(socket, head, Access::Read, body)) {
     status = 403;
   } else if (head.path == "/healthz" && (head.method == "GET" || head.method == "HEAD")) {
     body = stopping_ ? "draining\n" : "ok\n";
@@ -744,13 +752,19 @@ int Gateway::run() {
     where += (where.empty() ? "" : ", ") + std::string(l.https ? "https://" : "http://") + config::to_string(l.bind) +
              " (" + l.plan_address + ")";
   if (where.empty()) where = "no listener (the routes file has no `listen`: no client can connect)";
-  std::string writers;  // [admin] write_from, as the operator reads it
-  for (const config::Cidr& c : config_.admin_write_from) writers += (writers.empty() ? "" : ", ") + config::to_string(c);
-  if (writers.empty()) writers = "no one: read-only";
+  auto peers = [](const std::vector<config::Cidr>& ranges, const char* none) {  // as the operator reads them
+    std::string s;
+    for (const config::Cidr& c : ranges) s += (s.empty() ? "" : ", ") + config::to_string(c);
+    return s.empty() ? std::string(none) : s;
+  };
+  const std::string writers = peers(config_.admin_write_from, "no one: read-only");
+  const std::string readers = peers(config_.admin_read_from, "no one");
   auto g = generation();
   note("serving " + g->source + " (" + std::to_string(g->plan->routes().size()) + " routes) on " + where + " with " +
        std::to_string(config_.workers) + " worker(s)" +
-       (config_.admin ? "; admin on http://" + config::to_string(*config_.admin) + " (changes from " + writers + ")" : ""));
+       (config_.admin ? "; admin on http://" + config::to_string(*config_.admin) + " (changes from " + writers +
+                             "; the plan and the migrations shown to " + readers + ")"
+                       : ""));
 
   main_io_.run();
   for (auto& w : workers_) w->join();

@@ -95,8 +95,10 @@ class Gateway {
   int purge_request(const http::RequestHead& head, std::string& body, std::string& type);
   // The admin's POST /reload.
   int reload_request(const http::RequestHead& head, std::string& body);
-  // Whether the admin takes a change from the peer of `socket` ([admin] write_from).
-  bool may_change(const Socket& socket, const http::RequestHead& head, std::string& body);
+  // Whether the admin answers the peer of `socket`: a change ([admin] write_from), or a
+  // read of the plan or the migrations ([admin] read_from); else `body` says why.
+  enum class Access { Change, Read };
+  bool admits(const Socket& socket, const http::RequestHead& head, Access access, std::string& body);
   void shutdown(const char* why);
   std::vector<ListenerInfo> listeners_for(const plan::Plan& plan, std::string& error);
 

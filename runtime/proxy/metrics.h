@@ -65,9 +65,10 @@ class Metrics {
   std::atomic<uint64_t> http2_connections{0}, http2_streams{0}, http2_floods{0};
   std::array<std::atomic<uint64_t>, 17> grpc_status{};  // gRPC calls by status (0 OK .. 16 UNAUTHENTICATED)
   std::atomic<uint64_t> reloads_ok{0}, reloads_failed{0};
-  // The admin listener's refusals: a change from a peer outside `[admin] write_from`,
-  // and a connection over kMaxAdminConnections (closed at once).
-  std::atomic<uint64_t> admin_refused_writes{0}, admin_refused_busy{0};
+  // The admin listener's refusals: a change from a peer outside `[admin] write_from`, a
+  // read of the plan or the migrations from one outside `[admin] read_from`, and a
+  // connection over kMaxAdminConnections (closed at once).
+  std::atomic<uint64_t> admin_refused_writes{0}, admin_refused_reads{0}, admin_refused_busy{0};
   // `compress`: responses encoded ([0] gzip, [1] br), and the body bytes before and after.
   std::array<std::atomic<uint64_t>, 2> compressed{};
   std::atomic<uint64_t> compress_bytes_in{0}, compress_bytes_out{0};

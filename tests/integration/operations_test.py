@@ -503,7 +503,8 @@ site "o.test" {{
             # The default is this machine (every gateway of these tests reloads from
             # 127.0.0.1); here only 127.0.0.2 may change anything, and anyone may read.
             g = h.gateway(version_routes("w1", app.addrs[0]), name="gw-writers", admin_extra='write_from = ["127.0.0.2"]')
-            check("(changes from 127.0.0.2/32)" in g.stderr(), g.stderr())
+            check("(changes from 127.0.0.2/32; the plan and the migrations shown to 127.0.0.0/8, ::1/128)" in g.stderr(),
+                  g.stderr())
             for method, path in (("POST", "/reload"), ("POST", "/cache/purge?zone=z"),
                                  ("POST", "/migrations/m/pause"), ("PUT", "/metrics")):
                 s, body = g.admin(path, method)
@@ -522,6 +523,30 @@ site "o.test" {{
             expect_eq(get(g.url("/"), "-H", "Host: o.test")[1]["x-version"], "w2", "the reload from 127.0.0.2 took")
             s, body = g.admin("/reload", "POST", source="127.0.0.3")
             expect_eq(s, 403, "POST /reload from 127.0.0.3")
+
+        def admin_plan_and_migrations_only_to_read_from():
+            # The plan (upstream addresses, every route) and the migrations (excerpts of
+            # shadowed responses) are the operators'; /metrics and /healthz anyone's who
+            # reaches the admin address, as for a Prometheus on another machine.
+            g = h.gateway(version_routes("r1", app.addrs[0]), name="gw-readers", admin_extra='read_from = ["127.0.0.2"]')
+            check("the plan and the migrations shown to 127.0.0.2/32)" in g.stderr(), g.stderr())
+            for path in ("/plan", "/migrations", "/migrations/m", "/migrations/m/diffs"):
+                for method in ("GET", "HEAD"):
+                    s, body = g.admin(path, method)
+                    expect_eq(s, 403, f"{method} {path} from 127.0.0.1")
+                    if method == "GET":
+                        check("to the addresses in [admin] read_from only, and 127.0.0.1 is not one of them" in body, body)
+                        check(app.addrs[0] not in body and "127.0.0.2" not in body, f"the refusal shows nothing of the plan: {body}")
+            expect_eq(metric(g.metrics(), 'banyan_admin_refused_total{reason="read_from"}'), 8, "refusals counted")
+            g.wait_stderr("admin: refused GET /plan from 127.0.0.1 (not in [admin] read_from; 1 refused so far)")
+            expect_eq(g.admin("/metrics")[0], 200, "GET /metrics from 127.0.0.1")
+            expect_eq(g.admin("/healthz")[0], 200, "GET /healthz from 127.0.0.1")
+            s, body = g.admin("/plan", source="127.0.0.2")
+            expect_eq(s, 200, f"GET /plan from 127.0.0.2: {body}")
+            check(app.addrs[0] in body, f"the plan shows the upstream to its readers: {body}")
+            expect_eq(g.admin("/migrations", source="127.0.0.2")[0], 200, "GET /migrations from 127.0.0.2")
+            # A change is write_from's to allow (loopback by default), not read_from's.
+            expect_eq(g.admin("/reload", "POST")[0], 200, "POST /reload from 127.0.0.1")
 
         def admin_connections_are_capped():
             # kMaxAdminConnections (gateway.h) answered at once; one more is closed as it
@@ -610,6 +635,7 @@ site "o.test" {{
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("a port another process listens on is refused, by address", a_taken_port_is_refused)
         h.case("the admin API takes changes from [admin] write_from only; reads from anyone", admin_changes_only_from_write_from)
+        h.case("the admin API shows the plan and the migrations to [admin] read_from only", admin_plan_and_migrations_only_to_read_from)
         h.case("admin connections over the cap are closed as they come", admin_connections_are_capped)
         h.case("idle workers sleep until a connection comes", idle_workers_sleep)
         h.case("a reload that adds a health check starts it", reload_starts_health_checks)

@@ -113,6 +113,9 @@ TEST_CASE("a file with only the plan takes every default", "[config]") {
   CHECK(any_contains(c.admin_write_from, *parse_ip("::ffff:127.0.0.1")));  // a dual-stack socket's view of it
   CHECK_FALSE(any_contains(c.admin_write_from, *parse_ip("10.0.0.1")));
   CHECK_FALSE(any_contains(c.admin_write_from, *parse_ip("::2")));
+  std::vector<std::string> readers;  // and shows the plan and the migrations to it only
+  for (const Cidr& x : c.admin_read_from) readers.push_back(to_string(x));
+  CHECK(readers == writers);
   CHECK(c.http2_tls);
   CHECK_FALSE(c.takes_h2c(":80"));
   CHECK(c.http2_max_streams == 128);
@@ -224,6 +227,14 @@ TEST_CASE("admin.write_from replaces the default and may be empty and refuses wh
   LoadedConfig r = parse_config("plan = \"g.plan\"\n[admin]\naddress = \":9901\"\nwrite_from = []\n", "gateway.toml");
   REQUIRE(r.config);
   CHECK(r.config->admin_write_from.empty());  // a read-only admin API
+  LoadedConfig rr = parse_config("plan = \"g.plan\"\n[admin]\nread_from = [\"10.1.0.0/16\"]\n", "gateway.toml");
+  REQUIRE(rr.config);
+  REQUIRE(rr.config->admin_read_from.size() == 1);
+  CHECK(to_string(rr.config->admin_read_from[0]) == "10.1.0.0/16");
+  CHECK(rr.config->admin_write_from.size() == 2);  // each has its own default
+  CHECK(errors_of("plan = \"g.plan\"\n[admin]\nread_from = [\"10.0.0.1/8\"]\n") ==
+        std::vector<std::string>{"gateway.toml:3:14: admin.read_from: '10.0.0.1/8' has bits set after its /8 prefix; did "
+                                 "you mean \"10.0.0.0/8\"?"});
   CHECK(errors_of("plan = \"g.plan\"\n[admin]\naddress = \":9901\"\nwrite_from = [\"10.0.0.1/8\", \"::1\", \"::1\"]\n"
                   "write_form = 1\n") ==
         std::vector<std::string>{
@@ -231,8 +242,7 @@ TEST_CASE("admin.write_from replaces the default and may be empty and refuses wh
             "\"10.0.0.0/8\"?",
             "gateway.toml:4:36: admin.write_from: \"::1/128\" is listed twice",
             "gateway.toml:5:1: admin.write_form: unknown key 'write_form'; did you mean 'write_from'? (the keys in "
-            "[admin] "
-            "are address or write_from)",
+            "[admin] are address, write_from or read_from)",
         });
   CHECK(errors_of("plan = \"g.plan\"\n[admin]\nwrite_from = \"127.0.0.1\"\n") ==
         std::vector<std::string>{"gateway.toml:3:14: admin.write_from: must be an array of address ranges, like "
