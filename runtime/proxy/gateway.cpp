@@ -365,11 +365,11 @@ bool Gateway::admits(const Socket& socket, const http::RequestHead& head, Access
          " the addresses in [admin] " + key + " only, and " + who + " is not one of them\n";
   // Logged at the 1st, 2nd, 4th, 8th... refusal: a flood of them cannot flood the log
   // (banyan_admin_refused_total counts every one).
-  const uint64_t n =
-      (change ? metrics_.admin_refused_writes : metrics_.admin_refused_reads).fetch_add(1, std::memory_order_relaxed) + 1;
+  std::atomic<uint64_t>& refused = change ? metrics_.admin_refused_writes : metrics_.admin_refused_reads;
+  const uint64_t n = refused.fetch_add(1, std::memory_order_relaxed) + 1;
   if (std::has_single_bit(n))
-    note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who + " (not in [admin] " +
-         key + "; " + std::to_string(n) + " refused so far)");
+    note("admin: refused " + std::string(head.method) + " " + std::string(head.path) + " from " + who +
+         " (not in [admin] " + key + "; " + std::to_string(n) + " refused so far)");
   return false;
 }
 
@@ -763,8 +763,8 @@ int Gateway::run() {
   note("serving " + g->source + " (" + std::to_string(g->plan->routes().size()) + " routes) on " + where + " with " +
        std::to_string(config_.workers) + " worker(s)" +
        (config_.admin ? "; admin on http://" + config::to_string(*config_.admin) + " (changes from " + writers +
-                             "; the plan and the migrations shown to " + readers + ")"
-                       : ""));
+                            "; the plan and the migrations shown to " + readers + ")"
+                      : ""));
 
   main_io_.run();
   for (auto& w : workers_) w->join();

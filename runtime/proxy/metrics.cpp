@@ -316,7 +316,8 @@ std::string Metrics::render(const Generation& current) const {
   o += "banyan_reloads_total{outcome=\"ok\"} " + std::to_string(reloads_ok.load()) + "\n";
   o += "banyan_reloads_total{outcome=\"failed\"} " + std::to_string(reloads_failed.load()) + "\n";
   o += "# HELP banyan_admin_refused_total Admin requests refused: a change from outside [admin] write_from, a read of "
-       "the plan or the migrations from outside [admin] read_from, or a connection over the admin's cap.\n# TYPE banyan_admin_refused_total counter\n";
+       "the plan or the migrations from outside [admin] read_from, or a connection over the admin's cap.\n"
+       "# TYPE banyan_admin_refused_total counter\n";
   o += "banyan_admin_refused_total{reason=\"write_from\"} " + std::to_string(admin_refused_writes.load()) + "\n";
   o += "banyan_admin_refused_total{reason=\"read_from\"} " + std::to_string(admin_refused_reads.load()) + "\n";
   o += "banyan_admin_refused_total{reason=\"busy\"} " + std::to_string(admin_refused_busy.load()) + "\n";

@@ -223,7 +223,7 @@ TEST_CASE("[clients] reads trusted proxy ranges of both families and where the P
   CHECK_FALSE(r.config->uses_proxy_protocol(":80"));
 }
 
-TEST_CASE("admin.write_from replaces the default and may be empty and refuses what trusted_proxies refuses", "[config]") {
+TEST_CASE("admin.write_from and admin.read_from replace their defaults and may be empty and refuse what trusted_proxies refuses", "[config]") {
   LoadedConfig r = parse_config("plan = \"g.plan\"\n[admin]\naddress = \":9901\"\nwrite_from = []\n", "gateway.toml");
   REQUIRE(r.config);
   CHECK(r.config->admin_write_from.empty());  // a read-only admin API
@@ -232,9 +232,10 @@ TEST_CASE("admin.write_from replaces the default and may be empty and refuses wh
   REQUIRE(rr.config->admin_read_from.size() == 1);
   CHECK(to_string(rr.config->admin_read_from[0]) == "10.1.0.0/16");
   CHECK(rr.config->admin_write_from.size() == 2);  // each has its own default
-  CHECK(errors_of("plan = \"g.plan\"\n[admin]\nread_from = [\"10.0.0.1/8\"]\n") ==
-        std::vector<std::string>{"gateway.toml:3:14: admin.read_from: '10.0.0.1/8' has bits set after its /8 prefix; did "
-                                 "you mean \"10.0.0.0/8\"?"});
+  const std::vector<std::string> bad_read_from{
+      "gateway.toml:3:14: admin.read_from: '10.0.0.1/8' has bits set after its /8 prefix; did you mean "
+      "\"10.0.0.0/8\"?"};
+  CHECK(errors_of("plan = \"g.plan\"\n[admin]\nread_from = [\"10.0.0.1/8\"]\n") == bad_read_from);
   CHECK(errors_of("plan = \"g.plan\"\n[admin]\naddress = \":9901\"\nwrite_from = [\"10.0.0.1/8\", \"::1\", \"::1\"]\n"
                   "write_form = 1\n") ==
         std::vector<std::string>{
