@@ -223,7 +223,7 @@ TEST_CASE("[clients] reads trusted proxy ranges of both families and where the P
   CHECK_FALSE(r.config->uses_proxy_protocol(":80"));
 }
 
-TEST_CASE("admin.write_from and admin.read_from replace their defaults and may be empty and refuse what trusted_proxies refuses", "[config]") {
+TEST_CASE("admin.write_from and read_from replace their defaults and refuse what trusted_proxies refuses", "[config]") {
   LoadedConfig r = parse_config("plan = \"g.plan\"\n[admin]\naddress = \":9901\"\nwrite_from = []\n", "gateway.toml");
   REQUIRE(r.config);
   CHECK(r.config->admin_write_from.empty());  // a read-only admin API
