@@ -501,7 +501,8 @@ site "o.test" {{
 
         def admin_changes_only_from_write_from():
             # The default is this machine (every gateway of these tests reloads from
-            # 127.0.0.1); here only 127.0.0.2 may change anything, and anyone may read.
+            # 127.0.0.1); here only 127.0.0.2 may change anything, and this machine still reads
+            # (read_from's default).
             g = h.gateway(version_routes("w1", app.addrs[0]), name="gw-writers", admin_extra='write_from = ["127.0.0.2"]')
             check("(changes from 127.0.0.2/32; the plan and the migrations shown to 127.0.0.0/8, ::1/128)" in g.stderr(),
                   g.stderr())
@@ -634,7 +635,7 @@ site "o.test" {{
 
         h.case("a bad configuration: file, line, key; exit 2", bad_configuration_exits_2)
         h.case("a port another process listens on is refused, by address", a_taken_port_is_refused)
-        h.case("the admin API takes changes from [admin] write_from only; reads from anyone", admin_changes_only_from_write_from)
+        h.case("the admin API takes changes from [admin] write_from only", admin_changes_only_from_write_from)
         h.case("the admin API shows the plan and the migrations to [admin] read_from only", admin_plan_and_migrations_only_to_read_from)
         h.case("admin connections over the cap are closed as they come", admin_connections_are_capped)
         h.case("idle workers sleep until a connection comes", idle_workers_sleep)
