@@ -40,7 +40,6 @@ using boost::system::error_code;
 
 namespace {
 
-
 std::string machine_hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "banyan";
@@ -52,6 +51,13 @@ std::string json_string(std::string_view s) {
   append_json_escaped(out, s);
   out += '"';
   return out;
+}
+
+// `[admin] write_from` or `read_from` as the operator reads it in the start line.
+std::string ranges_text(const std::vector<config::Cidr>& ranges, const char* none) {
+  std::string s;
+  for (const config::Cidr& c : ranges) s += (s.empty() ? "" : ", ") + config::to_string(c);
+  return s.empty() ? std::string(none) : s;
 }
 
 }  // namespace
@@ -752,13 +758,8 @@ int Gateway::run() {
     where += (where.empty() ? "" : ", ") + std::string(l.https ? "https://" : "http://") + config::to_string(l.bind) +
              " (" + l.plan_address + ")";
   if (where.empty()) where = "no listener (the routes file has no `listen`: no client can connect)";
-  auto peers = [](const std::vector<config::Cidr>& ranges, const char* none) {  // as the operator reads them
-    std::string s;
-    for (const config::Cidr& c : ranges) s += (s.empty() ? "" : ", ") + config::to_string(c);
-    return s.empty() ? std::string(none) : s;
-  };
-  const std::string writers = peers(config_.admin_write_from, "no one: read-only");
-  const std::string readers = peers(config_.admin_read_from, "no one");
+  const std::string writers = ranges_text(config_.admin_write_from, "no one: read-only");
+  const std::string readers = ranges_text(config_.admin_read_from, "no one");
   auto g = generation();
   note("serving " + g->source + " (" + std::to_string(g->plan->routes().size()) + " routes) on " + where + " with " +
        std::to_string(config_.workers) + " worker(s)" +
